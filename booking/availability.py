@@ -1,0 +1,302 @@
+"""Which slots are free? Pure reads: no writes, no HTTP, no request objects.
+
+A slot is a start on the clinic's grid (London wall-clock time) where
+[start, start + duration + buffer_after) lies inside the practitioner's working
+hours that day and overlaps no time off and no active booking (with that
+booking's own buffer). The cost is three queries whatever the date range or
+the number of past bookings: working hours (with practitioners), time off,
+and one indexed range query for bookings.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.utils import timezone
+
+from .models import Booking, Practitioner, Service, TimeOff, WorkingHours
+
+LONDON = ZoneInfo("Europe/London")
+
+
+@dataclass(frozen=True, order=True)
+class Slot:
+    start: datetime
+    practitioner_id: int
+    end: datetime
+
+    def as_dict(self) -> dict:
+        return {
+            "start": timezone.localtime(self.start, LONDON).isoformat(),
+            "end": timezone.localtime(self.end, LONDON).isoformat(),
+            "practitioner": self.practitioner_id,
+        }
+
+    @property
+    def local_start(self) -> datetime:
+        return timezone.localtime(self.start, LONDON)
+
+
+def local_day_bounds(day: date) -> tuple[datetime, datetime]:
+    """The aware instants at which a London day starts and the next one starts."""
+    return (
+        datetime.combine(day, time.min, tzinfo=LONDON),
+        datetime.combine(day + timedelta(days=1), time.min, tzinfo=LONDON),
+    )
+
+
+def london_datetime(day: date, clock: time) -> datetime | None:
+    """The instant a London wall-clock reading names, or None if it does not exist.
+
+    Spring-forward: 01:30 on the last Sunday of March does not exist (None).
+    Fall-back: 01:30 on the last Sunday of October happens twice; the first
+    (fold=0) is the one offered, so the slot is offered once.
+    """
+    naive = datetime.combine(day, clock)
+    aware = naive.replace(tzinfo=LONDON, fold=0)
+    round_trip = aware.astimezone(UTC).astimezone(LONDON).replace(tzinfo=None)
+    if round_trip != naive:
+        return None
+    return aware
+
+
+def _grid_starts(day: date, start_clock: time, end_clock: time, step: timedelta, last_start_offset: timedelta):
+    """Aware starts on the local grid inside [start_clock, end_clock) of one day.
+
+    last_start_offset is how long a slot occupies; a start whose occupied time
+    runs past the interval's end (measured in real elapsed time) is left out.
+    """
+    window_start = london_datetime(day, start_clock)
+    window_end = london_datetime(day, end_clock)
+    # A working interval that starts or ends inside a skipped hour: clamp to
+    # the first real instant after it.
+    if window_start is None:
+        window_start = datetime.combine(day, start_clock, tzinfo=LONDON).astimezone(UTC)
+    if window_end is None:
+        window_end = datetime.combine(day, end_clock, tzinfo=LONDON).astimezone(UTC)
+    window_start = window_start.astimezone(UTC)
+    window_end = window_end.astimezone(UTC)
+
+    offset_start = datetime.combine(day, start_clock, tzinfo=LONDON).utcoffset()
+    offset_end = datetime.combine(day, end_clock, tzinfo=LONDON).utcoffset()
+    if offset_start == offset_end:
+        # No clock change inside the interval (every working day but two a year):
+        # wall-clock steps are real-time steps.
+        current = window_start
+        while current + last_start_offset <= window_end:
+            yield current
+            current += step
+        return
+
+    # A clock change inside the interval: walk the wall clock, skip readings
+    # that do not exist, offer ambiguous ones once.
+    clock = datetime.combine(day, start_clock)
+    end_naive = datetime.combine(day, end_clock)
+    seen = set()
+    while clock < end_naive:
+        aware = london_datetime(day, clock.time())
+        if aware is not None:
+            instant = aware.astimezone(UTC)
+            if instant not in seen and instant >= window_start and instant + last_start_offset <= window_end:
+                seen.add(instant)
+                yield instant
+        clock += step
+
+
+@dataclass
+class _Calendar:
+    practitioners: dict[int, Practitioner]
+    hours: dict[int, list[WorkingHours]]
+    busy: dict[int, list[tuple[datetime, datetime]]]
+
+
+def _load(
+    *,
+    service: Service,
+    practitioner_ids: list[int] | None,
+    range_start: datetime,
+    range_end: datetime,
+    now: datetime,
+    exclude_booking_id: int | None = None,
+) -> _Calendar:
+    hours_qs = WorkingHours.objects.filter(
+        practitioner__active=True, practitioner__services=service
+    ).select_related("practitioner__user")
+    if practitioner_ids is not None:
+        hours_qs = hours_qs.filter(practitioner_id__in=practitioner_ids)
+    practitioners: dict[int, Practitioner] = {}
+    hours: dict[int, list[WorkingHours]] = defaultdict(list)
+    for row in hours_qs:
+        practitioners.setdefault(row.practitioner_id, row.practitioner)
+        hours[row.practitioner_id].append(row)
+    busy: dict[int, list[tuple[datetime, datetime]]] = defaultdict(list)
+    if not practitioners:
+        return _Calendar(practitioners, hours, busy)
+
+    ids = list(practitioners)
+    for pid, start, end in TimeOff.objects.filter(
+        practitioner_id__in=ids, start__lt=range_end, end__gt=range_start
+    ).values_list("practitioner_id", "start", "end"):
+        busy[pid].append((start, end))
+
+    bookings = (
+        Booking.objects.filter(
+            status__in=Booking.CONSTRAINED_STATUSES,
+            practitioner_id__in=ids,
+            blocks_until__gt=range_start,
+            start__lt=range_end,
+        )
+        # A lapsed hold frees its slot at once, whether or not clean-up has run.
+        .exclude(status=Booking.Status.HELD, hold_expires_at__lte=now)
+    )
+    if exclude_booking_id is not None:
+        bookings = bookings.exclude(pk=exclude_booking_id)
+    for pid, start, end in bookings.values_list("practitioner_id", "start", "blocks_until"):
+        busy[pid].append((start, end))
+    for intervals in busy.values():
+        intervals.sort()
+    return _Calendar(practitioners, hours, busy)
+
+
+def _overlaps_busy(intervals, ends, start, end) -> bool:
+    """intervals sorted by start; ends is the running max of their ends."""
+    # First interval whose running-max end is after our start.
+    i = bisect.bisect_right(ends, start)
+    return i < len(intervals) and intervals[i][0] < end
+
+
+def free_slots(
+    *,
+    service: Service,
+    date_from: date,
+    date_to: date,
+    practitioner_ids: list[int] | None = None,
+    now: datetime | None = None,
+    enforce_notice: bool = True,
+    exclude_booking_id: int | None = None,
+) -> list[Slot]:
+    """Free slots for a service between two London dates (inclusive), by start then practitioner."""
+    now = now or timezone.now()
+    range_start, _ = local_day_bounds(date_from)
+    _, range_end = local_day_bounds(date_to)
+    earliest = now + timedelta(minutes=settings.BOOKING_MIN_NOTICE_MINUTES) if enforce_notice else now
+    latest = now + timedelta(days=settings.BOOKING_HORIZON_DAYS) if enforce_notice else None
+
+    if latest is not None and range_start > latest:
+        return []
+    calendar = _load(
+        service=service,
+        practitioner_ids=practitioner_ids,
+        range_start=range_start,
+        range_end=range_end,
+        now=now,
+        exclude_booking_id=exclude_booking_id,
+    )
+    step = timedelta(minutes=settings.BOOKING_SLOT_MINUTES)
+    length = timedelta(minutes=service.duration)
+    occupied = timedelta(minutes=service.duration + service.buffer_after)
+
+    slots: list[Slot] = []
+    for pid, rows in calendar.hours.items():
+        intervals = calendar.busy.get(pid, [])
+        ends = []
+        running = None
+        for _, end in intervals:
+            running = end if running is None or end > running else running
+            ends.append(running)
+        day = date_from
+        while day <= date_to:
+            for row in rows:
+                if not row.applies_on(day):
+                    continue
+                for start in _grid_starts(day, row.start_time, row.end_time, step, occupied):
+                    if start < earliest or (latest is not None and start > latest):
+                        continue
+                    if _overlaps_busy(intervals, ends, start, start + occupied):
+                        continue
+                    slots.append(Slot(start=start, practitioner_id=pid, end=start + length))
+            day += timedelta(days=1)
+    slots.sort()
+    # Two overlapping working-hours rows could yield one start twice.
+    unique = []
+    for slot in slots:
+        if not unique or unique[-1] != slot:
+            unique.append(slot)
+    return unique
+
+
+def practitioners_for(service: Service):
+    return Practitioner.objects.filter(active=True, services=service).select_related("user")
+
+
+def is_free(
+    *,
+    service: Service,
+    practitioner: Practitioner,
+    start: datetime,
+    now: datetime | None = None,
+    enforce_notice: bool = True,
+    exclude_booking_id: int | None = None,
+) -> bool:
+    day = timezone.localtime(start, LONDON).date()
+    return any(
+        slot.start == start
+        for slot in free_slots(
+            service=service,
+            date_from=day,
+            date_to=day,
+            practitioner_ids=[practitioner.pk],
+            now=now,
+            enforce_notice=enforce_notice,
+            exclude_booking_id=exclude_booking_id,
+        )
+    )
+
+
+def nearest_free(
+    *,
+    service: Service,
+    start: datetime,
+    practitioner: Practitioner | None = None,
+    count: int = 3,
+    now: datetime | None = None,
+    enforce_notice: bool = True,
+) -> list[Slot]:
+    """The free slots closest in time to `start` (within a week either side), in start order."""
+    day = timezone.localtime(start, LONDON).date()
+    slots = free_slots(
+        service=service,
+        date_from=day - timedelta(days=7),
+        date_to=day + timedelta(days=7),
+        practitioner_ids=[practitioner.pk] if practitioner else None,
+        now=now,
+        enforce_notice=enforce_notice,
+    )
+    best: dict[datetime, Slot] = {}
+    for slot in sorted(slots, key=lambda s: (abs(s.start - start), s.start, s.practitioner_id)):
+        if slot.start != start and slot.start not in best:
+            best[slot.start] = slot
+        if len(best) == count:
+            break
+    return sorted(best.values())
+
+
+def days_with_slots(slots: list[Slot]) -> list[date]:
+    return sorted({slot.local_start.date() for slot in slots})
+
+
+def working_intervals(practitioner_hours: list[WorkingHours], day: date) -> list[tuple[datetime, datetime]]:
+    """A practitioner's working intervals on one London day, as aware instants (for calendars)."""
+    result = []
+    for row in practitioner_hours:
+        if row.applies_on(day):
+            start = london_datetime(day, row.start_time) or datetime.combine(day, row.start_time, tzinfo=LONDON)
+            end = london_datetime(day, row.end_time) or datetime.combine(day, row.end_time, tzinfo=LONDON)
+            result.append((start, end))
+    return sorted(result)
+

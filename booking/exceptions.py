@@ -1,0 +1,148 @@
+"""Outcome-named errors. Each carries a stable `code` (the API's) and a human message.
+
+The API's exception handler and the pages' form helper both read these, so a
+page and the API can never disagree about why something was refused.
+"""
+
+from datetime import datetime
+
+from django.utils import timezone
+
+
+class BookingError(Exception):
+    code = "invalid"
+    status_code = 400
+    default_message = "That request could not be completed."
+
+    def __init__(self, message: str | None = None, **extra):
+        self.message = message or self.default_message
+        self.extra = extra
+        super().__init__(self.message)
+
+    def as_dict(self) -> dict:
+        return {"detail": self.message, "code": self.code, **self.extra}
+
+
+class InvalidSlot(BookingError):
+    code = "invalid_start"
+    default_message = "That start time cannot be booked."
+
+
+class ServiceNotBookable(BookingError):
+    code = "service_not_bookable"
+    default_message = "That service cannot be booked online."
+
+
+class SlotTaken(BookingError):
+    code = "slot_taken"
+    status_code = 409
+    default_message = "Sorry, that time was just taken. Here are the nearest free times."
+
+    def __init__(self, message: str | None = None, *, alternatives=()):
+        self.alternatives = list(alternatives)
+        super().__init__(message)
+
+    def as_dict(self) -> dict:
+        return {
+            **super().as_dict(),
+            "alternatives": [slot.as_dict() for slot in self.alternatives],
+        }
+
+
+class IntakeRequired(BookingError):
+    code = "intake_required"
+    default_message = "Please answer the assessment questions before booking."
+
+
+class InvalidIntake(BookingError):
+    code = "invalid_intake"
+    default_message = "Some assessment answers are missing or invalid."
+
+
+class UrgentCareNeeded(BookingError):
+    code = "urgent_care"
+    status_code = 422
+    default_message = (
+        "Your answers suggest a problem that needs urgent medical attention today, not a physiotherapy "
+        "appointment. Please call NHS 111 now, or call 999 / go to A&E if your symptoms are severe or getting worse. "
+        "No booking has been made and you have not been charged."
+    )
+
+
+class NotCancellable(BookingError):
+    code = "not_cancellable"
+    status_code = 409
+    default_message = "This booking can no longer be cancelled."
+
+
+class NotReschedulable(BookingError):
+    code = "not_reschedulable"
+    status_code = 409
+    default_message = "This booking can no longer be moved."
+
+
+class InsidePolicyWindow(BookingError):
+    code = "policy_window"
+    status_code = 409
+    default_message = "Bookings cannot be moved online less than 24 hours before they start. Please call the clinic."
+
+
+class InvalidStatusChange(BookingError):
+    code = "invalid_status"
+    status_code = 409
+    default_message = "That change does not apply to this booking's status."
+
+
+class SlotLost(BookingError):
+    """A payment arrived for a booking whose slot was given to someone else meanwhile."""
+
+    code = "slot_lost"
+    status_code = 409
+    default_message = "The time for this booking was lost before payment arrived."
+
+
+# The first-session offer refusals (design.md): unknown, expired, used, not_yours,
+# not_first_session, wrong_service.
+class OfferRefused(BookingError):
+    code = "offer_refused"
+
+
+class OfferUnknown(OfferRefused):
+    code = "unknown"
+    default_message = "We don't recognise that offer code. Check it and try again."
+
+
+class OfferExpired(OfferRefused):
+    code = "expired"
+
+    def __init__(self, *, expired_at: datetime):
+        local = timezone.localtime(expired_at)
+        super().__init__(
+            f"This offer code expired on {local:%-d %B %Y at %H:%M} (London time).",
+            expired_at=expired_at.isoformat(),
+        )
+
+
+class OfferUsed(OfferRefused):
+    code = "used"
+    default_message = "This offer code has already been used."
+
+
+class OfferNotYours(OfferRefused):
+    code = "not_yours"
+    default_message = "This offer code was issued to a different email address."
+
+
+class OfferNotFirstSession(OfferRefused):
+    code = "not_first_session"
+    default_message = "The offer is for your first session only, and you have booked with us before."
+
+
+class OfferWrongService(OfferRefused):
+    code = "wrong_service"
+    default_message = "The offer code only applies to a first assessment session."
+
+
+class RefundTooLarge(BookingError):
+    code = "refund_too_large"
+    default_message = "A refund cannot be more than what was paid and not yet refunded."

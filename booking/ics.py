@@ -1,0 +1,30 @@
+"""The .ics for a booking (RFC 5545), in Europe/London with a VTIMEZONE."""
+
+from django.conf import settings
+from django.utils import timezone
+from icalendar import Calendar, Event, Timezone, vText
+
+from .availability import LONDON
+
+
+def booking_ics(booking) -> bytes:
+    calendar = Calendar()
+    calendar.add("prodid", "-//Physiobook//Booking//EN")
+    calendar.add("version", "2.0")
+    calendar.add("method", "PUBLISH")
+    calendar.add_component(Timezone.from_tzinfo(LONDON, first_date=timezone.localtime(booking.start).date()))
+    event = Event()
+    event.add("uid", f"booking-{booking.pk}@physiobook")
+    event.add("dtstamp", timezone.now())
+    event.add("dtstart", timezone.localtime(booking.start, LONDON))
+    event.add("dtend", timezone.localtime(booking.end, LONDON))
+    event.add("summary", f"{booking.service.name} with {booking.practitioner.name}")
+    event.add("location", vText(settings.CLINIC_NAME))
+    event.add(
+        "description",
+        "Please wear loose clothing that is easy to remove over the painful area. "
+        f"Manage your booking: {settings.SITE_URL}/my-bookings/{booking.pk}/",
+    )
+    event.add("status", "CANCELLED" if booking.status == "cancelled" else "CONFIRMED")
+    calendar.add_component(event)
+    return calendar.to_ical()

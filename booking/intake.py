@@ -1,0 +1,94 @@
+"""The sciatica intake questionnaire: shape, red flags and clinical flags.
+
+Cauda equina signs stop online booking (NICE CKS "Sciatica", red flags);
+other serious-pathology markers let the booking go ahead but flag it for the
+physiotherapist.
+"""
+
+from dataclasses import asdict, dataclass, field
+
+from .exceptions import InvalidIntake, UrgentCareNeeded
+
+PAIN_AREAS = {
+    "lower_back": "Lower back",
+    "buttock": "Buttock",
+    "thigh": "Thigh",
+    "calf": "Calf",
+    "foot": "Foot",
+}
+SIDES = {"left": "Left", "right": "Right", "both": "Both"}
+
+URGENT_SIGNS = {
+    "bladder_or_bowel_changes": "New problems controlling your bladder or bowels",
+    "saddle_numbness": "Numbness around your genitals, bottom or inner thighs",
+    "worsening_weakness_both_legs": "Weakness getting worse in both legs",
+}
+FLAG_SIGNS = {
+    "cancer_history": "History of cancer",
+    "unexplained_weight_loss": "Unexplained weight loss",
+    "fever": "Fever",
+    "recent_trauma": "Recent significant trauma",
+}
+LONG_STANDING_WEEKS = 8
+FLAG_LABELS = {**FLAG_SIGNS, "long_standing": f"Pain for over {LONG_STANDING_WEEKS} weeks"}
+
+
+@dataclass
+class Intake:
+    pain_areas: list[str] = field(default_factory=list)
+    side: str = ""
+    duration_weeks: int = 0
+    numbness: bool = False
+    tingling: bool = False
+    weakness: bool = False
+    previous_injuries: str = ""
+    bladder_or_bowel_changes: bool = False
+    saddle_numbness: bool = False
+    worsening_weakness_both_legs: bool = False
+    cancer_history: bool = False
+    unexplained_weight_loss: bool = False
+    fever: bool = False
+    recent_trauma: bool = False
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Intake":
+        """Parse and check an intake; raise InvalidIntake naming each bad field."""
+        if not isinstance(data, dict):
+            raise InvalidIntake("The intake must be an object.")
+        errors: dict[str, str] = {}
+        unknown = set(data) - set(cls.__dataclass_fields__)
+        for name in sorted(unknown):
+            errors[name] = "Unknown question."
+        areas = data.get("pain_areas")
+        if not isinstance(areas, list) or not areas or not all(a in PAIN_AREAS for a in areas):
+            errors["pain_areas"] = f"Choose one or more of: {', '.join(PAIN_AREAS)}."
+        if data.get("side") not in SIDES:
+            errors["side"] = "Choose left, right or both."
+        weeks = data.get("duration_weeks")
+        if isinstance(weeks, bool) or not isinstance(weeks, int) or not 0 <= weeks <= 5200:
+            errors["duration_weeks"] = "Give a whole number of weeks."
+        previous = data.get("previous_injuries", "")
+        if not isinstance(previous, str) or len(previous) > 2000:
+            errors["previous_injuries"] = "Up to 2,000 characters of text."
+        for name in ("numbness", "tingling", "weakness", *URGENT_SIGNS, *FLAG_SIGNS):
+            if name in data and not isinstance(data[name], bool):
+                errors[name] = "Answer yes (true) or no (false)."
+        if errors:
+            raise InvalidIntake(errors=errors)
+        return cls(**{**data, "pain_areas": list(dict.fromkeys(areas))})
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+    def urgent_signs(self) -> list[str]:
+        return [name for name in URGENT_SIGNS if getattr(self, name)]
+
+    def flags(self) -> list[str]:
+        flags = [name for name in FLAG_SIGNS if getattr(self, name)]
+        if self.duration_weeks > LONG_STANDING_WEEKS:
+            flags.append("long_standing")
+        return flags
+
+    def check_safe_to_book(self) -> None:
+        if self.urgent_signs():
+            raise UrgentCareNeeded(signs=self.urgent_signs())

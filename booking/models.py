@@ -1,0 +1,298 @@
+"""The clinic's calendar: services, practitioners, hours, time off, bookings."""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.postgres.constraints import ExclusionConstraint
+from django.contrib.postgres.fields import DateTimeRangeField, RangeOperators
+from django.db import models
+from django.db.models import Func, Q
+from django.utils import timezone
+
+
+class Service(models.Model):
+    name = models.CharField(max_length=120)
+    slug = models.SlugField(unique=True)
+    description = models.TextField(blank=True)
+    duration = models.PositiveSmallIntegerField(help_text="Minutes with the patient.")
+    buffer_after = models.PositiveSmallIntegerField(default=0, help_text="Minutes kept free after it.")
+    price_pence = models.PositiveIntegerField(help_text="Integer pence, GBP.")
+    is_first_session = models.BooleanField(
+        default=False, help_text="An initial assessment: the first-session offer applies and intake is required."
+    )
+    bookable_online = models.BooleanField(default=True)
+    active = models.BooleanField(default=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def blocked_minutes(self) -> int:
+        return self.duration + self.buffer_after
+
+
+class Practitioner(models.Model):
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="practitioner")
+    services = models.ManyToManyField(Service, related_name="practitioners", blank=True)
+    colour = models.CharField(max_length=7, default="#2f6f8f", help_text="Calendar colour, #rrggbb.")
+    title = models.CharField(max_length=120, blank=True, help_text="e.g. Senior physiotherapist, MCSP")
+    bio = models.TextField(blank=True)
+    active = models.BooleanField(default=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def name(self) -> str:
+        return self.user.get_full_name() or self.user.email
+
+
+class WorkingHours(models.Model):
+    """A weekly interval of work in London wall-clock time; several a day allowed."""
+
+    class Weekday(models.IntegerChoices):
+        MONDAY = 0
+        TUESDAY = 1
+        WEDNESDAY = 2
+        THURSDAY = 3
+        FRIDAY = 4
+        SATURDAY = 5
+        SUNDAY = 6
+
+    practitioner = models.ForeignKey(Practitioner, on_delete=models.CASCADE, related_name="working_hours")
+    weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
+    start_time = models.TimeField()
+    end_time = models.TimeField()
+    valid_from = models.DateField(null=True, blank=True)
+    valid_until = models.DateField(null=True, blank=True, help_text="Last day these hours apply (inclusive).")
+
+    class Meta:
+        ordering = ["practitioner", "weekday", "start_time"]
+        verbose_name_plural = "working hours"
+        constraints = [
+            models.CheckConstraint(condition=Q(end_time__gt=models.F("start_time")), name="hours_end_after_start"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.practitioner} {self.get_weekday_display()} {self.start_time:%H:%M}-{self.end_time:%H:%M}"
+
+    def applies_on(self, day) -> bool:
+        return (
+            day.weekday() == self.weekday
+            and (self.valid_from is None or self.valid_from <= day)
+            and (self.valid_until is None or day <= self.valid_until)
+        )
+
+
+class TimeOff(models.Model):
+    class Reason(models.TextChoices):
+        HOLIDAY = "holiday", "Holiday"
+        TRAINING = "training", "Training"
+        LUNCH = "lunch", "Lunch"
+        ADMIN = "admin", "Admin"
+        SICK = "sick", "Sick leave"
+        OTHER = "other", "Other"
+
+    practitioner = models.ForeignKey(Practitioner, on_delete=models.CASCADE, related_name="time_off")
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    reason = models.CharField(max_length=16, choices=Reason.choices, default=Reason.OTHER)
+    note = models.CharField(max_length=200, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["start"]
+        verbose_name_plural = "time off"
+        indexes = [models.Index(fields=["practitioner", "end"])]
+        constraints = [models.CheckConstraint(condition=Q(end__gt=models.F("start")), name="time_off_end_after_start")]
+
+    def __str__(self) -> str:
+        return f"{self.practitioner}: {self.get_reason_display()} {self.start:%Y-%m-%d %H:%M}"
+
+
+class TsTzRange(Func):
+    function = "TSTZRANGE"
+    output_field = DateTimeRangeField()
+
+
+class PostgresExclusionConstraint(ExclusionConstraint):
+    """An exclusion constraint on PostgreSQL; nothing on SQLite.
+
+    SQLite has no exclusion constraints: there booking_hold's IMMEDIATE
+    transaction and overlap check decide instead.
+    """
+
+    def constraint_sql(self, model, schema_editor):
+        if schema_editor.connection.vendor != "postgresql":
+            return None
+        return super().constraint_sql(model, schema_editor)
+
+    def create_sql(self, model, schema_editor):
+        if schema_editor.connection.vendor != "postgresql":
+            return None
+        return super().create_sql(model, schema_editor)
+
+    def remove_sql(self, model, schema_editor):
+        if schema_editor.connection.vendor != "postgresql":
+            return None
+        return super().remove_sql(model, schema_editor)
+
+    def validate(self, model, instance, exclude=None, using="default"):
+        from django.db import connections
+
+        if connections[using].vendor == "postgresql":
+            super().validate(model, instance, exclude=exclude, using=using)
+
+
+class BookingQuerySet(models.QuerySet):
+    def blocking(self, now=None):
+        """Bookings that hold their time: confirmed, attended, or held with an unexpired hold."""
+        now = now or timezone.now()
+        return self.filter(
+            Q(status__in=Booking.FIRM_STATUSES) | Q(status=Booking.Status.HELD, hold_expires_at__gt=now)
+        )
+
+    def overlapping(self, start, end):
+        """Bookings whose blocked time (including buffer) meets [start, end)."""
+        return self.filter(start__lt=end, blocks_until__gt=start)
+
+    def upcoming(self, now=None):
+        return self.filter(start__gte=now or timezone.now())
+
+
+class Booking(models.Model):
+    class Status(models.TextChoices):
+        HELD = "held", "Held (awaiting payment)"
+        CONFIRMED = "confirmed", "Confirmed"
+        CANCELLED = "cancelled", "Cancelled"
+        EXPIRED = "expired", "Expired (hold lapsed)"
+        ATTENDED = "attended", "Attended"
+        NO_SHOW = "no_show", "No-show"
+
+    class Source(models.TextChoices):
+        ONLINE = "online", "Online"
+        RECEPTION = "reception", "Reception"
+
+    # Statuses whose time is kept whatever the clock says; HELD blocks only until hold_expires_at.
+    FIRM_STATUSES = (Status.CONFIRMED, Status.ATTENDED)
+    # Statuses in the database exclusion constraint. A lapsed hold is still HELD
+    # until someone marks it expired; booking_hold does that under the practitioner
+    # lock before inserting, so a lapsed hold never blocks a new booking.
+    CONSTRAINED_STATUSES = (Status.HELD, Status.CONFIRMED, Status.ATTENDED)
+
+    patient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="bookings")
+    practitioner = models.ForeignKey(Practitioner, on_delete=models.PROTECT, related_name="bookings")
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="bookings")
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    # end + the service's buffer at booking time. Stored because the exclusion
+    # constraint needs the whole blocked range on the row itself.
+    blocks_until = models.DateTimeField()
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.HELD)
+    hold_expires_at = models.DateTimeField(null=True, blank=True)
+    price_pence = models.PositiveIntegerField()
+    discount_pence = models.PositiveIntegerField(default=0)
+    amount_due_pence = models.PositiveIntegerField()
+    offer_code = models.ForeignKey(
+        "offers.OfferCode", null=True, blank=True, on_delete=models.PROTECT, related_name="bookings"
+    )
+    intake = models.JSONField(default=dict, blank=True)
+    flags = models.JSONField(default=list, blank=True, help_text="Clinical flags for the physiotherapist.")
+    source = models.CharField(max_length=16, choices=Source.choices, default=Source.ONLINE)
+    arrived_at = models.DateTimeField(null=True, blank=True)
+    reminder_sent_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = BookingQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-start"]
+        indexes = [
+            # The availability read: active bookings whose blocked time ends after
+            # the range start. Partial, so past and cancelled rows are never scanned.
+            models.Index(
+                fields=["blocks_until", "practitioner"],
+                name="booking_active_until_idx",
+                condition=Q(status__in=["held", "confirmed", "attended"]),
+            ),
+            models.Index(fields=["practitioner", "start"], name="booking_practitioner_start_idx"),
+            models.Index(fields=["patient", "-start"], name="booking_patient_start_idx"),
+            models.Index(fields=["status", "hold_expires_at"], name="booking_status_hold_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(end__gt=models.F("start")), name="booking_end_after_start"),
+            models.CheckConstraint(condition=Q(blocks_until__gte=models.F("end")), name="booking_blocks_after_end"),
+            models.CheckConstraint(
+                condition=Q(amount_due_pence=models.F("price_pence") - models.F("discount_pence")),
+                name="booking_amount_due_is_price_less_discount",
+            ),
+            PostgresExclusionConstraint(
+                name="booking_no_overlap_per_practitioner",
+                expressions=[
+                    ("practitioner", RangeOperators.EQUAL),
+                    (TsTzRange("start", "blocks_until", models.Value("[)")), RangeOperators.OVERLAPS),
+                ],
+                condition=Q(status__in=["held", "confirmed", "attended"]),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.service} with {self.practitioner} at {timezone.localtime(self.start):%Y-%m-%d %H:%M}"
+
+    def is_blocking(self, now=None) -> bool:
+        now = now or timezone.now()
+        if self.status in self.FIRM_STATUSES:
+            return True
+        return self.status == self.Status.HELD and self.hold_expires_at is not None and self.hold_expires_at > now
+
+    @property
+    def is_flagged(self) -> bool:
+        return bool(self.flags)
+
+    @property
+    def duration(self) -> timedelta:
+        return self.end - self.start
+
+
+class BookingEvent(models.Model):
+    """The event log: every change to a booking, who made it, when and why."""
+
+    class Action(models.TextChoices):
+        HELD = "held", "Held"
+        CONFIRMED = "confirmed", "Confirmed"
+        CANCELLED = "cancelled", "Cancelled"
+        EXPIRED = "expired", "Expired"
+        RESCHEDULED = "rescheduled", "Rescheduled"
+        ARRIVED = "arrived", "Arrived"
+        ATTENDED = "attended", "Attended"
+        NO_SHOW = "no_show", "No-show"
+        PAYMENT = "payment", "Payment"
+        REFUND = "refund", "Refund"
+        REMINDER = "reminder", "Reminder sent"
+        NOTE = "note", "Note"
+
+    booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField(default=timezone.now)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    action = models.CharField(max_length=16, choices=Action.choices)
+    from_status = models.CharField(max_length=16, blank=True)
+    to_status = models.CharField(max_length=16, blank=True)
+    reason = models.TextField(blank=True)
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} by {self.actor or 'system'} at {self.at:%Y-%m-%d %H:%M}"

@@ -1,0 +1,413 @@
+"""The only place that writes bookings: one function per business action.
+
+Concurrency: every action that takes time on a calendar locks the
+practitioner row first (SELECT ... FOR UPDATE on PostgreSQL), then the offer
+code, then the booking, so two actions never deadlock. On PostgreSQL the
+exclusion constraint booking_no_overlap_per_practitioner is the last word; on
+SQLite the IMMEDIATE transaction mode (settings) serialises writers.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from offers import services as offers
+
+from . import availability, notifications
+from .exceptions import (
+    IntakeRequired,
+    InvalidSlot,
+    InvalidStatusChange,
+    NotCancellable,
+    NotReschedulable,
+    InsidePolicyWindow,
+    ServiceNotBookable,
+    SlotLost,
+    SlotTaken,
+)
+from .intake import Intake
+from .models import Booking, BookingEvent, Practitioner, Service
+
+Status = Booking.Status
+
+
+def _log(booking: Booking, action: str, *, actor=None, from_status: str = "", reason: str = "", **data) -> BookingEvent:
+    return BookingEvent.objects.create(
+        booking=booking,
+        actor=actor if getattr(actor, "is_authenticated", False) else None,
+        action=action,
+        from_status=from_status,
+        to_status=booking.status,
+        reason=reason,
+        data=data,
+    )
+
+
+def _lock_practitioners(*practitioner_ids: int) -> None:
+    """Row locks in ascending id order, so two actions cannot deadlock."""
+    for pid in sorted(set(practitioner_ids)):
+        Practitioner.objects.select_for_update().filter(pk=pid).values_list("pk", flat=True).get()
+
+
+def _lock_booking(booking: Booking) -> Booking:
+    return Booking.objects.select_for_update(of=("self",)).select_related("service", "practitioner__user", "patient").get(
+        pk=booking.pk
+    )
+
+
+def _expire_lapsed_holds(*, practitioner_id: int, start: datetime, end: datetime, now: datetime) -> None:
+    """Mark lapsed holds in the way expired, so the exclusion constraint lets the new booking in."""
+    lapsed = Booking.objects.filter(
+        practitioner_id=practitioner_id, status=Status.HELD, hold_expires_at__lte=now
+    ).overlapping(start, end)
+    for booking in lapsed:
+        _expire(booking, now=now)
+
+
+def _expire(booking: Booking, *, now: datetime, reason: str = "Hold lapsed unpaid.") -> None:
+    booking.status = Status.EXPIRED
+    booking.save(update_fields=["status", "updated_at"])
+    offers.offer_code_release(booking=booking)
+    _log(booking, BookingEvent.Action.EXPIRED, from_status=Status.HELD, reason=reason)
+
+
+def _check_start(*, start: datetime, now: datetime, enforce_notice: bool) -> None:
+    if timezone.is_naive(start):
+        raise InvalidSlot("Give the start time with a UTC offset.")
+    local = timezone.localtime(start, availability.LONDON)
+    step = settings.BOOKING_SLOT_MINUTES
+    if local.second or local.microsecond or local.minute % step:
+        raise InvalidSlot(f"Start times are on the hour and every {step} minutes after it.")
+    if start <= now:
+        raise InvalidSlot("That time has already passed.")
+    if enforce_notice:
+        if start < now + timedelta(minutes=settings.BOOKING_MIN_NOTICE_MINUTES):
+            hours = settings.BOOKING_MIN_NOTICE_MINUTES / 60
+            raise InvalidSlot(f"Online bookings need at least {hours:g} hours' notice. Please call us for sooner.")
+        if start > now + timedelta(days=settings.BOOKING_HORIZON_DAYS):
+            raise InvalidSlot(f"Bookings open {settings.BOOKING_HORIZON_DAYS} days ahead.")
+
+
+def _slot_taken(*, service: Service, start: datetime, practitioner: Practitioner | None, now: datetime, enforce_notice: bool):
+    return SlotTaken(
+        alternatives=availability.nearest_free(
+            service=service, start=start, practitioner=practitioner, now=now, enforce_notice=enforce_notice
+        )
+    )
+
+
+def _candidates(*, service: Service, start: datetime, practitioner: Practitioner | None, now: datetime, enforce_notice: bool):
+    """Practitioners to try, in lock order. For "any", only those free at that time."""
+    if practitioner is not None:
+        if not practitioner.active or not practitioner.services.filter(pk=service.pk).exists():
+            raise InvalidSlot(f"{practitioner.name} does not offer {service.name}.")
+        return [practitioner.pk]
+    day = timezone.localtime(start, availability.LONDON).date()
+    free = availability.free_slots(
+        service=service, date_from=day, date_to=day, now=now, enforce_notice=enforce_notice
+    )
+    return sorted({slot.practitioner_id for slot in free if slot.start == start})
+
+
+def parse_intake(*, service: Service, intake: dict | Intake | None, required: bool) -> Intake | None:
+    """Check the intake before anything is written; red flags stop here (UrgentCareNeeded)."""
+    if intake is None or intake == {}:
+        if service.is_first_session and required:
+            raise IntakeRequired()
+        return None
+    parsed = intake if isinstance(intake, Intake) else Intake.from_dict(intake)
+    parsed.check_safe_to_book()
+    return parsed
+
+
+@transaction.atomic
+def booking_hold(
+    *,
+    patient,
+    service: Service,
+    start: datetime,
+    practitioner: Practitioner | None = None,
+    offer_code: str | None = None,
+    intake: dict | Intake | None = None,
+    source: str = Booking.Source.ONLINE,
+    actor=None,
+    hold_minutes: int | None = None,
+    now: datetime | None = None,
+) -> Booking:
+    """Reserve a slot for a patient while they pay (status held)."""
+    now = now or timezone.now()
+    online = source == Booking.Source.ONLINE
+    if not service.active or (online and not service.bookable_online):
+        raise ServiceNotBookable()
+    _check_start(start=start, now=now, enforce_notice=online)
+    parsed_intake = parse_intake(service=service, intake=intake, required=online)
+
+    end = start + timedelta(minutes=service.duration)
+    blocks_until = start + timedelta(minutes=service.blocked_minutes)
+    candidate_ids = _candidates(service=service, start=start, practitioner=practitioner, now=now, enforce_notice=online)
+    if not candidate_ids:
+        raise _slot_taken(service=service, start=start, practitioner=practitioner, now=now, enforce_notice=online)
+
+    for pid in candidate_ids:
+        _lock_practitioners(pid)
+        _expire_lapsed_holds(practitioner_id=pid, start=start, end=blocks_until, now=now)
+        chosen = Practitioner.objects.select_related("user").get(pk=pid)
+        if availability.is_free(service=service, practitioner=chosen, start=start, now=now, enforce_notice=online):
+            break
+    else:
+        raise _slot_taken(service=service, start=start, practitioner=practitioner, now=now, enforce_notice=online)
+
+    quote = None
+    if offer_code:
+        quote = offers.offer_code_reserve(code_text=offer_code, patient=patient, service=service, now=now)
+    discount = quote.discount_pence if quote else 0
+    minutes = hold_minutes or settings.BOOKING_HOLD_MINUTES
+    try:
+        with transaction.atomic():
+            booking = Booking.objects.create(
+                patient=patient,
+                practitioner=chosen,
+                service=service,
+                start=start,
+                end=end,
+                blocks_until=blocks_until,
+                status=Status.HELD,
+                hold_expires_at=now + timedelta(minutes=minutes),
+                price_pence=service.price_pence,
+                discount_pence=discount,
+                amount_due_pence=service.price_pence - discount,
+                offer_code=quote.code if quote else None,
+                intake=parsed_intake.as_dict() if parsed_intake else {},
+                flags=parsed_intake.flags() if parsed_intake else [],
+                source=source,
+                created_by=actor if getattr(actor, "is_authenticated", False) else None,
+            )
+    except IntegrityError:
+        # PostgreSQL's exclusion constraint: the lock above makes this rare, but
+        # the database has the last word.
+        raise _slot_taken(service=service, start=start, practitioner=practitioner, now=now, enforce_notice=online)
+    if quote:
+        offers.offer_code_attach(code=quote.code, booking=booking)
+    _log(booking, BookingEvent.Action.HELD, actor=actor or patient, reason=f"Booked {source}.",
+         hold_expires_at=booking.hold_expires_at.isoformat())
+    return booking
+
+
+@transaction.atomic
+def booking_confirm(*, booking: Booking, actor=None, reason: str = "", now: datetime | None = None) -> Booking:
+    """Payment is in (Stripe's word, or paid at the clinic): the booking is confirmed.
+
+    Idempotent: confirming a confirmed booking changes nothing. A payment that
+    lands after the hold lapsed confirms if the slot is still free, else raises
+    SlotLost so the payment side can refund it.
+    """
+    now = now or timezone.now()
+    _lock_practitioners(booking.practitioner_id)
+    booking = _lock_booking(booking)
+    if booking.status in (Status.CONFIRMED, Status.ATTENDED, Status.NO_SHOW):
+        return booking
+    previous = booking.status
+    lapsed = booking.status in (Status.EXPIRED, Status.CANCELLED) or (
+        booking.status == Status.HELD and not booking.is_blocking(now)
+    )
+    if lapsed:
+        _expire_lapsed_holds(
+            practitioner_id=booking.practitioner_id, start=booking.start, end=booking.blocks_until, now=now
+        )
+        clash = (
+            Booking.objects.blocking(now)
+            .filter(practitioner_id=booking.practitioner_id)
+            .overlapping(booking.start, booking.blocks_until)
+            .exclude(pk=booking.pk)
+            .exists()
+        )
+        from .models import TimeOff
+
+        blocked = TimeOff.objects.filter(
+            practitioner_id=booking.practitioner_id, start__lt=booking.blocks_until, end__gt=booking.start
+        ).exists()
+        if clash or blocked:
+            raise SlotLost()
+    booking.status = Status.CONFIRMED
+    booking.hold_expires_at = None
+    try:
+        with transaction.atomic():
+            booking.save(update_fields=["status", "hold_expires_at", "updated_at"])
+    except IntegrityError:
+        raise SlotLost()
+    offers.offer_code_redeem(booking=booking, now=now)
+    _log(booking, BookingEvent.Action.CONFIRMED, actor=actor, from_status=previous, reason=reason)
+    transaction.on_commit(lambda: notifications.send_booking_confirmed(booking.pk))
+    return booking
+
+
+def refund_due(*, booking: Booking, now: datetime) -> bool:
+    """The patient's policy: free cancellation with full refund up to BOOKING_FREE_CANCEL_HOURS before."""
+    return booking.start - now >= timedelta(hours=settings.BOOKING_FREE_CANCEL_HOURS)
+
+
+@transaction.atomic
+def booking_cancel(
+    *,
+    booking: Booking,
+    actor=None,
+    reason: str = "",
+    refund_pence: int | None = None,
+    by_staff: bool = False,
+    now: datetime | None = None,
+) -> Booking:
+    """Cancel a booking and refund what the policy (or reception's choice) says.
+
+    refund_pence: None applies the patient policy (full refund outside the
+    window, none inside). Reception may pass any amount up to what was paid,
+    and must give a reason.
+    """
+    from payments import services as payments
+
+    now = now or timezone.now()
+    booking = _lock_booking(booking)
+    if booking.status not in (Status.HELD, Status.CONFIRMED):
+        raise NotCancellable(f"This booking is {booking.get_status_display().lower()} and cannot be cancelled.")
+    if booking.start <= now and not by_staff:
+        raise NotCancellable("This appointment has already started.")
+    if by_staff and not reason.strip():
+        raise NotCancellable("Give a reason for cancelling.", errors={"reason": "A reason is required."})
+    previous = booking.status
+    paid = payments.paid_pence(booking=booking)
+    if refund_pence is None:
+        refund_pence = paid if refund_due(booking=booking, now=now) else 0
+    booking.status = Status.CANCELLED
+    booking.hold_expires_at = None
+    booking.save(update_fields=["status", "hold_expires_at", "updated_at"])
+    offers.offer_code_release(booking=booking)
+    _log(booking, BookingEvent.Action.CANCELLED, actor=actor, from_status=previous, reason=reason,
+         refund_pence=refund_pence)
+    if refund_pence:
+        payments.booking_refund(booking=booking, amount_pence=refund_pence, reason=reason or "Cancelled", actor=actor)
+    if previous == Status.HELD:
+        payments.payment_abandon(booking=booking)
+    booking.refund_pence = refund_pence
+    transaction.on_commit(lambda: notifications.send_booking_cancelled(booking.pk, refund_pence))
+    return booking
+
+
+@transaction.atomic
+def booking_reschedule(
+    *,
+    booking: Booking,
+    start: datetime,
+    practitioner: Practitioner | None = None,
+    actor=None,
+    reason: str = "",
+    by_staff: bool = False,
+    now: datetime | None = None,
+) -> Booking:
+    """Move a booking, keeping its payment. The new slot is taken before the old one is freed:
+    one UPDATE of the row, checked by the same lock and constraint as a new hold."""
+    now = now or timezone.now()
+    current = Booking.objects.get(pk=booking.pk)
+    target = practitioner or current.practitioner
+    _lock_practitioners(current.practitioner_id, target.pk)
+    booking = _lock_booking(current)
+    if booking.status not in (Status.HELD, Status.CONFIRMED) or (booking.status == Status.HELD and not booking.is_blocking(now)):
+        raise NotReschedulable(f"This booking is {booking.get_status_display().lower()} and cannot be moved.")
+    if not by_staff and not refund_due(booking=booking, now=now):
+        raise InsidePolicyWindow(
+            f"Bookings cannot be moved online less than {settings.BOOKING_FREE_CANCEL_HOURS} hours before they start. "
+            "Please call the clinic."
+        )
+    _check_start(start=start, now=now, enforce_notice=not by_staff)
+    if not target.active or not target.services.filter(pk=booking.service_id).exists():
+        raise InvalidSlot(f"{target.name} does not offer {booking.service.name}.")
+    service = booking.service
+    blocks_until = start + timedelta(minutes=service.blocked_minutes)
+    _expire_lapsed_holds(practitioner_id=target.pk, start=start, end=blocks_until, now=now)
+    if not availability.is_free(
+        service=service, practitioner=target, start=start, now=now, enforce_notice=not by_staff,
+        exclude_booking_id=booking.pk,
+    ):
+        raise _slot_taken(service=service, start=start, practitioner=practitioner, now=now, enforce_notice=not by_staff)
+    old_start, old_practitioner = booking.start, booking.practitioner
+    booking.start = start
+    booking.end = start + timedelta(minutes=service.duration)
+    booking.blocks_until = blocks_until
+    booking.practitioner = target
+    booking.reminder_sent_at = None
+    try:
+        with transaction.atomic():
+            booking.save(update_fields=["start", "end", "blocks_until", "practitioner", "reminder_sent_at", "updated_at"])
+    except IntegrityError:
+        raise _slot_taken(service=service, start=start, practitioner=practitioner, now=now, enforce_notice=not by_staff)
+    _log(booking, BookingEvent.Action.RESCHEDULED, actor=actor, from_status=booking.status, reason=reason,
+         old_start=old_start.isoformat(), new_start=start.isoformat(),
+         old_practitioner=old_practitioner.pk, new_practitioner=target.pk)
+    transaction.on_commit(lambda: notifications.send_booking_rescheduled(booking.pk, old_start))
+    return booking
+
+
+@transaction.atomic
+def booking_expire(*, booking: Booking, now: datetime | None = None) -> bool:
+    """Mark one lapsed hold expired and release its offer code. False if it no longer applies."""
+    now = now or timezone.now()
+    booking = _lock_booking(booking)
+    if booking.status != Status.HELD or booking.hold_expires_at is None or booking.hold_expires_at > now:
+        return False
+    _expire(booking, now=now)
+    return True
+
+
+@transaction.atomic
+def booking_release_hold(*, booking: Booking, reason: str) -> bool:
+    """End a hold before its time (the checkout expired or was abandoned)."""
+    booking = _lock_booking(booking)
+    if booking.status != Status.HELD:
+        return False
+    _expire(booking, now=timezone.now(), reason=reason)
+    return True
+
+
+def bookings_expire_lapsed(*, now: datetime | None = None) -> list[Booking]:
+    """Expire every lapsed hold; safe to run often and concurrently."""
+    now = now or timezone.now()
+    expired = []
+    for booking in Booking.objects.filter(status=Status.HELD, hold_expires_at__lte=now):
+        if booking_expire(booking=booking, now=now):
+            expired.append(booking)
+    return expired
+
+
+_MARKS = {
+    # action: (allowed from, new status)
+    BookingEvent.Action.ATTENDED: ((Status.CONFIRMED, Status.NO_SHOW), Status.ATTENDED),
+    BookingEvent.Action.NO_SHOW: ((Status.CONFIRMED, Status.ATTENDED), Status.NO_SHOW),
+}
+
+
+@transaction.atomic
+def booking_mark(*, booking: Booking, action: str, actor, reason: str = "", now: datetime | None = None) -> Booking:
+    """Reception marks a booking arrived, attended or no-show."""
+    now = now or timezone.now()
+    booking = _lock_booking(booking)
+    if action == BookingEvent.Action.ARRIVED:
+        if booking.status != Status.CONFIRMED:
+            raise InvalidStatusChange("Only a confirmed booking can be marked arrived.")
+        booking.arrived_at = now
+        booking.save(update_fields=["arrived_at", "updated_at"])
+        _log(booking, action, actor=actor, from_status=booking.status, reason=reason)
+        return booking
+    allowed, new_status = _MARKS[action]
+    if booking.status not in allowed:
+        raise InvalidStatusChange(
+            f"A {booking.get_status_display().lower()} booking cannot be marked {BookingEvent.Action(action).label.lower()}."
+        )
+    if booking.start > now:
+        raise InvalidStatusChange("This appointment has not started yet.")
+    previous = booking.status
+    booking.status = new_status
+    booking.save(update_fields=["status", "updated_at"])
+    _log(booking, action, actor=actor, from_status=previous, reason=reason)
+    return booking

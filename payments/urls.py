@@ -1,0 +1,9 @@
+from django.urls import path
+
+from . import views
+
+app_name = "payments"
+urlpatterns = [
+    path("test-checkout/<str:session_id>/", views.local_checkout, name="local_checkout"),
+    path("success/<int:booking_id>/", views.success, name="success"),
+]
