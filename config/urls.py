@@ -9,5 +9,8 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("_allauth/", include("allauth.headless.urls")),
     path("payments/", include("payments.urls")),
+    path("staff/", include("booking.staff.urls")),
+    # Before any "api/v1/" include, so the staff calendar is matched first.
+    path("api/v1/staff/", include("booking.api.staff_urls")),
     path("", include("booking.urls")),
 ]

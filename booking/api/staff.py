@@ -1,0 +1,82 @@
+"""GET /api/v1/staff/calendar/?date=D[&practitioner=ID]: the staff day calendar (api.md).
+
+Reception sees every practitioner; a physiotherapist only themself (asking
+for another is 403). Reads through booking.calendar, the same selector as
+the day view, so the page and the API cannot disagree.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from rest_framework import exceptions, permissions
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.roles import is_reception, is_staff_member, practitioner_for
+from booking.calendar import calendar_days
+
+
+class IsStaffMember(permissions.BasePermission):
+    message = "Staff only."
+
+    def has_permission(self, request, view):
+        if not (request.user and request.user.is_authenticated):
+            raise exceptions.NotAuthenticated()
+        return is_staff_member(request.user)
+
+
+def _interval(start, end) -> dict:
+    return {"start": start.isoformat(), "end": end.isoformat()}
+
+
+class StaffCalendarView(APIView):
+    permission_classes = [IsStaffMember]
+
+    def get(self, request):
+        raw = request.query_params.get("date", "")
+        try:
+            day = date.fromisoformat(raw)
+        except ValueError:
+            raise exceptions.ValidationError({"date": ["Give the date as YYYY-MM-DD."]})
+        ids = None
+        if not is_reception(request.user):
+            ids = [practitioner_for(request.user).pk]
+        wanted = request.query_params.get("practitioner")
+        if wanted not in (None, ""):
+            if not wanted.isdigit():
+                raise exceptions.ValidationError({"practitioner": ["Give a practitioner id."]})
+            if ids is not None and int(wanted) not in ids:
+                raise exceptions.PermissionDenied("You can only see your own calendar.")
+            ids = [int(wanted)]
+        pdays = calendar_days(date_from=day, date_to=day, practitioner_ids=ids)
+        if wanted and not pdays:
+            raise exceptions.NotFound("No such practitioner.")
+        return Response({
+            "date": day.isoformat(),
+            "practitioners": [
+                {
+                    "id": p.practitioner_id,
+                    "name": p.name,
+                    "working": [_interval(s, e) for s, e in p.working],
+                    "time_off": [
+                        {**_interval(o.start, o.end), "id": o.id, "reason": o.reason, "note": o.note}
+                        for o in p.time_off
+                    ],
+                    "bookings": [
+                        {
+                            **_interval(b.start, b.end),
+                            "id": b.id,
+                            "status": b.status,
+                            "patient": {"id": b.patient_id, "name": b.patient_name},
+                            "service": {"id": b.service_id, "name": b.service_name},
+                            "flags": list(b.flags),
+                            "arrived": b.arrived,
+                            "source": b.source,
+                        }
+                        for b in p.bookings
+                    ],
+                }
+                for p in pdays
+            ],
+        })

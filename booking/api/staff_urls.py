@@ -1,0 +1,8 @@
+from django.urls import path
+
+from .staff import StaffCalendarView
+
+app_name = "staff_api"
+urlpatterns = [
+    path("calendar/", StaffCalendarView.as_view(), name="calendar"),
+]

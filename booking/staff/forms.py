@@ -1,0 +1,257 @@
+"""Reception's forms. They parse and check shapes; the rules live in the services."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from decimal import Decimal, InvalidOperation
+
+from django import forms
+from django.conf import settings
+from django.utils import timezone
+
+from booking.availability import LONDON, london_datetime
+from booking.models import Practitioner, Service, TimeOff, WorkingHours
+
+from . import services as desk
+
+
+def _clock_choices(first_hour: int = 6, last_hour: int = 22, *, blank: bool = False, include_end: bool = False):
+    step = settings.BOOKING_SLOT_MINUTES
+    choices = [("", "—")] if blank else []
+    minute = first_hour * 60
+    last = last_hour * 60 + (0 if include_end else -step)
+    while minute <= last:
+        label = f"{minute // 60:02d}:{minute % 60:02d}"
+        choices.append((label, label))
+        minute += step
+    return choices
+
+
+def _parse_clock(value: str) -> time:
+    hours, minutes = value.split(":")
+    return time(int(hours), int(minutes))
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+class PractitionerChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return obj.name
+
+
+def local_start(day, clock: time, form: forms.Form, field: str = "time") -> datetime | None:
+    start = london_datetime(day, clock)
+    if start is None:
+        form.add_error(field, "That time does not exist on this day (the clocks go forward).")
+    return start
+
+
+class BookForm(forms.Form):
+    practitioner = PractitionerChoiceField(queryset=Practitioner.objects.none())
+    service = forms.ModelChoiceField(queryset=Service.objects.filter(active=True))
+    date = forms.DateField(widget=DateInput())
+    time = forms.ChoiceField(choices=_clock_choices())
+    patient_id = forms.IntegerField(required=False)
+    new_first_name = forms.CharField(label="First name", max_length=150, required=False)
+    new_last_name = forms.CharField(label="Last name", max_length=150, required=False)
+    new_phone = forms.CharField(label="Phone", max_length=32, required=False)
+    new_email = forms.EmailField(label="Email", required=False)
+    payment = forms.ChoiceField(
+        label="Payment",
+        widget=forms.RadioSelect,
+        choices=[
+            (desk.PAY_AT_CLINIC_CARD, "Pay at clinic: card terminal"),
+            (desk.PAY_AT_CLINIC_CASH, "Pay at clinic: cash"),
+            (desk.PAY_BY_LINK, "Send payment link by email"),
+        ],
+        initial=desk.PAY_AT_CLINIC_CARD,
+    )
+    hold_minutes = forms.TypedChoiceField(
+        label="Hold the slot for (payment link)",
+        coerce=int,
+        choices=[(30, "30 minutes"), (60, "1 hour"), (240, "4 hours"), (1440, "24 hours"), (2880, "48 hours")],
+        initial=1440,
+    )
+
+    def __init__(self, *args, practitioners, patient_choices=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["practitioner"].queryset = practitioners
+        self.patient_choices = list(patient_choices)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("patient_id"):
+            from accounts.models import User
+
+            data["patient"] = User.objects.filter(pk=data["patient_id"], is_staff=False).first()
+            if data["patient"] is None:
+                self.add_error(None, "Choose a patient from the search results.")
+        else:
+            data["patient"] = None
+            if not data.get("new_first_name"):
+                self.add_error("new_first_name", "Find a patient above, or give the new patient's name.")
+            if not data.get("new_phone") and not data.get("new_email"):
+                self.add_error("new_phone", "Give a phone number or an email address.")
+        if data.get("payment") == desk.PAY_BY_LINK and data.get("patient") is not None:
+            if not desk.has_real_email(data["patient"]):
+                self.add_error("payment", "This patient has no email address: take payment at the clinic.")
+        if data.get("payment") == desk.PAY_BY_LINK and data.get("patient") is None and not data.get("new_email"):
+            self.add_error("new_email", "A payment link needs an email address.")
+        if data.get("date") and data.get("time"):
+            data["start"] = local_start(data["date"], _parse_clock(data["time"]), self)
+        service, practitioner = data.get("service"), data.get("practitioner")
+        if service and practitioner and not practitioner.services.filter(pk=service.pk).exists():
+            self.add_error("service", f"{practitioner.name} does not offer {service.name}.")
+        return data
+
+
+class MoveForm(forms.Form):
+    practitioner = PractitionerChoiceField(queryset=Practitioner.objects.none())
+    date = forms.DateField(widget=DateInput())
+    time = forms.ChoiceField(choices=_clock_choices())
+    reason = forms.CharField(max_length=500, required=False, help_text="Optional; kept in the booking's history.")
+
+    def __init__(self, *args, practitioners, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["practitioner"].queryset = practitioners
+
+    def clean(self):
+        data = super().clean()
+        if data.get("date") and data.get("time"):
+            data["start"] = local_start(data["date"], _parse_clock(data["time"]), self)
+        return data
+
+
+class CancelForm(forms.Form):
+    REFUND_FULL, REFUND_NONE, REFUND_AMOUNT = "full", "none", "amount"
+    refund = forms.ChoiceField(
+        widget=forms.RadioSelect,
+        choices=[(REFUND_FULL, "Full refund"), (REFUND_NONE, "No refund"), (REFUND_AMOUNT, "Refund this amount")],
+        initial=REFUND_FULL,
+    )
+    amount = forms.CharField(label="Amount (£)", required=False, max_length=12)
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=1000)
+
+    def __init__(self, *args, paid_pence: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.paid_pence = paid_pence
+
+    def clean(self):
+        data = super().clean()
+        choice = data.get("refund")
+        if choice == self.REFUND_FULL:
+            data["refund_pence"] = self.paid_pence
+        elif choice == self.REFUND_NONE:
+            data["refund_pence"] = 0
+        elif choice == self.REFUND_AMOUNT:
+            try:
+                pounds = Decimal((data.get("amount") or "").replace("£", "").replace(",", "").strip())
+            except InvalidOperation:
+                self.add_error("amount", "Give an amount in pounds, e.g. 30 or 37.50.")
+                return data
+            pence = pounds * 100
+            if pounds < 0 or pence != pence.to_integral_value():
+                self.add_error("amount", "Give an amount in pounds and pence, e.g. 37.50.")
+            elif pence > self.paid_pence:
+                self.add_error("amount", f"At most £{self.paid_pence / 100:.2f} was paid.")
+            else:
+                data["refund_pence"] = int(pence)
+        return data
+
+
+class TimeOffForm(forms.Form):
+    practitioner = PractitionerChoiceField(queryset=Practitioner.objects.none())
+    date = forms.DateField(label="From date", widget=DateInput())
+    start_time = forms.ChoiceField(label="From", choices=_clock_choices(0, 24, include_end=False))
+    end_date = forms.DateField(label="To date", widget=DateInput(), required=False,
+                               help_text="Leave empty for the same day.")
+    end_time = forms.ChoiceField(label="To", choices=_clock_choices(0, 24, include_end=True)[1:])
+    reason = forms.ChoiceField(choices=TimeOff.Reason.choices)
+    note = forms.CharField(max_length=200, required=False)
+    confirm = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, practitioners, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["practitioner"].queryset = practitioners
+
+    def clean(self):
+        data = super().clean()
+        if data.get("date") and data.get("start_time") and data.get("end_time"):
+            end_day = data.get("end_date") or data["date"]
+            data["start"] = local_start(data["date"], _parse_clock(data["start_time"]), self, "start_time")
+            if data["end_time"] == "24:00":
+                data["end"] = datetime.combine(end_day + timedelta(days=1), time(0), tzinfo=LONDON)
+            else:
+                data["end"] = local_start(end_day, _parse_clock(data["end_time"]), self, "end_time")
+            if data["start"] and data["end"] and data["end"] <= data["start"]:
+                self.add_error("end_time", "The end must be after the start.")
+        return data
+
+
+WEEKDAYS = WorkingHours.Weekday.choices
+INTERVALS = (1, 2)
+
+
+class WorkingHoursForm(forms.Form):
+    """Two intervals per weekday (e.g. morning and afternoon around lunch); empty = not working."""
+
+    effective_from = forms.DateField(label="New hours apply from", widget=DateInput())
+    confirm = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for weekday, label in WEEKDAYS:
+            for n in INTERVALS:
+                for part in ("start", "end"):
+                    self.fields[f"d{weekday}_{n}_{part}"] = forms.ChoiceField(
+                        label=f"{label} {'start' if part == 'start' else 'end'}{' (2nd)' if n == 2 else ''}",
+                        choices=_clock_choices(6, 22, blank=True, include_end=True),
+                        required=False,
+                    )
+
+    @staticmethod
+    def initial_from(rows) -> dict:
+        initial = {}
+        by_day: dict[int, list] = {}
+        for row in rows:
+            by_day.setdefault(row.weekday, []).append(row)
+        for weekday, day_rows in by_day.items():
+            for n, row in zip(INTERVALS, sorted(day_rows, key=lambda r: r.start_time)):
+                initial[f"d{weekday}_{n}_start"] = f"{row.start_time:%H:%M}"
+                initial[f"d{weekday}_{n}_end"] = f"{row.end_time:%H:%M}"
+        return initial
+
+    def days(self):
+        """(label, [(start field, end field), ...]) per weekday, for the template."""
+        return [
+            (label, [(self[f"d{weekday}_{n}_start"], self[f"d{weekday}_{n}_end"]) for n in INTERVALS])
+            for weekday, label in WEEKDAYS
+        ]
+
+    def clean(self):
+        data = super().clean()
+        rows = []
+        for weekday, label in WEEKDAYS:
+            for n in INTERVALS:
+                start, end = data.get(f"d{weekday}_{n}_start"), data.get(f"d{weekday}_{n}_end")
+                if not start and not end:
+                    continue
+                if not start or not end:
+                    self.add_error(f"d{weekday}_{n}_start", f"{label}: give both a start and an end.")
+                    continue
+                start_t, end_t = _parse_clock(start), _parse_clock(end)
+                if end_t <= start_t:
+                    self.add_error(f"d{weekday}_{n}_end", f"{label}: the end must be after the start.")
+                    continue
+                rows.append(desk.HoursRow(weekday, start_t, end_t))
+        data["rows"] = rows
+        return data
+
+
+def today_london():
+    return timezone.localtime(timezone.now(), LONDON).date()

@@ -1,0 +1,161 @@
+"""Lay calendar practitioner-days out on a 15-minute grid for the templates.
+
+Presentation only: positions are in grid rows from the top of the visible
+window, so the CSS places each block with two numbers (--s start row,
+--l length in rows) and a lane for the rare overlap (a no-show and the
+booking that took its time).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from django.conf import settings
+
+from booking.availability import LONDON
+from booking.calendar import CalendarBooking, CalendarTimeOff, PractitionerDay
+
+DEFAULT_FIRST_HOUR = 8
+DEFAULT_LAST_HOUR = 19
+
+
+def _minute(dt: datetime, day: date) -> int:
+    if dt.date() < day:
+        return 0
+    if dt.date() > day:
+        return 24 * 60
+    return dt.hour * 60 + dt.minute
+
+
+@dataclass
+class Block:
+    start_row: int
+    rows: int
+    lane: int = 0
+    lanes: int = 1
+
+
+@dataclass
+class BookingBlock(Block):
+    booking: CalendarBooking | None = None
+    compact: bool = False
+
+
+@dataclass
+class OffBlock(Block):
+    off: CalendarTimeOff | None = None
+
+
+@dataclass
+class FreeSlot:
+    start_row: int
+    start: datetime  # London local
+    label: str
+
+
+@dataclass
+class Column:
+    pday: PractitionerDay
+    heading: str
+    subheading: str
+    working: list[Block] = field(default_factory=list)
+    time_off: list[OffBlock] = field(default_factory=list)
+    bookings: list[BookingBlock] = field(default_factory=list)
+    free: list[FreeSlot] = field(default_factory=list)
+    is_today: bool = False
+
+
+@dataclass
+class Grid:
+    first_minute: int
+    total_rows: int
+    hour_marks: list[tuple[int, str]]
+    columns: list[Column]
+    step: int
+
+
+def _assign_lanes(blocks: list[BookingBlock]) -> None:
+    """Overlapping bookings share the column side by side."""
+    cluster: list[BookingBlock] = []
+    cluster_end = -1
+    lane_ends: list[int] = []
+
+    def close():
+        for b in cluster:
+            b.lanes = len(lane_ends) or 1
+
+    for block in sorted(blocks, key=lambda b: (b.start_row, -b.rows)):
+        if cluster and block.start_row >= cluster_end:
+            close()
+            cluster, lane_ends, cluster_end = [], [], -1
+        for lane, end in enumerate(lane_ends):
+            if end <= block.start_row:
+                block.lane = lane
+                lane_ends[lane] = block.start_row + block.rows
+                break
+        else:
+            block.lane = len(lane_ends)
+            lane_ends.append(block.start_row + block.rows)
+        cluster.append(block)
+        cluster_end = max(cluster_end, block.start_row + block.rows)
+    close()
+
+
+def build_grid(pdays: list[PractitionerDay], *, by: str, now: datetime, offer_slots: bool) -> Grid:
+    """by="practitioner" (day view: heading is the name) or "day" (week view: heading is the date)."""
+    step = settings.BOOKING_SLOT_MINUTES
+    first, last = DEFAULT_FIRST_HOUR * 60, DEFAULT_LAST_HOUR * 60
+    for pday in pdays:
+        spans = [(s, e) for s, e in pday.working] + [(b.start, b.end) for b in pday.bookings]
+        for s, e in spans:
+            first = min(first, _minute(s, pday.day) // 60 * 60)
+            last = max(last, -(-_minute(e, pday.day) // 60) * 60)
+    first, last = max(first, 0), min(last, 24 * 60)
+
+    def row(minute: int) -> int:
+        return (min(max(minute, first), last) - first) // step
+
+    def span(s: datetime, e: datetime, day: date) -> tuple[int, int]:
+        start_row = row(_minute(s, day))
+        end_row = max(row(-(-_minute(e, day) // step) * step), start_row + 1)
+        return start_row, end_row - start_row
+
+    now_local = now.astimezone(LONDON)
+    columns = []
+    for pday in pdays:
+        if by == "practitioner":
+            heading, subheading = pday.name, pday.title
+        else:
+            heading, subheading = f"{pday.day:%a} {pday.day.day}", f"{pday.day:%b}"
+        column = Column(pday=pday, heading=heading, subheading=subheading, is_today=pday.day == now_local.date())
+        for s, e in pday.working:
+            start_row, rows = span(s, e, pday.day)
+            column.working.append(Block(start_row, rows))
+        for off in pday.time_off:
+            start_row, rows = span(off.start, off.end, pday.day)
+            column.time_off.append(OffBlock(start_row, rows, off=off))
+        for booking in pday.bookings:
+            start_row, rows = span(booking.start, booking.end, pday.day)
+            column.bookings.append(BookingBlock(start_row, rows, booking=booking, compact=rows < 2))
+        _assign_lanes(column.bookings)
+        if offer_slots:
+            busy = [(_minute(b.start, pday.day), _minute(b.end, pday.day)) for b in pday.bookings]
+            busy += [(_minute(o.start, pday.day), _minute(o.end, pday.day)) for o in pday.time_off]
+            for s, e in pday.working:
+                minute = _minute(s, pday.day)
+                end = _minute(e, pday.day)
+                while minute + step <= end:
+                    clock = time(minute // 60, minute % 60)
+                    start = datetime.combine(pday.day, clock, tzinfo=LONDON)
+                    if start > now_local and not any(bs < minute + step and be > minute for bs, be in busy):
+                        column.free.append(FreeSlot(row(minute), start, f"{clock:%H:%M}"))
+                    minute += step
+        columns.append(column)
+
+    marks = [(row(m), f"{m // 60:02d}:00") for m in range(first, last, 60)]
+    return Grid(first_minute=first, total_rows=(last - first) // step, hour_marks=marks, columns=columns, step=step)
+
+
+def day_range(day: date, days: int) -> list[date]:
+    return [day + timedelta(days=i) for i in range(days)]
