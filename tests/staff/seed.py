@@ -52,7 +52,7 @@ def make_patients(count: int = 20):
 
 
 def fill_day(day: date, practitioners, service, patients, count: int) -> list[Booking]:
-    """count bookings of `service` (30 min) on `day`, round-robin across practitioners from 08:00.
+    """count bookings of `service` (30 min) on `day`, round-robin across practitioners.
 
     Statuses mix like a real day: mostly confirmed, some held, attended, no-show,
     cancelled; every fifth is flagged.
@@ -61,8 +61,10 @@ def fill_day(day: date, practitioners, service, patients, count: int) -> list[Bo
                                                  Booking.Status.NO_SHOW, Booking.Status.CANCELLED]
     created = []
     n = len(practitioners)
+    # A normal day (up to 8 each): one an hour from 09:00. A packed one: back to back from 07:00.
+    first, step = (time(9), 60) if count <= 8 * n else (time(7), 30)
     for i in range(count):
-        start = datetime.combine(day, time(8), tzinfo=LONDON) + timedelta(minutes=30 * (i // n))
+        start = datetime.combine(day, first, tzinfo=LONDON) + timedelta(minutes=step * (i // n))
         status = statuses[i % len(statuses)]
         created.append(BookingFactory(
             practitioner=practitioners[i % n], service=service, patient=patients[i % len(patients)],
