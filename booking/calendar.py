@@ -46,6 +46,11 @@ class CalendarBooking:
     def is_flagged(self) -> bool:
         return bool(self.flags)
 
+    @property
+    def short_status(self) -> str:
+        """For a narrow calendar block: "Held", not "Held (awaiting payment)"."""
+        return self.status_label.split(" (")[0]
+
 
 @dataclass(frozen=True)
 class CalendarTimeOff:

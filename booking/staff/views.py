@@ -196,8 +196,8 @@ def booking_detail(request, pk: int):
     })
 
 
-@require_POST
 @staff_required
+@require_POST
 def booking_mark(request, pk: int):
     booking = booking_for(request.user, pk)
     if not may_mark(request.user, booking):
@@ -271,8 +271,8 @@ def booking_cancel(request, pk: int):
     return render(request, "staff/cancel.html", {"booking": booking, "form": form, "paid": paid, "day": day})
 
 
-@require_POST
 @reception_required
+@require_POST
 def booking_send_link(request, pk: int):
     booking = booking_for(request.user, pk)
     if booking.status != Booking.Status.HELD or not booking.is_blocking():
@@ -346,7 +346,7 @@ def book(request):
             **initial, "payment": desk.PAY_AT_CLINIC_CARD, "hold_minutes": 1440, **typed,
         })
     selected = str(form["patient_id"].value() or "")
-    day = initial.get("date") or today_london()
+    day = _parse_day(str(form["date"].value() or "")) or initial.get("date") or today_london()
     return render(request, "staff/book.html", {
         "form": form, "query": query, "results": results, "selected": selected,
         "keep": {k: source.get(k, "") for k in ("practitioner", "start")}, "day": day, "searched": bool(query),

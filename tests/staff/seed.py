@@ -77,5 +77,5 @@ def fill_day(day: date, practitioners, service, patients, count: int) -> list[Bo
 
 def add_lunches(day: date, practitioners):
     for p in practitioners[1::3]:
-        TimeOffFactory(practitioner=p, start=datetime.combine(day, time(13), tzinfo=LONDON),
-                       end=datetime.combine(day, time(13, 45), tzinfo=LONDON), reason="lunch")
+        TimeOffFactory(practitioner=p, start=datetime.combine(day, time(12, 30), tzinfo=LONDON),
+                       end=datetime.combine(day, time(13), tzinfo=LONDON), reason="lunch")
