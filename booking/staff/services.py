@@ -120,35 +120,38 @@ class DeskBooking:
 
 def reception_book(
     *,
-    patient: User,
+    patient: User | None,
     service: Service,
     practitioner: Practitioner,
     start: datetime,
     payment: str,
     actor,
     hold_minutes: int | None = None,
+    new_patient: dict | None = None,
 ) -> DeskBooking:
     """Book a caller or walk-in: the same booking_hold as online (same locks, same race rules).
 
-    Pay at clinic: held and paid in one transaction, so it is confirmed or
-    nothing is written. Payment link: the hold is committed first, then the
-    checkout opened and emailed; if the provider is down the hold stays and
-    the booking page offers "send payment link" again.
+    new_patient (first_name, last_name, email, phone) creates the patient in
+    the same transaction as the hold, so a refused slot leaves no stray
+    patient behind. Pay at clinic: held and paid in that one transaction, so
+    it is confirmed or nothing is written. Payment link: the hold is committed
+    first, then the checkout opened and emailed outside the transaction (no
+    provider call while the practitioner row is locked); if the provider is
+    down the hold stays and the booking page offers "send payment link" again.
     """
-    if payment in (PAY_AT_CLINIC_CARD, PAY_AT_CLINIC_CASH):
-        with transaction.atomic():
-            booking = booking_services.booking_hold(
-                patient=patient, service=service, start=start, practitioner=practitioner,
-                source=Booking.Source.RECEPTION, actor=actor,
-            )
+    with transaction.atomic():
+        if patient is None:
+            patient = patient_create(**(new_patient or {}))
+        booking = booking_services.booking_hold(
+            patient=patient, service=service, start=start, practitioner=practitioner,
+            source=Booking.Source.RECEPTION, actor=actor,
+            hold_minutes=None if payment in (PAY_AT_CLINIC_CARD, PAY_AT_CLINIC_CASH) else hold_minutes,
+        )
+        if payment in (PAY_AT_CLINIC_CARD, PAY_AT_CLINIC_CASH):
             payment_services.payment_record_at_clinic(booking=booking, method=payment, actor=actor)
-        booking.refresh_from_db()
+    booking.refresh_from_db()
+    if payment in (PAY_AT_CLINIC_CARD, PAY_AT_CLINIC_CASH):
         return DeskBooking(booking=booking)
-
-    booking = booking_services.booking_hold(
-        patient=patient, service=service, start=start, practitioner=practitioner,
-        source=Booking.Source.RECEPTION, actor=actor, hold_minutes=hold_minutes,
-    )
     return payment_link_send(booking=booking, actor=actor)
 
 

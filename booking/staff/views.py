@@ -314,21 +314,19 @@ def book(request):
         if form.is_valid() and form.cleaned_data.get("start"):
             data = form.cleaned_data
             try:
-                patient = data["patient"] or desk.patient_create(
-                    first_name=data["new_first_name"], last_name=data["new_last_name"],
-                    email=data["new_email"], phone=data["new_phone"],
-                )
                 result = desk.reception_book(
-                    patient=patient, service=data["service"], practitioner=data["practitioner"],
+                    patient=data["patient"], service=data["service"], practitioner=data["practitioner"],
                     start=data["start"], payment=data["payment"], actor=request.user,
                     hold_minutes=data["hold_minutes"],
+                    new_patient={"first_name": data["new_first_name"], "last_name": data["new_last_name"],
+                                 "email": data["new_email"], "phone": data["new_phone"]},
                 )
             except BookingError as exc:
                 booking_error_to_form(form, exc)
             else:
                 booking = result.booking
                 when = timezone.localtime(booking.start, LONDON)
-                name = patient.display_name
+                name = booking.patient.display_name
                 if result.link_error:
                     messages.error(request, result.link_error)
                 elif result.checkout_url:
