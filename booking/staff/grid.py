@@ -11,7 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
+from urllib.parse import urlencode
+
 from django.conf import settings
+from django.utils.html import format_html_join
 
 from booking.availability import LONDON
 from booking.calendar import CalendarBooking, CalendarTimeOff, PractitionerDay
@@ -52,6 +55,7 @@ class FreeSlot:
     start_row: int
     start: datetime  # London local
     label: str
+    href: str
 
 
 @dataclass
@@ -64,6 +68,16 @@ class Column:
     bookings: list[BookingBlock] = field(default_factory=list)
     free: list[FreeSlot] = field(default_factory=list)
     is_today: bool = False
+
+    @property
+    def free_html(self) -> str:
+        """The free cells' links as one escaped string: a few hundred per day, too many for template loops."""
+        who, when = self.pday.name, f"{self.pday.day.day} {self.pday.day:%b}"
+        return format_html_join(
+            "",
+            '<a class="free" style="--s: {};" href="{}"><span class="visually-hidden">Book {} on {} at </span>{}</a>',
+            ((slot.start_row, slot.href, who, when, slot.label) for slot in self.free),
+        )
 
 
 @dataclass
@@ -102,8 +116,13 @@ def _assign_lanes(blocks: list[BookingBlock]) -> None:
     close()
 
 
-def build_grid(pdays: list[PractitionerDay], *, by: str, now: datetime, offer_slots: bool) -> Grid:
-    """by="practitioner" (day view: heading is the name) or "day" (week view: heading is the date)."""
+def build_grid(pdays: list[PractitionerDay], *, by: str, now: datetime, offer_slots: bool, book_url: str = "") -> Grid:
+    """by="practitioner" (day view: heading is the name) or "day" (week view: heading is the date).
+
+    offer_slots: every free 15-minute cell in working hours becomes a link to
+    book_url for that practitioner and time. The hrefs are built here, not
+    with {% url %} per cell: a day has a few hundred cells.
+    """
     step = settings.BOOKING_SLOT_MINUTES
     first, last = DEFAULT_FIRST_HOUR * 60, DEFAULT_LAST_HOUR * 60
     for pday in pdays:
@@ -149,7 +168,8 @@ def build_grid(pdays: list[PractitionerDay], *, by: str, now: datetime, offer_sl
                     clock = time(minute // 60, minute % 60)
                     start = datetime.combine(pday.day, clock, tzinfo=LONDON)
                     if start > now_local and not any(bs < minute + step and be > minute for bs, be in busy):
-                        column.free.append(FreeSlot(row(minute), start, f"{clock:%H:%M}"))
+                        query = urlencode({"practitioner": pday.practitioner_id, "start": start.isoformat()})
+                        column.free.append(FreeSlot(row(minute), start, f"{clock:%H:%M}", f"{book_url}?{query}"))
                     minute += step
         columns.append(column)
 
