@@ -3,14 +3,12 @@
 A receptionist logs in, books a phone caller into a free slot and takes
 payment at the clinic, moves a booking to another practitioner, cancels a
 paid booking with a partial refund, and marks a no-show; the day view shows
-each change. Screenshots go to $SCREENSHOT_DIR (default /tmp/reception-shots).
+each change. Screenshots go to artifacts/screenshots/reception-*.png.
 """
 
 from __future__ import annotations
 
-import os
 from datetime import datetime, time, timedelta
-from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -20,61 +18,13 @@ from booking.availability import LONDON
 from booking.models import Booking
 from payments import services as payment_services
 from payments.models import Refund
+from tests.a11y import assert_accessible, screenshot
 from tests.factories import BookingFactory, ReceptionistFactory
 from tests.staff.seed import add_lunches, fill_day, make_clinic, make_patients
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-# Playwright's sync API runs an event loop in this thread; the test's own ORM calls are still synchronous.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-SHOTS = Path(os.environ.get("SCREENSHOT_DIR", "/tmp/reception-shots"))
-PASSWORD = "correct-horse-battery"
-
-
-def shoot(page, name: str) -> Path:
-    try:
-        from tests.conftest import screenshot  # the shared helper, once merged
-    except ImportError:
-        screenshot = None
-    if screenshot is not None:
-        return screenshot(page, name)
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    path = SHOTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
-    return path
-
-
-def check_accessible(page) -> None:
-    try:
-        from tests.a11y import assert_accessible
-    except ImportError:
-        assert_accessible = None
-    if assert_accessible is not None:
-        assert_accessible(page)
-        return
-    from axe_playwright_python.sync_playwright import Axe
-
-    results = Axe().run(page)
-    bad = [v for v in results.response["violations"] if v.get("impact") in ("critical", "serious")]
-    assert not bad, [(v["id"], v["help"], [n["target"] for n in v["nodes"]][:5]) for v in bad]
-
-
-@pytest.fixture
-def desk_page(live_server):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path="/usr/bin/chromium",
-            args=["--no-sandbox", "--disable-background-networking", "--disable-component-update"],
-        )
-        context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="en-GB", timezone_id="Europe/London")
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        yield page
-        context.close()
-        browser.close()
+PASSWORD = "correct-horse-battery"  # tests/factories.py
 
 
 def at(day, hour, minute=0):
@@ -119,15 +69,15 @@ def day_column(page, practitioner):
     return page.locator(f'.cal-col[data-practitioner="{practitioner.pk}"]')
 
 
-def test_reception_books_moves_cancels_and_marks_no_show(desk_page, live_server, clinic_day):
-    page, base = desk_page, live_server.url
+def test_reception_books_moves_cancels_and_marks_no_show(laptop_page, live_server, clinic_day):
+    page, base = laptop_page, live_server.url
     tomorrow, practitioners = clinic_day["tomorrow"], clinic_day["practitioners"]
     login(page, base)
 
     page.goto(f"{base}/staff/day/{tomorrow.isoformat()}/")
     assert page.locator(".cal-head").count() == 8
-    shoot(page, "day-view-8-practitioners")
-    check_accessible(page)
+    screenshot(page, "reception-day-view-8-practitioners")
+    assert_accessible(page)
 
     # 1. A phone caller, new to the clinic, into a free slot (Hamza, 09:30), paid at the clinic by card.
     caller_column = day_column(page, practitioners[7])
@@ -142,7 +92,7 @@ def test_reception_books_moves_cancels_and_marks_no_show(desk_page, live_server,
     page.fill("input[name=new_phone]", "07700 900999")
     page.select_option("select[name=service]", str(clinic_day["follow_up"].pk))
     page.get_by_label("Pay at clinic: card terminal").check()
-    shoot(page, "book-form")
+    screenshot(page, "reception-book-form")
     page.get_by_role("button", name="Book", exact=True).click()
     page.wait_for_url(f"**/staff/day/{tomorrow.isoformat()}/")
     assert page.get_by_role("status").filter(has_text="Carol Caller booked at 09:30 and paid").is_visible()
@@ -191,28 +141,28 @@ def test_reception_books_moves_cancels_and_marks_no_show(desk_page, live_server,
     page.goto(f"{base}/staff/bookings/{to_cancel.pk}/")
     assert page.get_by_text("Clinic closed early; goodwill part refund").first.is_visible()
     assert page.locator("tr.refund").count() == 1
-    shoot(page, "booking-page")
-    check_accessible(page)
+    screenshot(page, "reception-booking-page")
+    assert_accessible(page)
 
 
-def test_staff_pages_are_accessible(desk_page, live_server, clinic_day):
-    page, base = desk_page, live_server.url
+def test_staff_pages_are_accessible(laptop_page, live_server, clinic_day):
+    page, base = laptop_page, live_server.url
     login(page, base)
     tomorrow, practitioners = clinic_day["tomorrow"], clinic_day["practitioners"]
     page.goto(f"{base}/staff/week/{practitioners[0].pk}/{tomorrow.isoformat()}/")
-    shoot(page, "week-view")
-    check_accessible(page)
+    screenshot(page, "reception-week-view")
+    assert_accessible(page)
     page.goto(f"{base}/staff/my-day/?date={tomorrow.isoformat()}&practitioner={practitioners[1].pk}")
-    shoot(page, "my-day")
-    check_accessible(page)
+    screenshot(page, "reception-my-day")
+    assert_accessible(page)
     page.goto(f"{base}/staff/bookings/{clinic_day['to_move'].pk}/")
-    check_accessible(page)
+    assert_accessible(page)
     # A tablet held upright: the day view scrolls sideways, the page does not.
     page.set_viewport_size({"width": 820, "height": 1180})
     page.goto(f"{base}/staff/day/{tomorrow.isoformat()}/")
-    shoot(page, "day-view-tablet")
+    screenshot(page, "reception-day-view-tablet")
     assert page.evaluate("document.documentElement.scrollWidth") <= 820
     assert page.evaluate("document.querySelector('.cal-scroll').scrollWidth") > 820
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto(f"{base}/staff/my-day/?date={tomorrow.isoformat()}&practitioner={practitioners[1].pk}")
-    shoot(page, "my-day-phone")
+    screenshot(page, "reception-my-day-phone")
