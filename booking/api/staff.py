@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from datetime import date
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, permissions
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -33,6 +35,17 @@ def _interval(start, end) -> dict:
 class StaffCalendarView(APIView):
     permission_classes = [IsStaffMember]
 
+    @extend_schema(
+        operation_id="staff_calendar",
+        summary="A day's calendar: every practitioner (reception) or your own (physiotherapist)",
+        parameters=[
+            OpenApiParameter("date", OpenApiTypes.DATE, required=True, description="London date, YYYY-MM-DD."),
+            OpenApiParameter("practitioner", OpenApiTypes.INT, required=False),
+        ],
+        responses={200: OpenApiTypes.OBJECT, 400: OpenApiTypes.OBJECT, 401: OpenApiTypes.OBJECT,
+                   403: OpenApiTypes.OBJECT, 404: OpenApiTypes.OBJECT},
+        tags=["staff"],
+    )
     def get(self, request):
         raw = request.query_params.get("date", "")
         try:

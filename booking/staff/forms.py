@@ -74,7 +74,8 @@ class BookForm(forms.Form):
     hold_minutes = forms.TypedChoiceField(
         label="Hold the slot for (payment link)",
         coerce=int,
-        choices=[(30, "30 minutes"), (60, "1 hour"), (240, "4 hours"), (1440, "24 hours"), (2880, "48 hours")],
+        # Stripe Checkout sessions live from 30 minutes to 24 hours; the hold lasts as long as the link.
+        choices=[(30, "30 minutes"), (60, "1 hour"), (240, "4 hours"), (720, "12 hours"), (1440, "24 hours")],
         initial=1440,
     )
 

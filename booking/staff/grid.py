@@ -43,6 +43,8 @@ class Block:
 class BookingBlock(Block):
     booking: CalendarBooking | None = None
     compact: bool = False
+    # A live booking outside the practitioner's working hours (hours changed after it was made).
+    outside_hours: bool = False
 
 
 @dataclass
@@ -156,7 +158,10 @@ def build_grid(pdays: list[PractitionerDay], *, by: str, now: datetime, offer_sl
             column.time_off.append(OffBlock(start_row, rows, off=off))
         for booking in pday.bookings:
             start_row, rows = span(booking.start, booking.end, pday.day)
-            column.bookings.append(BookingBlock(start_row, rows, booking=booking, compact=rows < 2))
+            outside = booking.status in ("held", "confirmed") and not any(
+                ws <= booking.start and booking.end <= we for ws, we in pday.working
+            )
+            column.bookings.append(BookingBlock(start_row, rows, booking=booking, compact=rows < 2, outside_hours=outside))
         _assign_lanes(column.bookings)
         if offer_slots:
             busy = [(_minute(b.start, pday.day), _minute(b.end, pday.day)) for b in pday.bookings]

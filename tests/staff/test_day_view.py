@@ -98,3 +98,10 @@ def test_day_view_queries_are_few_and_flat(reception_client, django_assert_max_n
 
 
 test_day_view_queries_are_few_and_flat.counts = {}
+
+
+def test_booking_left_outside_working_hours_is_marked_on_the_calendar(reception_client, physios, services, patient):
+    alex, _ = physios
+    BookingFactory(practitioner=alex, service=services[1], patient=patient, start=datetime(2027, 1, 12, 17, 30, tzinfo=LONDON))
+    html = reception_client.get(reverse("staff:day", args=["2027-01-12"])).content.decode()
+    assert html.count("Outside hours") == 1
