@@ -146,22 +146,22 @@ def my_day(request):
 
 
 def _intake_rows(intake: dict) -> list[tuple[str, str]]:
-    """The intake answers as (question, answer) for people, not JSON."""
+    """The intake answers as a few (question, answer) lines a clinician reads at a glance."""
     if not intake:
         return []
-    yes_no = lambda v: "Yes" if v else "No"  # noqa: E731
-    rows = [
-        ("Where it hurts", ", ".join(PAIN_AREAS.get(a, a) for a in intake.get("pain_areas", [])) or "—"),
-        ("Side", SIDES.get(intake.get("side", ""), "—")),
-        ("For how long", f"{intake.get('duration_weeks', 0)} weeks"),
-        ("Numbness", yes_no(intake.get("numbness"))),
-        ("Tingling", yes_no(intake.get("tingling"))),
-        ("Weakness", yes_no(intake.get("weakness"))),
+    areas = ", ".join(PAIN_AREAS.get(a, a) for a in intake.get("pain_areas", [])) or "Not given"
+    side = SIDES.get(intake.get("side", ""), "")
+    weeks = intake.get("duration_weeks", 0)
+    symptoms = [label for name, label in (("numbness", "Numbness"), ("tingling", "Tingling"), ("weakness", "Weakness"))
+                if intake.get(name)]
+    serious = [label for name, label in {**URGENT_SIGNS, **FLAG_SIGNS}.items() if intake.get(name)]
+    return [
+        ("Where it hurts", f"{areas} ({side.lower()})" if side else areas),
+        ("For how long", f"{weeks} week{'s' if weeks != 1 else ''}"),
+        ("Numbness, tingling, weakness", ", ".join(symptoms) or "None"),
         ("Previous injuries", intake.get("previous_injuries") or "None given"),
+        ("Serious signs", ", ".join(serious) or "None reported"),
     ]
-    for name, label in {**URGENT_SIGNS, **FLAG_SIGNS}.items():
-        rows.append((label, yes_no(intake.get(name))))
-    return rows
 
 
 # One booking ------------------------------------------------------------------------------

@@ -164,5 +164,8 @@ def test_staff_pages_are_accessible(laptop_page, live_server, clinic_day):
     assert page.evaluate("document.documentElement.scrollWidth") <= 820
     assert page.evaluate("document.querySelector('.cal-scroll').scrollWidth") > 820
     page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{base}/staff/day/{tomorrow.isoformat()}/")
+    screenshot(page, "reception-day-view-phone")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
     page.goto(f"{base}/staff/my-day/?date={tomorrow.isoformat()}&practitioner={practitioners[1].pk}")
     screenshot(page, "reception-my-day-phone")

@@ -25,6 +25,14 @@ PATIENT_NAMES = ["Olivia Smith", "Jack Taylor", "Amelia Brown", "Harry Wilson", 
                  "Poppy Turner", "Theo Hill"]
 
 
+INTAKES = [
+    {"pain_areas": ["lower_back", "buttock", "thigh"], "side": "left", "duration_weeks": 3, "numbness": True,
+     "tingling": True, "previous_injuries": "Disc bulge L5/S1 in 2019", "cancer_history": True},
+    {"pain_areas": ["buttock", "calf", "foot"], "side": "right", "duration_weeks": 10, "weakness": True},
+    {"pain_areas": ["lower_back"], "side": "both", "duration_weeks": 1},
+]
+
+
 def make_clinic(count: int = 8, *, all_week: bool = False):
     assessment = ServiceFactory()
     follow_up = FollowUpFactory()
@@ -71,6 +79,7 @@ def fill_day(day: date, practitioners, service, patients, count: int) -> list[Bo
             start=start, status=status,
             hold_expires_at=start if status == Booking.Status.HELD else None,
             flags=["cancer_history"] if i % 5 == 0 else [],
+            intake=INTAKES[i % len(INTAKES)] if i % 3 != 1 else {},
         ))
     return created
 
