@@ -276,3 +276,52 @@ def test_working_hours_check_ignores_past_cancelled_and_fitting_bookings(physios
     rows = [desk.HoursRow(1, time(9), time(12))]
     assert desk.working_hours_check(practitioner=alex, rows=rows, effective_from=date(2027, 1, 10)) == [outside]
     assert inside not in desk.working_hours_check(practitioner=alex, rows=rows, effective_from=date(2027, 1, 10))
+
+
+def test_payment_link_when_the_provider_is_down_keeps_the_hold(reception_client, physios, services, patient):
+    import types
+
+    from payments import gateway
+
+    def unavailable(*args, **kwargs):
+        raise gateway.GatewayUnavailable("down")
+
+    down = types.SimpleNamespace(checkout_session_create=unavailable, checkout_session_expire=unavailable,
+                                 refund_create=unavailable)
+    alex, _ = physios
+    gateway.use_gateway(down)
+    try:
+        response = reception_client.post(reverse("staff:book"), book_post(
+            alex, services[1], patient_id=patient.pk, payment="link"), follow=True)
+    finally:
+        gateway.use_gateway(None)
+    assert "The payment provider did not answer" in response.content.decode()
+    booking = Booking.objects.get()
+    assert booking.status == Booking.Status.HELD and not Payment.objects.exists()
+    assert mail.outbox == []
+    # Provider back: "Send payment link" from the booking page.
+    response = reception_client.post(reverse("staff:send_link", args=[booking.pk]), follow=True)
+    assert "Payment link emailed" in response.content.decode()
+    assert len(mail.outbox) == 1 and Payment.objects.get().checkout_url in mail.outbox[0].body
+
+
+def test_new_patient_with_an_existing_email_is_a_form_error(reception_client, physios, services, patient):
+    alex, _ = physios
+    response = reception_client.post(reverse("staff:book"), book_post(alex, services[1], new_email=patient.email.upper()))
+    assert response.status_code == 200
+    assert "Already a patient: search for them instead." in response.content.decode()
+    assert not Booking.objects.exists()
+
+
+@pytest.mark.parametrize("day", ["2027-03-28", "2027-10-31"])
+def test_day_view_on_clock_change_days(reception_client, physios, services, patient, day):
+    alex, _ = physios
+    start = datetime.combine(date.fromisoformat(day), time(10), tzinfo=LONDON)
+    BookingFactory(practitioner=alex, service=services[1], patient=patient, start=start)
+    response = reception_client.get(reverse("staff:day", args=[day]))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "10:00" in html and "Paula Jones" in html
+    data = reception_client.get(reverse("staff_api:calendar"), {"date": day}).json()
+    [booking] = [b for p in data["practitioners"] for b in p["bookings"]]
+    assert booking["start"] == start.isoformat()
