@@ -1,7 +1,6 @@
 from datetime import datetime
 
 import pytest
-from django.core.cache import cache
 
 from booking.availability import LONDON
 from tests.factories import FollowUpFactory, OfferFactory, PractitionerFactory, ServiceFactory, UserFactory
@@ -9,14 +8,6 @@ from tests.factories import FollowUpFactory, OfferFactory, PractitionerFactory, 
 # A Monday in winter: London time is UTC, and the clinic works Monday to Saturday 09:00-17:00.
 MONDAY_8AM = datetime(2027, 1, 11, 8, 0, tzinfo=LONDON)
 INTAKE = {"pain_areas": ["buttock", "thigh"], "side": "left", "duration_weeks": 3}
-
-
-@pytest.fixture(autouse=True)
-def fresh_throttles():
-    # The cache (Redis or database) outlives a test's transaction: start every test with clean counters.
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture
