@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect
@@ -11,8 +12,23 @@ from .models import Offer, OfferCode
 from .services import NoOfferRunning, offer_code_claim
 
 
+class OfferAdminForm(forms.ModelForm):
+    class Meta:
+        model = Offer
+        fields = ["name", "percent_off", "validity_hours", "services", "active"]
+
+    def clean_services(self):
+        # The offer is for first sessions only (design.md); a code on any other service is refused anyway.
+        services = self.cleaned_data["services"]
+        others = [service.name for service in services if not service.is_first_session]
+        if others:
+            raise forms.ValidationError(f"Only first-session services can be chosen; not: {', '.join(others)}.")
+        return services
+
+
 @admin.register(Offer)
 class OfferAdmin(admin.ModelAdmin):
+    form = OfferAdminForm
     list_display = ["name", "percent_off", "validity_hours", "active", "created_at"]
     list_filter = ["active"]
     filter_horizontal = ["services"]

@@ -110,3 +110,12 @@ def test_patients_cannot_reach_the_code_admin(client, offer):
     response = client.get(reverse("admin:offers_offercode_changelist"))
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
     assert Offer.objects.count() == 1
+
+
+def test_offer_campaign_accepts_only_first_session_services(admin_client, offer, follow_up):
+    url = reverse("admin:offers_offer_change", args=[offer.pk])
+    response = admin_client.post(url, {"name": "x", "percent_off": 20, "validity_hours": 24,
+                                       "services": [follow_up.pk], "active": "on"})
+    assert response.status_code == 200
+    assert "Only first-session services" in response.content.decode()
+    assert list(offer.services.all()) != [follow_up]

@@ -90,3 +90,43 @@ def test_twenty_holds_racing_with_one_code_reserve_it_once_on_sqlite():
     if connection.vendor != "sqlite":
         pytest.skip("the SQLite run of the same race (make test re-runs booking tests on SQLite)")
     _race_same_code_different_slots()
+
+
+def _race_same_address_claims():
+    OfferFactory(services=[ServiceFactory()])
+    spellings = ["Racer@Example.com", "racer@example.com ", " RACER@EXAMPLE.COM", "racer@Example.Com"] * 2
+    barrier = threading.Barrier(len(spellings))
+    codes: list = [None] * len(spellings)
+
+    def attempt(n: int) -> None:
+        try:
+            barrier.wait(timeout=30)
+            codes[n] = offer_code_claim(email=spellings[n]).code.pk
+        except Exception as crash:  # noqa: BLE001 - reported by the assertion below
+            codes[n] = crash
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=attempt, args=(n,)) for n in range(len(spellings))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert all(isinstance(pk, int) for pk in codes), codes
+    assert len(set(codes)) == 1
+    assert OfferCode.objects.count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.booking
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_claims_for_one_address_get_one_code_on_postgresql():
+    _race_same_address_claims()
+
+
+@pytest.mark.booking
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_claims_for_one_address_get_one_code_on_sqlite():
+    if connection.vendor != "sqlite":
+        pytest.skip("the SQLite run of the same race")
+    _race_same_address_claims()
