@@ -134,6 +134,7 @@ def test_code_page_without_a_claim_goes_back_to_the_claim_page(client):
 
 
 @override_settings(REST_FRAMEWORK={"DEFAULT_THROTTLE_RATES": {"offer_claim": "3/hour"}})
+@time_machine.travel(MONDAY_8AM + timedelta(minutes=1), tick=False)
 def test_page_claims_are_throttled_per_ip_with_429(client, offer):
     for n in range(3):
         assert client.post("/offer/", {"email": f"person{n}@example.com"}).status_code == 302

@@ -159,6 +159,7 @@ def _request(user, ip="10.1.1.1"):
 
 
 @override_settings(REST_FRAMEWORK={"DEFAULT_THROTTLE_RATES": {"offer_validate_ip": "100/hour", "offer_validate_user": "3/hour"}})
+@time_machine.travel(MONDAY_8AM + timedelta(minutes=1), tick=False)
 def test_validation_is_throttled_per_account_with_429(code, patient, sciatica):
     for n in range(3):
         with pytest.raises(OfferUnknown):
@@ -174,6 +175,7 @@ def test_validation_is_throttled_per_account_with_429(code, patient, sciatica):
 
 
 @override_settings(REST_FRAMEWORK={"DEFAULT_THROTTLE_RATES": {"offer_validate_ip": "3/hour", "offer_validate_user": "100/hour"}})
+@time_machine.travel(MONDAY_8AM + timedelta(minutes=1), tick=False)
 def test_validation_is_throttled_per_ip_with_429(code, sciatica):
     for n in range(3):
         with pytest.raises(OfferNotYours):
