@@ -140,3 +140,21 @@ def test_visitor_books_a_sciatica_assessment_with_the_code_and_sees_60_pounds(ph
     expect(page.get_by_role("button", name=re.compile("Continue to payment"))).to_contain_text("£60.00")
     screenshot(page, "offer-05-review-with-code")
     assert_accessible(page)
+
+
+def test_a_throttled_claim_says_so_clearly(phone_page, clinic, settings):
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"offer_claim": "1/hour"}}
+    page = phone_page
+    page.goto("/offer/")
+    page.get_by_label("Your email address").fill("first@example.com")
+    page.get_by_role("button", name="Get my code").click()
+    expect(page.locator(".offer-code")).to_be_visible()
+    page.goto("/offer/")
+    page.get_by_label("Your email address").fill("second@example.com")
+    with page.expect_response(lambda r: r.url.endswith("/offer/") and r.request.method == "POST") as answer:
+        page.get_by_role("button", name="Get my code").click()
+    assert answer.value.status == 429
+    expect(page.get_by_role("alert")).to_contain_text("Too many attempts")
+    screenshot(page, "offer-06-throttled-phone")
+    assert_accessible(page)
+    assert not OfferCode.objects.filter(email="second@example.com").exists()
