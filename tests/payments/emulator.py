@@ -95,6 +95,9 @@ async def test_session_pay(request: web.Request) -> web.Response:
 
 
 def build_app() -> web.Application:
+    # localstripe pickles its whole store to /tmp after every POST: slow as it grows, and a file
+    # shared with anyone else running it. The tests need no persistence.
+    server.store.dump_to_disk = lambda: None
     app = server.app
     # Before localstripe's generic routes would not matter: none of them starts with /v1/checkout.
     app.router.add_post("/v1/checkout/sessions", session_create)
