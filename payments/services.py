@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from booking import services as booking_services
-from booking.exceptions import InvalidStatusChange, RefundTooLarge, SlotLost
+from booking.exceptions import BookingError, InvalidStatusChange, RefundTooLarge, SlotLost
 from booking.models import Booking, BookingEvent, Practitioner
 
 from . import gateway, notifications
@@ -298,6 +298,8 @@ def booking_refund(*, booking: Booking, amount_pence: int, reason: str, actor=No
     """
     if amount_pence <= 0:
         return []
+    if not reason.strip():
+        raise BookingError("Give a reason for the refund.", errors={"reason": "A reason is required."})
     payments = list(
         Payment.objects.select_for_update().filter(booking=booking, status__in=Payment.PAID_STATUSES).order_by("-paid_at")
     )
