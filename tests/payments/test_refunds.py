@@ -171,3 +171,49 @@ def test_second_paid_checkout_of_one_booking_is_refunded(client, stripe_mode, ho
     twice = Payment.objects.get(checkout_session_id=second.id)
     assert twice.auto_refunded and twice.status == Payment.Status.REFUNDED
     assert services.paid_pence(booking=booking) == 7500
+
+
+def test_stripe_events_about_our_own_refund_do_not_record_it_twice(client, stripe_mode, paid, on_commit):
+    booking, payment = paid
+    with on_commit():
+        [ours] = services.booking_refund(booking=booking, amount_pence=2000, reason="Goodwill", actor=ReceptionistFactory())
+    ours.refresh_from_db()
+    stripe = emulator_client(stripe_mode)
+    refund = stripe.v1.refunds.retrieve(ours.stripe_refund_id).to_dict()
+    charge = stripe.v1.charges.retrieve(refund["charge"]).to_dict()
+    with on_commit():
+        post_event(client, make_event("refund.created", refund))
+        post_event(client, make_event("charge.refunded", charge))
+        post_event(client, make_event("refund.updated", refund))
+    assert list(Refund.objects.values_list("amount_pence", "stripe_refund_id")) == [(2000, ours.stripe_refund_id)]
+    assert services.paid_pence(booking=booking) == 5500
+
+
+def test_refund_webhook_that_beats_our_own_save_matches_the_pending_row(stripe_mode, paid):
+    booking, payment = paid
+    services.booking_refund(booking=booking, amount_pence=2000, reason="Goodwill", actor=ReceptionistFactory())
+    pending = Refund.objects.get()  # committed in the test transaction, provider not asked yet
+    assert pending.stripe_refund_id == ""
+    result = services.gateway.RefundResult(id="re_from_webhook", status="succeeded", amount=2000,
+                                           payment_intent_id=payment.payment_intent_id)
+    services.refund_record_from_provider(result=result)
+    pending.refresh_from_db()
+    assert (pending.stripe_refund_id, pending.status) == ("re_from_webhook", Refund.Status.SUCCEEDED)
+    assert Refund.objects.count() == 1
+    services.refund_send(refund_id=pending.pk)  # the late provider answer: nothing to do
+    assert Refund.objects.get().stripe_refund_id == "re_from_webhook"
+
+
+def test_failed_refund_no_longer_counts(stripe_mode, paid, on_commit):
+    booking, payment = paid
+    with on_commit():
+        [ours] = services.booking_refund(booking=booking, amount_pence=7500, reason="Cancelled", actor=ReceptionistFactory())
+    ours.refresh_from_db()
+    failed = services.gateway.RefundResult(id=ours.stripe_refund_id, status="failed", amount=7500,
+                                           payment_intent_id=payment.payment_intent_id)
+    services.refund_record_from_provider(result=failed)
+    payment.refresh_from_db()
+    assert Refund.objects.get().status == Refund.Status.FAILED
+    assert payment.status == Payment.Status.SUCCEEDED
+    assert services.paid_pence(booking=booking) == 7500
+    assert BookingEvent.objects.filter(booking=booking, action=BookingEvent.Action.NOTE).exists()
