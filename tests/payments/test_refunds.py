@@ -217,3 +217,25 @@ def test_failed_refund_no_longer_counts(stripe_mode, paid, on_commit):
     assert payment.status == Payment.Status.SUCCEEDED
     assert services.paid_pence(booking=booking) == 7500
     assert BookingEvent.objects.filter(booking=booking, action=BookingEvent.Action.NOTE).exists()
+
+
+def test_payment_for_a_booking_cancelled_meanwhile_is_refunded_not_rebooked(client, stripe_mode, hold, on_commit, mailoutbox):
+    booking = hold()
+    payment = services.payment_start(booking=booking)
+    with on_commit():
+        booking_services.booking_cancel(booking=booking, actor=booking.patient, reason="Changed my mind")
+    # The patient had already paid in another tab before our expire reached Stripe.
+    from .conftest import emulator_paid_intent
+
+    session = {**emulator_client(stripe_mode).v1.checkout.sessions.retrieve(payment.checkout_session_id).to_dict(),
+               "status": "complete", "payment_status": "paid",
+               "payment_intent": emulator_paid_intent(stripe_mode, 7500)}
+    mailoutbox.clear()
+    with on_commit():
+        assert post_event(client, make_event("checkout.session.completed", session)).status_code == 200
+    booking.refresh_from_db()
+    payment.refresh_from_db()
+    assert booking.status == Booking.Status.CANCELLED
+    assert payment.auto_refunded and payment.status == Payment.Status.REFUNDED
+    assert Refund.objects.get().stripe_refund_id.startswith("re_")
+    assert "already been cancelled" in mailoutbox[0].body
