@@ -100,3 +100,23 @@ def test_success_page_of_another_patient_is_404(client, stripe_mode, hold):
     payment = services.payment_start(booking=booking)
     client.force_login(UserFactory())
     assert client.get(f"/payments/success/{booking.pk}/?session_id={payment.checkout_session_id}").status_code == 404
+
+
+def test_the_attempt_idempotency_key_reaches_stripe(stripe_mode, hold):
+    """A network retry of the same attempt gets the same session back, never a second one."""
+    booking = hold()
+    request = services._checkout_request(
+        booking, idempotency_key="booking-attempt-fixed", expires_at=timezone.now() + timedelta(minutes=40)
+    )
+    first = gateway.current().checkout_session_create(request)
+    again = gateway.current().checkout_session_create(request)
+    assert first.id == again.id
+
+
+def test_stripe_refusal_is_a_gateway_error_not_a_stripe_one(stripe_mode, hold):
+    booking = hold()
+    too_soon = services._checkout_request(
+        booking, idempotency_key="booking-attempt-too-soon", expires_at=timezone.now() + timedelta(minutes=5)
+    )
+    with pytest.raises(gateway.GatewayRefused):
+        gateway.current().checkout_session_create(too_soon)
