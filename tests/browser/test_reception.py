@@ -157,6 +157,15 @@ def test_staff_pages_are_accessible(laptop_page, live_server, clinic_day):
     assert_accessible(page)
     page.goto(f"{base}/staff/bookings/{clinic_day['to_move'].pk}/")
     assert_accessible(page)
+    # The desk's forms too: book, move, cancel, time off, working hours.
+    for path in (f"/staff/book/?practitioner={practitioners[0].pk}&start={tomorrow.isoformat()}T09:30",
+                 f"/staff/bookings/{clinic_day['to_move'].pk}/move/",
+                 f"/staff/bookings/{clinic_day['to_cancel'].pk}/cancel/",
+                 f"/staff/time-off/new/?practitioner={practitioners[0].pk}&date={tomorrow.isoformat()}",
+                 f"/staff/practitioners/{practitioners[0].pk}/hours/"):
+        page.goto(base + path)
+        assert_accessible(page)
+    screenshot(page, "reception-working-hours")
     # A tablet held upright: the day view scrolls sideways, the page does not.
     page.set_viewport_size({"width": 820, "height": 1180})
     page.goto(f"{base}/staff/day/{tomorrow.isoformat()}/")
