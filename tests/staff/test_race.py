@@ -99,3 +99,58 @@ def test_reception_and_online_race_for_one_slot(desk_setup):
     assert sorted(kind for kind, _ in outcomes) == ["ok"] + ["taken"] * (THREADS - 1), outcomes
     assert Booking.objects.blocking().count() == 1
 
+
+
+def _outcome_kinds(outcomes):
+    return sorted(kind if kind != "error" else payload for kind, payload in outcomes)
+
+
+@pytest.mark.parametrize("attempt", range(3))
+def test_time_off_and_a_booking_racing_never_both_win(desk_setup, attempt):
+    follow_up, physio, receptionists, patients, start = desk_setup
+
+    def block():
+        try:
+            return desk.time_off_create(practitioner=physio, start=start, end=start + timedelta(hours=1),
+                                        reason="training", actor=receptionists[0])
+        except desk.BookingsInTheWay as exc:
+            raise SlotTaken("time off refused") from exc
+
+    def book():
+        return desk.reception_book(patient=patients[0], service=follow_up, practitioner=physio, start=start,
+                                   payment=desk.PAY_AT_CLINIC_CARD, actor=receptionists[1])
+
+    outcomes = _race([block, book])
+    assert _outcome_kinds(outcomes) == ["ok", "taken"], outcomes
+    from booking.models import TimeOff
+
+    assert TimeOff.objects.count() + Booking.objects.blocking().count() == 1
+
+
+@pytest.mark.parametrize("attempt", range(3))
+def test_working_hours_change_and_a_booking_racing_never_orphan(desk_setup, attempt):
+    follow_up, physio, receptionists, patients, start = desk_setup
+    late = start.replace(hour=16)
+    day = start.date()
+    mornings = [desk.HoursRow(d, time(9), time(13)) for d in range(7)]
+
+    def shorten():
+        try:
+            return desk.working_hours_replace(practitioner=physio, rows=mornings, effective_from=day,
+                                              actor=receptionists[0])
+        except desk.BookingsInTheWay as exc:
+            raise SlotTaken("hours change refused") from exc
+
+    def book():
+        return desk.reception_book(patient=patients[0], service=follow_up, practitioner=physio, start=late,
+                                   payment=desk.PAY_AT_CLINIC_CASH, actor=receptionists[1])
+
+    outcomes = _race([shorten, book])
+    assert _outcome_kinds(outcomes) == ["ok", "taken"], outcomes
+    # Whoever won, no live booking sits outside the hours now in force.
+    live = list(Booking.objects.blocking())
+    assert desk.working_hours_check(practitioner=physio, rows=[
+        desk.HoursRow(r.weekday, r.start_time, r.end_time)
+        for r in physio.working_hours.filter(valid_until__isnull=True)
+    ], effective_from=day) == []
+    assert len(live) <= 1
