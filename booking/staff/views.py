@@ -12,7 +12,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from accounts.models import User
 from accounts.roles import is_reception, practitioner_for
 from booking import services as booking_services
 from booking.availability import LONDON

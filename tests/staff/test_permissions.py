@@ -1,6 +1,6 @@
 """Nothing a patient or visitor does reaches a staff page; a physiotherapist sees only their own patients."""
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from django.urls import reverse

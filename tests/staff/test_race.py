@@ -17,7 +17,7 @@ from booking.exceptions import SlotTaken
 from booking.models import Booking
 from booking.staff import services as desk
 from payments.models import Payment
-from tests.factories import FollowUpFactory, PractitionerFactory, ReceptionistFactory, ServiceFactory, UserFactory
+from tests.factories import FollowUpFactory, PractitionerFactory, ReceptionistFactory, UserFactory
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.booking, pytest.mark.postgres]
 
