@@ -168,6 +168,13 @@ def calendar_days(
     bookings = (
         Booking.objects.filter(practitioner_id__in=ids, start__lt=range_end, end__gt=range_start)
         .select_related("patient", "service")
+        # Only what a calendar shows: a busy day has hundreds of rows, and every
+        # timestamp column costs parsing.
+        .only(
+            "id", "practitioner_id", "start", "end", "status", "hold_expires_at", "flags", "arrived_at", "source",
+            "patient__id", "patient__first_name", "patient__last_name", "patient__email", "patient__phone",
+            "service__id", "service__name",
+        )
         .order_by("start", "pk")
     )
     for booking in bookings:

@@ -45,6 +45,8 @@ class BookingBlock(Block):
     compact: bool = False
     # A live booking outside the practitioner's working hours (hours changed after it was made).
     outside_hours: bool = False
+    href: str = ""
+    time_label: str = ""
 
 
 @dataclass
@@ -118,12 +120,16 @@ def _assign_lanes(blocks: list[BookingBlock]) -> None:
     close()
 
 
-def build_grid(pdays: list[PractitionerDay], *, by: str, now: datetime, offer_slots: bool, book_url: str = "") -> Grid:
+def build_grid(
+    pdays: list[PractitionerDay], *, by: str, now: datetime, offer_slots: bool, book_url: str = "",
+    booking_url: str = "{}",
+) -> Grid:
     """by="practitioner" (day view: heading is the name) or "day" (week view: heading is the date).
 
     offer_slots: every free 15-minute cell in working hours becomes a link to
-    book_url for that practitioner and time. The hrefs are built here, not
-    with {% url %} per cell: a day has a few hundred cells.
+    book_url for that practitioner and time. booking_url is the booking
+    page's path with "{}" for the id. The hrefs are built here, not with
+    {% url %} per block: a busy day has hundreds of cells and blocks.
     """
     step = settings.BOOKING_SLOT_MINUTES
     first, last = DEFAULT_FIRST_HOUR * 60, DEFAULT_LAST_HOUR * 60
@@ -161,7 +167,10 @@ def build_grid(pdays: list[PractitionerDay], *, by: str, now: datetime, offer_sl
             outside = booking.status in ("held", "confirmed") and not any(
                 ws <= booking.start and booking.end <= we for ws, we in pday.working
             )
-            column.bookings.append(BookingBlock(start_row, rows, booking=booking, compact=rows < 2, outside_hours=outside))
+            column.bookings.append(BookingBlock(
+                start_row, rows, booking=booking, compact=rows < 2, outside_hours=outside,
+                href=booking_url.format(booking.id), time_label=f"{booking.start:%H:%M}",
+            ))
         _assign_lanes(column.bookings)
         if offer_slots:
             busy = [(_minute(b.start, pday.day), _minute(b.end, pday.day)) for b in pday.bookings]

@@ -44,6 +44,12 @@ def _parse_day(value: str | None) -> date | None:
         return None
 
 
+def _grid_urls() -> dict:
+    # The booking page's path with a placeholder id, reversed once per page, not once per block.
+    return {"book_url": reverse("staff:book"),
+            "booking_url": reverse("staff:booking", args=[987654321]).replace("987654321", "{}")}
+
+
 def _day_url(day: date) -> str:
     return reverse("staff:day", args=[day.isoformat()])
 
@@ -79,8 +85,7 @@ def day_view(request, day: str | None = None):
         raise Http404("Not a date.")
     now = timezone.now()
     pdays = calendar_days(date_from=shown, date_to=shown, practitioner_ids=visible_practitioner_ids(request.user), now=now)
-    grid = build_grid(pdays, by="practitioner", now=now, offer_slots=is_reception(request.user),
-                      book_url=reverse("staff:book"))
+    grid = build_grid(pdays, by="practitioner", now=now, offer_slots=is_reception(request.user), **_grid_urls())
     return render(request, "staff/day.html", {
         "day": shown,
         "grid": grid,
@@ -100,7 +105,7 @@ def week_view(request, practitioner_id: int, day: str | None = None):
     monday = shown - timedelta(days=shown.weekday())
     now = timezone.now()
     pdays = calendar_days(date_from=monday, date_to=monday + timedelta(days=6), practitioner_ids=[practitioner.pk], now=now)
-    grid = build_grid(pdays, by="day", now=now, offer_slots=is_reception(request.user), book_url=reverse("staff:book"))
+    grid = build_grid(pdays, by="day", now=now, offer_slots=is_reception(request.user), **_grid_urls())
     return render(request, "staff/week.html", {
         "practitioner": practitioner,
         "monday": monday,
