@@ -5,7 +5,7 @@ database, starts gunicorn on 127.0.0.1:8501, logs a receptionist in through a
 session cookie, then asks /healthz and the day view in turn N times each.
 
     /work/main/.venv/bin/python scripts/bench_dayview.py [--bookings 60] [--requests 100]
-        [--offset-days 1] [--database-url postgres://postgres@127.0.0.1:5432/reception_bench]
+        [--offset-days 1] [--production] [--database-url postgres://postgres@127.0.0.1:5432/reception_bench]
 """
 
 from __future__ import annotations
@@ -79,11 +79,20 @@ def main():
     parser.add_argument("--requests", type=int, default=100)
     parser.add_argument("--offset-days", type=int, default=1,
                         help="0 = today; 1 (default) = tomorrow, every free 15-minute cell is a booking link (heavier)")
+    parser.add_argument("--production", action="store_true",
+                        help="DEBUG=0 as deployed (collectstatic into staticfiles/, a throwaway SECRET_KEY, no SSL redirect)")
     parser.add_argument("--port", type=int, default=8501)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/reception_bench")
     args = parser.parse_args()
 
+    if args.production:
+        import secrets
+
+        os.environ.update(DEBUG="0", SECRET_KEY=secrets.token_urlsafe(60), ALLOWED_HOSTS="127.0.0.1,localhost",
+                          SECURE_SSL_REDIRECT="0")
+        subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"], cwd=ROOT, check=True,
+                       env={**os.environ, "DATABASE_URL": args.database_url})
     os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
     os.environ["DATABASE_URL"] = args.database_url
     os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/5")
