@@ -98,3 +98,12 @@ def test_booking_left_outside_working_hours_is_marked_on_the_calendar(reception_
     BookingFactory(practitioner=alex, service=services[1], patient=patient, start=datetime(2027, 1, 12, 17, 30, tzinfo=LONDON))
     html = reception_client.get(reverse("staff:day", args=["2027-01-12"])).content.decode()
     assert html.count("Outside hours") == 1
+
+
+def test_physio_day_view_shows_only_their_column_and_links_their_week(client, physios):
+    alex, sam = physios
+    client.force_login(alex.user)
+    html = client.get(reverse("staff:day", args=["2027-01-12"])).content.decode()
+    assert html.count('class="cal-head') == 1 and "Sam Lee" not in html
+    assert reverse("staff:week", args=[alex.pk]) in html
+    assert "Book a patient" not in html and 'class="free"' not in html
