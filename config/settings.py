@@ -178,6 +178,9 @@ ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_EMAIL_VERIFICATION = env("ACCOUNT_EMAIL_VERIFICATION", "optional")
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_LOGOUT_ON_GET = False
+# The website's signup also asks name and phone (accounts.forms); the headless API's does not.
+ACCOUNT_FORMS = {"signup": "accounts.forms.PatientSignupForm"}
+ACCOUNT_LOGOUT_REDIRECT_URL = "/"
 ACCOUNT_RATE_LIMITS = {"login_failed": env("RATE_LOGIN_FAILED", "10/m/ip,5/5m/key")}
 HEADLESS_CLIENTS = ("app", "browser")
 HEADLESS_ONLY = False
