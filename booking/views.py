@@ -83,7 +83,7 @@ def _practitioner_or_any(service: Service, who: str) -> Practitioner | None:
 def _week(day_from: date, slots) -> list[dict]:
     """Days of one week with their free-slot counts, for the day picker."""
     by_day: dict[date, list] = {}
-    for slot in slots:
+    for slot in _times(slots):
         by_day.setdefault(slot.local_start.date(), []).append(slot)
     return [
         {"date": day_from + timedelta(days=i), "slots": by_day.get(day_from + timedelta(days=i), [])}
