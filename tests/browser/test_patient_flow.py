@@ -127,14 +127,27 @@ def test_new_visitor_books_pays_and_cancels_on_a_phone(phone_page, clinic):
     step(page, "11-my-bookings")
 
     page.locator(".booking-list a").first.click()
+    old_start = booking.start
+    page.get_by_role("link", name="Change the time").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Change the time")
+    step(page, "12-reschedule-days")
+    page.locator(".day-list a").nth(1).click()
+    expect(page.get_by_role("heading", name=re.compile("Times on"))).to_be_visible()
+    step(page, "13-reschedule-times")
+    page.locator("#times .time-grid button").nth(4).click()
+    expect(page.get_by_text("Your booking has been moved")).to_be_visible()
+    booking.refresh_from_db()
+    assert booking.start != old_start and booking.status == Booking.Status.CONFIRMED
+    step(page, "14-rescheduled")
+
     page.get_by_role("link", name="Cancel booking").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Cancel your booking?")
     expect(page.locator(".policy")).to_contain_text("full refund of £75.00")
-    step(page, "12-cancel")
+    step(page, "15-cancel")
     page.get_by_role("button", name="Yes, cancel this booking").click()
 
     expect(page.get_by_text("Your booking is cancelled")).to_be_visible()
-    step(page, "13-cancelled")
+    step(page, "16-cancelled")
     booking.refresh_from_db()
     assert booking.status == Booking.Status.CANCELLED
 
@@ -155,7 +168,7 @@ def test_red_flags_stop_the_booking_with_an_urgent_message(phone_page, clinic):
     expect(page.get_by_role("heading", level=1)).to_have_text("Please get urgent medical help now")
     expect(page.get_by_role("link", name="Call NHS 111 now")).to_be_visible()
     expect(page.get_by_text("No booking has been made")).to_be_visible()
-    step(page, "14-urgent-care")
+    step(page, "17-urgent-care")
     assert not Booking.objects.exists()
 
 
@@ -167,4 +180,34 @@ def test_intake_errors_show_beside_the_fields(phone_page, clinic):
     page.get_by_role("button", name="Continue").click()
     expect(page.locator("#id_pain_areas_error")).to_be_visible()
     expect(page.locator("#id_saddle_numbness_error")).to_be_visible()
-    step(page, "15-intake-errors")
+    step(page, "18-intake-errors")
+
+
+def test_account_pages_are_styled_and_accessible(phone_page, clinic):
+    from tests.factories import UserFactory
+
+    UserFactory(email="returning@example.com")
+    page = phone_page
+    page.goto("/accounts/password/reset/")
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    step(page, "20-password-reset")
+    page.goto("/accounts/login/")
+    page.get_by_label("Email").fill("returning@example.com")
+    page.get_by_label("Password", exact=True).fill("wrong-password")
+    page.get_by_role("button", name="Log in").click()
+    expect(page.locator(".error-summary")).to_be_visible()
+    step(page, "21-login-error")
+    page.get_by_label("Password", exact=True).fill("correct-horse-battery")
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_text("You are signed in")).to_be_visible()
+    for path, name in (("/accounts/profile/", "22-profile"), ("/accounts/password/change/", "23-password-change"),
+                       ("/accounts/email/", "24-email"), ("/accounts/logout/", "25-logout"),
+                       ("/my-bookings/", "26-my-bookings-empty")):
+        page.goto(path)
+        expect(page.get_by_role("heading", level=1)).to_be_visible()
+        step(page, name)
+    page.goto("/accounts/profile/")
+    page.get_by_label("Mobile phone").fill("12")
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator("#id_phone_error")).to_contain_text("10 to 15 digits")
+    step(page, "27-profile-error")
