@@ -211,3 +211,75 @@ def test_account_pages_are_styled_and_accessible(phone_page, clinic):
     page.get_by_role("button", name="Save").click()
     expect(page.locator("#id_phone_error")).to_contain_text("10 to 15 digits")
     step(page, "27-profile-error")
+
+
+def sign_in(page, email="returning@example.com"):
+    from tests.factories import UserFactory
+
+    UserFactory(email=email)
+    page.goto("/accounts/login/")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password", exact=True).fill("correct-horse-battery")
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_text("You are signed in")).to_be_visible()
+
+
+def test_slot_taken_and_payment_unavailable_pages(phone_page, clinic):
+    from datetime import datetime
+
+    from payments import gateway
+    from tests.factories import BookingFactory
+
+    page = phone_page
+    sign_in(page)
+    physio = clinic.practitioners.order_by("pk").first()
+    page.goto(f"/book/{clinic.slug}/{physio.pk}/")
+    page.locator(".day-list a").first.click()
+    page.locator(".time-grid button").first.click()
+    page.get_by_label("Calf").check()
+    page.get_by_label("Right").check()
+    page.get_by_label("How many weeks").fill("2")
+    for name in ("bladder_or_bowel_changes", "saddle_numbness", "worsening_weakness_both_legs", "cancer_history",
+                 "unexplained_weight_loss", "fever", "recent_trauma"):
+        page.locator(f"#id_{name}_0").check()
+    page.get_by_role("button", name="Continue").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Check your booking")
+
+    # Someone else takes the time while this patient reads the review page
+    # (the chosen time lives in the server-side session).
+    from django.contrib.sessions.models import Session
+
+    draft = next(s.get_decoded()["booking_draft"] for s in Session.objects.all() if "booking_draft" in s.get_decoded())
+    BookingFactory(service=clinic, practitioner=physio, start=datetime.fromisoformat(draft["start"]))
+    page.get_by_label("Offer code").fill("FIRST-NOPE")
+    page.get_by_role("button", name="Apply code").click()
+    expect(page.locator("#id_offer_code_error")).to_contain_text("recognise")
+    step(page, "30-offer-refused")
+    page.get_by_label("Offer code").fill("")
+    page.get_by_role("button", name=re.compile("Continue to payment")).click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("was just taken")
+    step(page, "31-slot-taken")
+
+    page.locator(".time-grid button").first.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Check your booking")
+
+    class Down:
+        __name__ = "down"
+
+        @staticmethod
+        def checkout_session_create(request):
+            raise gateway.GatewayUnavailable("down")
+
+    gateway.use_gateway(Down)
+    try:
+        page.get_by_role("button", name=re.compile("Continue to payment")).click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Payment is unavailable right now")
+        step(page, "32-payment-unavailable")
+    finally:
+        gateway.use_gateway(None)
+    page.get_by_role("button", name="Try payment again").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Test payment")
+    page.get_by_role("button", name="Cancel").click()
+    # Back on the booking: still held, with Pay now.
+    expect(page.get_by_role("button", name=re.compile("Pay now"))).to_be_visible()
+    step(page, "33-held-pay-now")
