@@ -300,7 +300,7 @@ def book_review(request):
         code = form.cleaned_data["offer_code"].strip()
         if action == "apply" and not code:
             form.add_error("offer_code", "Enter a code to apply it.")
-        elif code and action == "apply" and _offer_throttled(request):
+        elif code and _offer_throttled(request):
             form.add_error("offer_code", "Too many tries. Please wait a while before trying another code.")
         elif code:
             try:

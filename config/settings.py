@@ -182,6 +182,8 @@ ACCOUNT_FORMS = {"signup": "accounts.forms.PatientSignupForm"}
 ACCOUNT_LOGOUT_REDIRECT_URL = "/"
 # A patient has one email address: "change email" replaces it once the new one is verified.
 ACCOUNT_CHANGE_EMAIL = True
+# Back to the booking being made after signing in or confirming an email (accounts.adapter).
+ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
 ACCOUNT_RATE_LIMITS = {"login_failed": env("RATE_LOGIN_FAILED", "10/m/ip,5/5m/key")}
 HEADLESS_CLIENTS = ("app", "browser")
 HEADLESS_ONLY = False
