@@ -21,9 +21,12 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 
+from django.db.models import Sum
+
 from offers import services as offers
 from payments import services as payments
 from payments.gateway import GatewayUnavailable
+from payments.models import Refund
 
 from . import availability, services
 from .exceptions import (
@@ -388,8 +391,12 @@ def my_bookings(request):
 def my_booking(request, pk):
     booking = _own_booking(request, pk)
     now = timezone.now()
+    refunded = (
+        Refund.objects.filter(payment__booking=booking).exclude(status=Refund.Status.FAILED)
+        .aggregate(total=Sum("amount_pence"))["total"] or 0
+    )
     return render(request, "booking/my_booking.html", {
-        "booking": booking,
+        "booking": booking, "refunded_pence": refunded,
         "awaiting_payment": booking.status == Status.HELD and booking.is_blocking(now),
         "lapsed": booking.status == Status.EXPIRED or (booking.status == Status.HELD and not booking.is_blocking(now)),
         "manageable": booking.status in (Status.HELD, Status.CONFIRMED) and booking.start > now and booking.is_blocking(now),

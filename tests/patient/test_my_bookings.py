@@ -165,3 +165,30 @@ def test_ics_parses_and_has_the_right_time_across_dst(patient_client, patient, c
     assert event["DTSTART"].params["TZID"] == "Europe/London"
     assert calendar.walk("VTIMEZONE"), "a VTIMEZONE lets calendars without the Olson database place it right"
     assert str(event["uid"]) == f"booking-{booking.pk}@physiobook"
+
+
+def test_cancellation_email_says_what_happens_to_the_money_and_cancels_the_calendar_event(
+    patient_client, patient, clinic, mailoutbox, django_capture_on_commit_callbacks
+):
+    service, physio = clinic
+    paid = paid_booking(patient, physio, service)
+    held = services.booking_hold(patient=patient, service=service, start=START + timedelta(days=1),
+                                 intake={"pain_areas": ["calf"], "side": "right", "duration_weeks": 1})
+    with django_capture_on_commit_callbacks(execute=True):
+        patient_client.post(f"/my-bookings/{paid.pk}/cancel/", {"reason": ""})
+        patient_client.post(f"/my-bookings/{held.pk}/cancel/", {"reason": ""})
+    first, second = [m for m in mailoutbox if m.subject.startswith("Booking cancelled")]
+    assert "A refund of £75.00 is on its way" in first.body
+    assert "You had not paid for this booking" in second.body
+    event = next(iter(Calendar.from_ical(first.attachments[0][1]).walk("VEVENT")))
+    assert str(event["status"]) == "CANCELLED" and str(event["uid"]) == f"booking-{paid.pk}@physiobook"
+    assert int(event["sequence"]) > 0
+
+
+def test_cancelled_booking_page_shows_the_refund(patient_client, patient, clinic):
+    service, physio = clinic
+    booking = paid_booking(patient, physio, service)
+    patient_client.post(f"/my-bookings/{booking.pk}/cancel/", {"reason": ""})
+    page = patient_client.get(f"/my-bookings/{booking.pk}/").content.decode()
+    assert "Refunded" in page and "£75.00" in page and "Book another time" in page
+    assert "Cancel booking" not in page
