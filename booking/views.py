@@ -220,10 +220,8 @@ def book_time(request, service, who, day):
     slots = availability.free_slots(
         service=service, date_from=day, date_to=day, practitioner_ids=[practitioner.pk] if practitioner else None
     )
-    names = {p.pk: p.name for p in availability.practitioners_for(service)} if practitioner is None else {}
     return render(request, "booking/book_time.html", {
-        "service": service, "practitioner": practitioner, "who": who, "day": day, "times": _times(slots),
-        "names": names, "step": 4,
+        "service": service, "practitioner": practitioner, "who": who, "day": day, "times": _times(slots), "step": 4,
     })
 
 
@@ -343,15 +341,21 @@ def book_review(request):
 
 def _hold_and_pay(request, draft, service, practitioner, start, form):
     """Hold the slot, then open the checkout. Returns a response, or None to show the form's errors."""
+    # A double click, or Back then Continue again: the patient's own hold on this time is reused.
+    mine = Booking.objects.filter(
+        patient=request.user, service=service, start=start, status=Status.HELD, hold_expires_at__gt=timezone.now()
+    ).first()
+    if mine is not None:
+        request.session.pop(DRAFT, None)
+        return _start_payment(request, mine)
     try:
         booking = services.booking_hold(
             patient=request.user, service=service, start=start, practitioner=practitioner,
             offer_code=draft.get("offer_code") or None, intake=draft.get("intake"), actor=request.user,
         )
     except SlotTaken as taken:
-        names = {p.pk: p.name for p in availability.practitioners_for(service)}
         return render(request, "booking/slot_taken.html", {
-            "service": service, "start": start, "alternatives": taken.alternatives, "names": names,
+            "service": service, "start": start, "alternatives": taken.alternatives,
             "who": practitioner.pk if practitioner else ANY,
         }, status=409)
     except OfferRefused as refusal:

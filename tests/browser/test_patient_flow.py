@@ -283,3 +283,14 @@ def test_slot_taken_and_payment_unavailable_pages(phone_page, clinic):
     # Back on the booking: still held, with Pay now.
     expect(page.get_by_role("button", name=re.compile("Pay now"))).to_be_visible()
     step(page, "33-held-pay-now")
+
+
+def test_laptop_layout(laptop_page, clinic):
+    page = laptop_page
+    page.goto("/")
+    step(page, "40-laptop-home")
+    page.get_by_role("link", name="Book an assessment").click()
+    page.get_by_role("link", name=re.compile("Any physiotherapist")).click()
+    step(page, "41-laptop-day")
+    page.locator(".day-list a").first.click()
+    step(page, "42-laptop-time")

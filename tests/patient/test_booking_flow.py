@@ -146,3 +146,27 @@ def test_gateway_unavailable_keeps_the_hold_and_offers_a_retry(patient_client, c
     retry = patient_client.post(f"/my-bookings/{booking.pk}/pay/")
     assert retry.status_code == 302 and Payment.objects.filter(booking=booking).count() == 1
     assert local_gateway  # the retry used the local gateway again
+
+
+def test_times_are_london_wall_clock_in_summer(client, clinic):
+    import time_machine
+
+    service, physio = clinic
+    with time_machine.travel(datetime(2027, 7, 12, 8, 0, tzinfo=LONDON), tick=False):
+        page = client.get(f"/book/{service.slug}/{physio.pk}/2027-07-13/").content.decode()
+    # 09:00 in London in July is 08:00 UTC.
+    assert 'value="2027-07-13T08:00:00+00:00">09:00<' in page
+    assert ">08:00<" not in page
+
+
+def test_paying_twice_reuses_the_patients_own_hold(patient_client, clinic, frozen):
+    service, _ = clinic
+    choose(patient_client, service)
+    patient_client.post("/book/intake/", intake_post())
+    first = patient_client.post("/book/review/", {"action": "pay", "offer_code": ""})
+    # Back, choose the same time again and pay again (or a double click).
+    choose(patient_client, service)
+    patient_client.post("/book/intake/", intake_post())
+    second = patient_client.post("/book/review/", {"action": "pay", "offer_code": ""})
+    assert first["Location"] == second["Location"]
+    assert Booking.objects.count() == 1 and Payment.objects.count() == 1
