@@ -318,6 +318,7 @@ def book_review(request):
             response = _hold_and_pay(request, draft, service, practitioner, start, form)
             if response is not None:
                 return response
+            quote = None  # the code was refused when the slot was held
     elif action == "remove_code":
         draft["offer_code"] = ""
         _save_draft(request, draft)
