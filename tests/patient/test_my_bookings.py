@@ -135,9 +135,11 @@ def test_held_booking_offers_pay_now_until_the_hold_lapses(patient_client, patie
                                     intake={"pain_areas": ["calf"], "side": "right", "duration_weeks": 1})
     page = patient_client.get(f"/my-bookings/{booking.pk}/").content.decode()
     assert "Pay now" in page and "08:30" in page
+    assert "Pay now (£75.00)" in patient_client.get("/my-bookings/").content.decode()
     with time_machine.travel(NOW + timedelta(minutes=31), tick=False):
         page = patient_client.get(f"/my-bookings/{booking.pk}/").content.decode()
         assert "Pay now" not in page and "not paid in time" in page
+        assert "Pay now" not in patient_client.get("/my-bookings/").content.decode()
         response = patient_client.post(f"/my-bookings/{booking.pk}/pay/")
         assert response.status_code == 302 and response["Location"] == f"/my-bookings/{booking.pk}/"
     assert not Payment.objects.exists()
