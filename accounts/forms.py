@@ -3,6 +3,8 @@
 from allauth.account.forms import SignupForm
 from django import forms
 
+from booking.forms import DescribedErrorsMixin
+
 from .models import User
 
 PHONE_HELP = "So the clinic can reach you if something changes, e.g. 07700 900123."
@@ -16,7 +18,7 @@ def clean_phone(value: str) -> str:
     return value
 
 
-class PatientSignupForm(SignupForm):
+class PatientSignupForm(DescribedErrorsMixin, SignupForm):
     """The website's signup (ACCOUNT_FORMS["signup"]): allauth's, plus name and phone.
 
     Not ACCOUNT_SIGNUP_FORM_CLASS: that would also make them required by the
@@ -44,7 +46,7 @@ class PatientSignupForm(SignupForm):
         user.save(update_fields=["first_name", "last_name", "phone"])
 
 
-class ProfileForm(forms.ModelForm):
+class ProfileForm(DescribedErrorsMixin, forms.ModelForm):
     class Meta:
         model = User
         fields = ["first_name", "last_name", "phone"]

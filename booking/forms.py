@@ -7,13 +7,29 @@ from .intake import FLAG_SIGNS, PAIN_AREAS, SIDES, URGENT_SIGNS, Intake
 YES_NO = [("no", "No"), ("yes", "Yes")]
 
 
+class DescribedErrorsMixin:
+    """Point each field with an error at its message (includes/field.html renders id="<id>_error"),
+    so screen readers read the error with the field, not just somewhere on the page."""
+
+    def add_error(self, field, error):
+        super().add_error(field, error)
+        names = [field] if field else []
+        if isinstance(error, dict):
+            names = list(error)
+        for name in names:
+            if name in self.fields:
+                bound = self[name]
+                ids = [f"{bound.auto_id}_helptext"] if self.fields[name].help_text else []
+                self.fields[name].widget.attrs["aria-describedby"] = " ".join([*ids, f"{bound.auto_id}_error"])
+
+
 def _yes_no(label: str) -> forms.ChoiceField:
     # An explicit answer for each safety question: an unticked box cannot tell
     # "no" from "did not read it". "No" comes first so Tab then Space answers it.
     return forms.ChoiceField(label=label, choices=YES_NO, widget=forms.RadioSelect)
 
 
-class IntakeForm(forms.Form):
+class IntakeForm(DescribedErrorsMixin, forms.Form):
     """The sciatica questionnaire (api.md's intake fields)."""
 
     pain_areas = forms.MultipleChoiceField(
@@ -71,7 +87,7 @@ class IntakeForm(forms.Form):
         return initial
 
 
-class OfferCodeForm(forms.Form):
+class OfferCodeForm(DescribedErrorsMixin, forms.Form):
     offer_code = forms.CharField(
         label="Offer code", required=False, max_length=40,
         widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}),
@@ -79,6 +95,6 @@ class OfferCodeForm(forms.Form):
     )
 
 
-class CancelForm(forms.Form):
+class CancelForm(DescribedErrorsMixin, forms.Form):
     reason = forms.CharField(label="Reason (optional)", required=False, max_length=500,
                              widget=forms.Textarea(attrs={"rows": 2}))

@@ -307,7 +307,8 @@ def book_review(request):
             try:
                 quote = offers.offer_code_validate(code_text=code, patient=request.user, service=service)
             except OfferRefused as refusal:
-                form.add_error("offer_code", refusal.message)
+                hint = " Clear the box to pay the full price." if action == "pay" else ""
+                form.add_error("offer_code", refusal.message + hint)
                 draft["offer_code"] = ""
             else:
                 draft["offer_code"] = code

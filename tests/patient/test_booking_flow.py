@@ -99,6 +99,7 @@ def test_review_shows_offer_discount_or_refusal_beside_the_field(patient_client,
     refused = patient_client.post("/book/review/", {"action": "apply", "offer_code": "FIRSTNOPE"}).content.decode()
     assert "We don&#x27;t recognise that offer code" in refused
     assert 'id="id_offer_code_error"' in refused
+    assert 'aria-describedby="id_offer_code_helptext id_offer_code_error"' in refused
     patient_client.post("/book/review/", {"action": "apply", "offer_code": code.code})
     patient_client.post("/book/review/", {"action": "pay", "offer_code": code.code})
     booking = Booking.objects.get()
