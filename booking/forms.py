@@ -26,7 +26,8 @@ class DescribedErrorsMixin:
 def _yes_no(label: str) -> forms.ChoiceField:
     # An explicit answer for each safety question: an unticked box cannot tell
     # "no" from "did not read it". "No" comes first so Tab then Space answers it.
-    return forms.ChoiceField(label=label, choices=YES_NO, widget=forms.RadioSelect)
+    return forms.ChoiceField(label=label, choices=YES_NO, widget=forms.RadioSelect,
+                             error_messages={"required": "Answer yes or no."})
 
 
 class IntakeForm(DescribedErrorsMixin, forms.Form):
@@ -37,11 +38,14 @@ class IntakeForm(DescribedErrorsMixin, forms.Form):
         choices=list(PAIN_AREAS.items()),
         widget=forms.CheckboxSelectMultiple,
         help_text="Tick every area that hurts.",
+        error_messages={"required": "Tick at least one area."},
     )
-    side = forms.ChoiceField(label="Which side?", choices=list(SIDES.items()), widget=forms.RadioSelect)
+    side = forms.ChoiceField(label="Which side?", choices=list(SIDES.items()), widget=forms.RadioSelect,
+                             error_messages={"required": "Choose left, right or both."})
     duration_weeks = forms.IntegerField(
         label="How many weeks have you had this pain?", min_value=0, max_value=5200,
         widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+        error_messages={"required": "Enter the number of weeks (0 if under a week)."},
     )
     numbness = forms.BooleanField(label="Numbness in the leg or foot", required=False)
     tingling = forms.BooleanField(label="Tingling or pins and needles", required=False)

@@ -56,3 +56,11 @@ def test_follow_up_service_skips_the_intake(patient_client, clinic):
     follow_up = FollowUpFactory()
     physio.services.add(follow_up)
     assert choose(patient_client, follow_up)["Location"] == "/book/review/"
+
+
+def test_error_messages_say_what_to_do(patient_client, clinic):
+    service, _ = clinic
+    choose(patient_client, service)
+    text = patient_client.post("/book/intake/", {}).content.decode()
+    for message in ("Tick at least one area.", "Choose left, right or both.", "Enter the number of weeks", "Answer yes or no."):
+        assert message in text
