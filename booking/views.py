@@ -19,11 +19,11 @@ from django.template import TemplateDoesNotExist
 from django.template.loader import get_template
 from django.utils import timezone
 from django.views.decorators.http import require_POST
-from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 
 from django.db.models import Sum
 
 from offers import services as offers
+from offers.throttles import RateLimited, offer_code_validate_for_request
 from payments import services as payments
 from payments.gateway import GatewayUnavailable
 from payments.models import Refund
@@ -134,21 +134,6 @@ def _draft_objects(draft: dict):
         if practitioner is None:
             return None
     return service, practitioner, start
-
-
-def _offer_throttled(request) -> bool:
-    """Code guessing from the page is limited like the API's validate endpoint (per IP and per account)."""
-
-    class PerIp(AnonRateThrottle):
-        scope = "offer_validate_ip"
-
-        def get_cache_key(self, request, view):
-            return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
-
-    class PerUser(UserRateThrottle):
-        scope = "offer_validate_user"
-
-    return not all(throttle().allow_request(request, None) for throttle in (PerIp, PerUser))
 
 
 def _own_booking(request, pk: int) -> Booking:
@@ -301,11 +286,13 @@ def book_review(request):
         code = form.cleaned_data["offer_code"].strip()
         if action == "apply" and not code:
             form.add_error("offer_code", "Enter a code to apply it.")
-        elif code and _offer_throttled(request):
-            form.add_error("offer_code", "Too many tries. Please wait a while before trying another code.")
         elif code:
             try:
-                quote = offers.offer_code_validate(code_text=code, patient=request.user, service=service)
+                # Throttled per IP and per account, on the same budget as the API (offers.throttles).
+                quote = offer_code_validate_for_request(request, code_text=code, service=service)
+            except RateLimited as limited:
+                form.add_error("offer_code", limited.message)
+                draft["offer_code"] = ""
             except OfferRefused as refusal:
                 hint = " Clear the box to pay the full price." if action == "pay" else ""
                 form.add_error("offer_code", refusal.message + hint)

@@ -91,10 +91,10 @@ def test_new_visitor_books_pays_and_cancels_on_a_phone(phone_page, clinic):
     # Not signed in: the login page, which keeps the chosen time.
     expect(page.get_by_role("heading", level=1)).to_have_text("Log in")
     expect(page.get_by_text("Your chosen time is kept")).to_be_visible()
-    expect(page.locator(".note").get_by_role("link", name="Create an account")).to_be_visible()
+    expect(page.locator(".note").get_by_role("link", name="Sign up here")).to_be_visible()
     step(page, "06-login")
 
-    page.locator(".note").get_by_role("link", name="Create an account").click()
+    page.locator(".note").get_by_role("link", name="Sign up here").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Create an account")
     page.get_by_label("First name").fill("Sam")
     page.get_by_label("Last name").fill("Patel")

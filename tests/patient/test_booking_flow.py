@@ -171,3 +171,16 @@ def test_paying_twice_reuses_the_patients_own_hold(patient_client, clinic, froze
     second = patient_client.post("/book/review/", {"action": "pay", "offer_code": ""})
     assert first["Location"] == second["Location"]
     assert Booking.objects.count() == 1 and Payment.objects.count() == 1
+
+
+def test_offer_code_guessing_on_the_review_page_is_throttled(patient_client, clinic, frozen, settings):
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {
+        **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "offer_validate_user": "3/hour"}}
+    service, _ = clinic
+    choose(patient_client, service)
+    patient_client.post("/book/intake/", intake_post())
+    for attempt in range(3):
+        page = patient_client.post("/book/review/", {"action": "apply", "offer_code": f"FIRSTGUESS{attempt}"})
+        assert "recognise" in page.content.decode()
+    page = patient_client.post("/book/review/", {"action": "apply", "offer_code": "FIRSTGUESS9"}).content.decode()
+    assert "Too many attempts" in page and 'id="id_offer_code_error"' in page
