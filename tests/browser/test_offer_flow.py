@@ -7,7 +7,6 @@ Screenshots: artifacts/screenshots/offer-*.png.
 import re
 
 import pytest
-from django.urls import NoReverseMatch, reverse
 from playwright.sync_api import expect
 
 from offers.models import OfferCode
@@ -17,14 +16,6 @@ from tests.factories import FollowUpFactory, OfferFactory, PractitionerFactory, 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 EMAIL = "sam.patel@example.com"
-
-
-def _booking_flow_present() -> bool:
-    try:
-        reverse("booking:book_service")
-    except NoReverseMatch:
-        return False
-    return True
 
 
 @pytest.fixture
@@ -106,8 +97,6 @@ def fill_intake(page) -> None:
     page.get_by_role("button", name="Continue").click()
 
 
-@pytest.mark.xfail(not _booking_flow_present(), strict=False,
-                   reason="needs the booking flow from the patient branch")
 def test_visitor_books_a_sciatica_assessment_with_the_code_and_sees_60_pounds(phone_page, clinic):
     page = phone_page
     code = claim_from_home_banner(page)
