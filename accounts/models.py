@@ -9,6 +9,11 @@ class User(AbstractUser):
     Django's admin and createsuperuser expect it, and allauth fills it in.
     """
 
+    # A patient booked by phone may have no email address; the column is unique
+    # and required, so they get one in the reserved .invalid domain (RFC 2606)
+    # that nothing is ever sent to.
+    NO_EMAIL_DOMAIN = "no-email.invalid"
+
     email = models.EmailField("email address", unique=True)
     phone = models.CharField(max_length=32, blank=True)
 
@@ -17,5 +22,5 @@ class User(AbstractUser):
         return self.get_full_name() or self.email
 
     @property
-    def is_reception(self) -> bool:
-        return self.is_superuser or self.groups.filter(name="Reception").exists()
+    def can_be_emailed(self) -> bool:
+        return bool(self.email) and not self.email.endswith("@" + self.NO_EMAIL_DOMAIN)

@@ -16,6 +16,8 @@ def _booking(booking_id: int) -> Booking:
 
 
 def _send(*, booking: Booking, subject: str, template: str, context: dict | None = None, attach_ics: bool = False):
+    if not booking.patient.can_be_emailed:
+        return  # booked by phone with no address: reception tells them
     context = {"booking": booking, "site_url": settings.SITE_URL, "clinic_name": settings.CLINIC_NAME, **(context or {})}
     body = render_to_string(f"booking/email/{template}.txt", context)
     message = EmailMultiAlternatives(subject=subject, body=body, to=[booking.patient.email])

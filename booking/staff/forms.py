@@ -99,7 +99,7 @@ class BookForm(forms.Form):
             if not data.get("new_phone") and not data.get("new_email"):
                 self.add_error("new_phone", "Give a phone number or an email address.")
         if data.get("payment") == desk.PAY_BY_LINK and data.get("patient") is not None:
-            if not desk.has_real_email(data["patient"]):
+            if not data["patient"].can_be_emailed:
                 self.add_error("payment", "This patient has no email address: take payment at the clinic.")
         if data.get("payment") == desk.PAY_BY_LINK and data.get("patient") is None and not data.get("new_email"):
             self.add_error("new_email", "A payment link needs an email address.")

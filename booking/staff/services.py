@@ -32,10 +32,7 @@ from payments import services as payment_services
 log = logging.getLogger(__name__)
 Status = Booking.Status
 
-# A patient booked by phone may have no email address; the User model needs a
-# unique one, so they get an address in the reserved .invalid domain
-# (RFC 2606) that nothing is ever sent to.
-NO_EMAIL_DOMAIN = "no-email.invalid"
+NO_EMAIL_DOMAIN = User.NO_EMAIL_DOMAIN
 
 
 class BookingsInTheWay(BookingError):
@@ -83,10 +80,6 @@ def patient_find(*, query: str, limit: int = 10):
             match |= Q(phone__icontains=digits) | Q(phone__icontains=word)
         qs = qs.filter(match)
     return qs.order_by("last_name", "first_name", "pk")[:limit]
-
-
-def has_real_email(user) -> bool:
-    return bool(user.email) and not user.email.endswith("@" + NO_EMAIL_DOMAIN)
 
 
 @transaction.atomic
@@ -164,7 +157,7 @@ def payment_link_send(*, booking: Booking, actor=None) -> DeskBooking:
         return DeskBooking(booking=booking, link_error="The payment provider did not answer. The slot is held: "
                                                        "try \"Send payment link\" again from the booking page.")
     booking = Booking.objects.select_related("patient", "service", "practitioner__user").get(pk=booking.pk)
-    if has_real_email(booking.patient):
+    if booking.patient.can_be_emailed:
         body = render_to_string("staff/email/payment_link.txt", {
             "booking": booking, "checkout_url": payment.checkout_url, "clinic_name": settings.CLINIC_NAME,
             "start": timezone.localtime(booking.start, LONDON),

@@ -192,7 +192,7 @@ def booking_detail(request, pk: int):
         "intake_rows": _intake_rows(booking.intake),
         "flag_labels": [FLAG_LABELS.get(f, f) for f in booking.flags or []],
         "can_change": reception and status in (Booking.Status.HELD, Booking.Status.CONFIRMED),
-        "can_send_link": reception and status == Booking.Status.HELD and desk.has_real_email(booking.patient),
+        "can_send_link": reception and status == Booking.Status.HELD and booking.patient.can_be_emailed,
         "can_mark": may_mark(request.user, booking),
         "started": booking.start <= now,
         "day": timezone.localtime(booking.start, LONDON).date(),

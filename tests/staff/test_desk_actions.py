@@ -55,6 +55,21 @@ def test_phone_caller_paid_at_clinic_is_confirmed_at_once(reception_client, rece
     assert list(booking.events.values_list("action", "actor")) == [("held", reception.pk), ("confirmed", reception.pk)]
 
 
+def test_a_caller_without_email_is_never_emailed(reception_client, reception, physios, services, patient,
+                                                 django_capture_on_commit_callbacks):
+    alex, _ = physios
+    with django_capture_on_commit_callbacks(execute=True):
+        reception_client.post(reverse("staff:book"), book_post(alex, services[1]))
+        reception_client.post(reverse("staff:book"), book_post(alex, services[1], time="14:00", patient_id=patient.pk,
+                                                               new_first_name="", new_phone=""))
+    phone_only = Booking.objects.get(start=at(10))
+    with django_capture_on_commit_callbacks(execute=True):
+        booking_services.booking_cancel(booking=phone_only, actor=reception, reason="Caller rang to cancel",
+                                        refund_pence=0, by_staff=True)
+    # Only the patient with an address heard about their booking.
+    assert [m.to for m in mail.outbox] == [[patient.email]]
+
+
 def test_find_existing_patient_by_phone_name_or_email(reception_client, patient, physios, services):
     for query in ("900123", "paula jones", patient.email.upper()):
         html = reception_client.post(reverse("staff:book"), {"action": "search", "q": query}).content.decode()
