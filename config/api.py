@@ -42,3 +42,57 @@ def exception_handler(exc, context):
     if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
         response.status_code = status.HTTP_401_UNAUTHORIZED
     return response
+
+
+# --- Plain Django views for /api/ paths that never reach a DRF view ---------------
+# (an unknown URL, or an error raised outside the API views), so a client of the
+# API always gets JSON, never an HTML page.
+
+
+def _json_error(detail: str, code: str, status_code: int):
+    from django.http import JsonResponse
+
+    return JsonResponse({"detail": detail, "code": code}, status=status_code)
+
+
+def api_not_found(request, *args, **kwargs):
+    """The last URL pattern under api/: any path no API view claims."""
+    return _json_error("There is no API endpoint at this address.", "not_found", 404)
+
+
+def _is_api(request) -> bool:
+    return request.path.startswith("/api/")
+
+
+def handler400(request, exception=None):
+    if _is_api(request):
+        return _json_error("Bad request.", "bad_request", 400)
+    from django.views.defaults import bad_request
+
+    return bad_request(request, exception)
+
+
+def handler403(request, exception=None):
+    if _is_api(request):
+        return _json_error("You do not have permission to do that.", "permission_denied", 403)
+    from django.views.defaults import permission_denied
+
+    return permission_denied(request, exception)
+
+
+def handler404(request, exception=None):
+    if _is_api(request):
+        return api_not_found(request)
+    from django.views.defaults import page_not_found
+
+    return page_not_found(request, exception)
+
+
+def handler500(request):
+    # A bug, not bad input: the API has no 500 by design, but if one happens the
+    # client still gets the error shape it was promised.
+    if _is_api(request):
+        return _json_error("Something went wrong on our side. Please try again.", "server_error", 500)
+    from django.views.defaults import server_error
+
+    return server_error(request)

@@ -1,6 +1,8 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from . import api
 from .health import healthz
 
 urlpatterns = [
@@ -9,5 +11,17 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("_allauth/", include("allauth.headless.urls")),
     path("payments/", include("payments.urls")),
+    path("api/v1/", include("booking.api.urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api_docs"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api_redoc"),
     path("", include("booking.urls")),
+    # Keep last: any other /api/ path is a JSON 404 (not an HTML page, and not
+    # APPEND_SLASH's redirect, which Django cannot do for a POST).
+    re_path(r"^api/", api.api_not_found),
 ]
+
+handler400 = api.handler400
+handler403 = api.handler403
+handler404 = api.handler404
+handler500 = api.handler500
