@@ -1,0 +1,71 @@
+"""Fixtures for the API tests: a clinic on a frozen Monday, and clients for both kinds of auth.
+
+Every request goes through the real URL and middleware. `api` is parametrised:
+each test using it runs once with a browser session (CSRF enforced) and once
+with a django-allauth headless app token obtained by logging in at
+/_allauth/app/v1/auth/login.
+"""
+
+import pytest
+import time_machine
+from django.core.cache import cache
+from django.core.management import call_command
+
+from tests.factories import UserFactory
+
+from .support import NOW, Clinic, make_api
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cache_table(django_db_setup, django_db_blocker):
+    """The database cache (used when REDIS_URL is unset) needs its table in the test database."""
+    with django_db_blocker.unblock():
+        call_command("createcachetable", verbosity=0)
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache(cache_table, django_db_blocker):
+    """Throttle and rate-limit counters must not leak from one test into the next."""
+    with django_db_blocker.unblock():
+        cache.clear()
+    yield
+
+
+@pytest.fixture
+def frozen():
+    with time_machine.travel(NOW, tick=False):
+        yield NOW
+
+
+@pytest.fixture
+def clinic(db):
+    return Clinic()
+
+
+@pytest.fixture
+def patient(db):
+    return UserFactory(email="pat@example.com")
+
+
+@pytest.fixture(params=["session", "token"])
+def auth_mode(request):
+    return request.param
+
+
+@pytest.fixture
+def api(frozen, patient, auth_mode):
+    """Created inside the frozen clock, so its session is not already past its expiry."""
+    return make_api(patient, auth_mode)
+
+
+@pytest.fixture
+def anon(frozen, db):
+    return make_api()
+
+
+
+
+@pytest.fixture(autouse=True)
+def fast_passwords(settings):
+    """Token logins check a password per test; the production hasher would dominate the run time."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
