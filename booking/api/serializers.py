@@ -178,8 +178,18 @@ class OfferValidateSerializer(serializers.Serializer):
     service = serializers.SlugField(max_length=50)
 
 
+@extend_schema_field({"type": "boolean", "enum": [True]})
+class TrueField(serializers.BooleanField):
+    pass
+
+
+@extend_schema_field({"type": "boolean", "enum": [False]})
+class FalseField(serializers.BooleanField):
+    pass
+
+
 class OfferValidResultSerializer(serializers.Serializer):
-    valid = serializers.BooleanField(help_text="true")
+    valid = TrueField()
     percent_off = serializers.IntegerField()
     discount_pence = serializers.IntegerField()
     amount_due_pence = serializers.IntegerField()
@@ -187,11 +197,12 @@ class OfferValidResultSerializer(serializers.Serializer):
 
 
 class OfferRefusedResultSerializer(serializers.Serializer):
-    valid = serializers.BooleanField(help_text="false")
+    valid = FalseField()
     code = serializers.ChoiceField(
         choices=["unknown", "expired", "used", "not_yours", "not_first_session", "wrong_service"]
     )
     detail = serializers.CharField()
+    expired_at = serializers.CharField(required=False, help_text="With code expired: when it expired (ISO 8601).")
 
 
 # --- Bookings ------------------------------------------------------------------

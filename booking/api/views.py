@@ -10,7 +10,13 @@ from __future__ import annotations
 
 from django.db.models import Prefetch
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    PolymorphicProxySerializer,
+    extend_schema,
+)
 from rest_framework import status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
@@ -215,7 +221,11 @@ class OfferValidate(APIView):
         request=s.OfferValidateSerializer,
         responses={
             200: OpenApiResponse(
-                s.OfferValidResultSerializer,
+                PolymorphicProxySerializer(
+                    component_name="OfferValidation",
+                    serializers=[s.OfferValidResultSerializer, s.OfferRefusedResultSerializer],
+                    resource_type_field_name=None,
+                ),
                 description=f"`valid: true` with the price, or `valid: false` with `code` one of {OFFER_REFUSALS}.",
                 examples=[
                     OpenApiExample("valid", value={"valid": True, "percent_off": 20, "discount_pence": 1500,
