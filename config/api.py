@@ -2,6 +2,7 @@
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -55,9 +56,19 @@ def _json_error(detail: str, code: str, status_code: int):
     return JsonResponse({"detail": detail, "code": code}, status=status_code)
 
 
+@csrf_exempt  # it changes nothing; without this a POST with a cookie got the HTML CSRF page (schemathesis found it)
 def api_not_found(request, *args, **kwargs):
     """The last URL pattern under api/: any path no API view claims."""
     return _json_error("There is no API endpoint at this address.", "not_found", 404)
+
+
+def csrf_failure(request, reason=""):
+    """settings.CSRF_FAILURE_VIEW: JSON under /api/, Django's page elsewhere."""
+    if _is_api(request):
+        return _json_error(f"CSRF Failed: {reason}", "permission_denied", 403)
+    from django.views.csrf import csrf_failure as page
+
+    return page(request, reason=reason)
 
 
 def _is_api(request) -> bool:

@@ -79,8 +79,39 @@ class AwareDateTimeField(serializers.Field):
         return iso(value)
 
 
-def id_field(**kwargs) -> serializers.IntegerField:
-    return serializers.IntegerField(min_value=1, max_value=MAX_ID, **kwargs)
+class StrictStringMixin:
+    """Text must be a JSON string: DRF would otherwise turn 0 into "0", accepting what the schema forbids."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class TextField(StrictStringMixin, serializers.CharField):
+    pass
+
+
+class SlugField(StrictStringMixin, serializers.SlugField):
+    pass
+
+
+class EmailField(StrictStringMixin, serializers.EmailField):
+    pass
+
+
+class StrictIntegerField(serializers.IntegerField):
+    """In a JSON body an id is a JSON integer, not "5" or 5.0 (query strings use the plain field)."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+def id_field(*, body: bool = False, **kwargs) -> serializers.IntegerField:
+    field = StrictIntegerField if body else serializers.IntegerField
+    return field(min_value=1, max_value=MAX_ID, **kwargs)
 
 
 # --- Errors ------------------------------------------------------------------
@@ -105,8 +136,10 @@ class SlotSerializer(serializers.Serializer):
     practitioner = serializers.IntegerField()
 
 
-class SlotTakenErrorSerializer(ErrorSerializer):
-    alternatives = SlotSerializer(many=True, help_text="The nearest free slots, in start order.")
+class ConflictErrorSerializer(ErrorSerializer):
+    alternatives = SlotSerializer(
+        many=True, required=False, help_text="With code slot_taken only: the nearest free slots, in start order."
+    )
 
 
 class UrgentCareErrorSerializer(ErrorSerializer):
@@ -137,14 +170,16 @@ class PractitionerSerializer(serializers.ModelSerializer):
 
 
 class PractitionerQuerySerializer(serializers.Serializer):
-    service = serializers.SlugField(max_length=50)
+    service = SlugField(max_length=50, required=False, help_text="Only practitioners who offer this service.")
 
 
 class AvailabilityQuerySerializer(serializers.Serializer):
-    service = serializers.SlugField(max_length=50)
-    date_from = ClinicDateField()
-    date_to = ClinicDateField()
-    practitioner = id_field(required=False)
+    service = SlugField(max_length=50, help_text="Service slug.")
+    date_from = ClinicDateField(help_text="First London day, YYYY-MM-DD (2000-01-01 to 2100-12-31).")
+    date_to = ClinicDateField(
+        help_text=f"Last London day, inclusive; not before date_from, at most {MAX_AVAILABILITY_DAYS} days in all."
+    )
+    practitioner = id_field(required=False, help_text="A practitioner id; omit for any.")
 
     def validate(self, attrs):
         if attrs["date_to"] < attrs["date_from"]:
@@ -163,7 +198,7 @@ class AvailabilitySerializer(serializers.Serializer):
 
 
 class OfferClaimSerializer(serializers.Serializer):
-    email = serializers.EmailField(max_length=254)
+    email = EmailField(max_length=254)
 
 
 class OfferCodeSerializer(serializers.Serializer):
@@ -174,8 +209,8 @@ class OfferCodeSerializer(serializers.Serializer):
 
 
 class OfferValidateSerializer(serializers.Serializer):
-    code = serializers.CharField(max_length=64)
-    service = serializers.SlugField(max_length=50)
+    code = TextField(max_length=64)
+    service = SlugField(max_length=50)
 
 
 @extend_schema_field({"type": "boolean", "enum": [True]})
@@ -238,20 +273,20 @@ class IntakeField(serializers.DictField):
 
 
 class BookingCreateSerializer(serializers.Serializer):
-    service = serializers.SlugField(max_length=50)
+    service = SlugField(max_length=50)
     start = AwareDateTimeField(help_text="A start from /availability/, with its offset.")
-    practitioner = id_field(required=False, allow_null=True, help_text="Omit or null for any practitioner.")
-    offer_code = serializers.CharField(required=False, allow_blank=True, allow_null=True, max_length=64)
+    practitioner = id_field(body=True, required=False, allow_null=True, help_text="Omit or null for any practitioner.")
+    offer_code = TextField(required=False, allow_blank=True, allow_null=True, max_length=64)
     intake = IntakeField(required=False, allow_null=True, help_text="Required for a first-session service.")
 
 
 class BookingCancelSerializer(serializers.Serializer):
-    reason = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+    reason = TextField(required=False, allow_blank=True, max_length=2000)
 
 
 class BookingRescheduleSerializer(serializers.Serializer):
     start = AwareDateTimeField()
-    practitioner = id_field(required=False, allow_null=True, help_text="Omit to keep the same practitioner.")
+    practitioner = id_field(body=True, required=False, allow_null=True, help_text="Omit to keep the same practitioner.")
 
 
 class PractitionerRefSerializer(serializers.Serializer):

@@ -9,15 +9,14 @@ turns into {"detail", "code", ...} with their status.
 from __future__ import annotations
 
 from django.db.models import Prefetch
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
-    OpenApiParameter,
     OpenApiResponse,
     PolymorphicProxySerializer,
     extend_schema,
 )
 from rest_framework import status
+from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -89,7 +88,7 @@ E403 = _error("Refused, e.g. a missing CSRF token with session authentication.",
 E404 = _error("No such booking among yours.", ("not_found", "Not found."))
 E429 = _error("Too many requests; see the Retry-After header.", ("throttled", "Request was throttled. Expected available in 3599 seconds."))
 E_SLOT_TAKEN = OpenApiResponse(
-    s.SlotTakenErrorSerializer,
+    s.ConflictErrorSerializer,
     description="`slot_taken` (with `alternatives`, the nearest free slots), `not_cancellable`, "
     "`not_reschedulable` or `policy_window`.",
     examples=[
@@ -134,14 +133,17 @@ class PractitionerList(APIView):
 
     @extend_schema(
         operation_id="practitioners_list",
-        parameters=[OpenApiParameter("service", str, description="A service slug: only practitioners who offer it.")],
+        parameters=[s.PractitionerQuerySerializer],
         responses={200: s.PractitionerSerializer(many=True), 400: _error("Unknown service.", ("unknown_service", "There is no service called 'x'."))},
         tags=["catalogue"],
     )
     def get(self, request):
         practitioners = Practitioner.objects.filter(active=True).select_related("user").prefetch_related("services")
+        query = _valid(s.PractitionerQuerySerializer, request.query_params)
         if "service" in request.query_params:
-            query = _valid(s.PractitionerQuerySerializer, request.query_params)
+            if not query.get("service"):
+                # DRF drops a blank optional query value; `?service=` is still a bad slug.
+                raise ValidationError({"service": ["This field may not be blank."]})
             practitioners = practitioners.filter(services=_service(query["service"]))
         return Response(s.PractitionerSerializer(practitioners, many=True).data)
 
@@ -152,12 +154,7 @@ class AvailabilityView(APIView):
 
     @extend_schema(
         operation_id="availability",
-        parameters=[
-            OpenApiParameter("service", str, required=True, description="Service slug."),
-            OpenApiParameter("date_from", OpenApiTypes.DATE, required=True, description="First London day, YYYY-MM-DD."),
-            OpenApiParameter("date_to", OpenApiTypes.DATE, required=True, description="Last London day (inclusive); at most 62 days after date_from."),
-            OpenApiParameter("practitioner", int, description="A practitioner id; omit for any."),
-        ],
+        parameters=[s.AvailabilityQuerySerializer],
         responses={
             200: s.AvailabilitySerializer,
             400: _error(

@@ -69,3 +69,12 @@ def anon(frozen, db):
 def fast_passwords(settings):
     """Token logins check a password per test; the production hasher would dominate the run time."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    """The schemathesis run's figures (cases, operations, failures), set by test_fuzz.py."""
+    lines = getattr(config, "physiobook_fuzz_summary", None)
+    if lines:
+        terminalreporter.section("schemathesis")
+        for line in lines:
+            terminalreporter.write_line(line)

@@ -26,6 +26,21 @@ def test_unknown_api_paths_are_json_404(raw, path):
     assert_error(raw.post(path, "{}", content_type="application/json"), 404, "not_found")
 
 
+def test_unknown_api_post_with_a_session_cookie_is_json_404_not_a_csrf_page(clinic, frozen):
+    from django.test import Client as C
+
+    client = C(enforce_csrf_checks=True)
+    client.force_login(__import__("tests.factories", fromlist=["UserFactory"]).UserFactory())
+    assert_error(client.post("/api/v1/bookings/null,null/cancel/", "{}", content_type="application/json"), 404, "not_found")
+
+
+def test_csrf_failures_under_api_are_json(rf):
+    from config.api import csrf_failure
+
+    body = json.loads(csrf_failure(rf.post("/api/v1/x/"), reason="CSRF cookie not set.").content)
+    assert body == {"detail": "CSRF Failed: CSRF cookie not set.", "code": "permission_denied"}
+
+
 def test_wrong_method_is_json_405(raw, clinic):
     assert_error(raw.delete("/api/v1/services/"), 405, "method_not_allowed")
     assert_error(raw.put("/api/v1/offers/claim/", "{}", content_type="application/json"), 405, "method_not_allowed")
@@ -58,7 +73,8 @@ def test_garbage_bodies_never_500(raw, clinic, body):
         ("service", None), ("service", 12), ("service", ["sciatica-assessment"]), ("service", "é" * 60),
         ("start", None), ("start", True), ("start", "2027-13-45T99:99:99Z"), ("start", "2027-01-12T10:00:00+25:00"),
         ("start", "0001-01-01T00:00:00+14:00"), ("start", "2027-01-12T10:00:00.123456789+00:00"),
-        ("practitioner", -1), ("practitioner", 0), ("practitioner", 1.5), ("practitioner", 2**64), ("practitioner", "1e3"),
+        ("practitioner", -1), ("practitioner", 0), ("practitioner", 1.5), ("practitioner", 2**64), ("practitioner", "1e3"), ("practitioner", "5"), ("practitioner", 5.0),
+        ("service", 0), ("offer_code", 0), ("offer_code", False),
         ("offer_code", 123456), ("offer_code", "\x00"), ("offer_code", "𝔉𝔦𝔯𝔰𝔱" * 20),
         ("intake", []), ("intake", {"pain_areas": "all"}), ("intake", {"side": {"left": True}}),
         ("intake", {"duration_weeks": 10**20, "pain_areas": ["foot"], "side": "left"}),
@@ -90,6 +106,25 @@ def test_odd_query_strings_never_500(raw, clinic, query):
     assert response.status_code in (200, 400)
     if response.status_code == 400:
         assert_error(response, 400)
+
+
+def test_blank_service_query_value_is_400(raw, clinic):
+    # Found by schemathesis: `?service=` was a 500 (DRF drops blank optional query values).
+    assert "service" in assert_error(raw.get("/api/v1/practitioners/?service="), 400, "invalid")["errors"]
+    assert len(raw.get("/api/v1/practitioners/").json()) == 2
+
+
+def test_text_fields_take_only_strings(clinic, frozen):
+    # Found by schemathesis: {"reason": 0} was accepted although the schema says string.
+    from tests.factories import BookingFactory, UserFactory
+
+    api = make_api(UserFactory(), "token")
+    booking = BookingFactory(patient=api.user, practitioner=clinic.physio_a, service=clinic.follow_up)
+    assert_error(api.post(f"/api/v1/bookings/{booking.pk}/cancel/", {"reason": 0}), 400, "invalid")
+    assert_error(api.post("/api/v1/offers/validate/", {"code": 123, "service": "follow-up"}), 400, "invalid")
+    assert_error(make_api().post("/api/v1/offers/claim/", {"email": 5}), 400, "invalid")
+    booking.refresh_from_db()
+    assert booking.status == Booking.Status.CONFIRMED
 
 
 def test_handler500_answers_json_for_api_paths(rf):
