@@ -1,6 +1,7 @@
 """One exception handler for the API: every error is JSON {"detail", "code"}."""
 
 from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
@@ -24,6 +25,9 @@ _DRF_CODES = {
 def exception_handler(exc, context):
     if isinstance(exc, BookingError):
         return Response(exc.as_dict(), status=exc.status_code)
+    if isinstance(exc, DjangoValidationError):
+        # A model-level check that no serializer caught: still bad input, not a server error.
+        exc = exceptions.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages})
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):

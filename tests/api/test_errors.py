@@ -140,3 +140,13 @@ def test_handler500_answers_json_for_api_paths(rf):
 def test_healthz(raw):
     response = raw.get("/healthz")
     assert response.status_code == 200 and response.json() == {"status": "ok"}
+
+
+def test_a_django_validation_error_is_a_json_400_not_a_500():
+    from django.core.exceptions import ValidationError
+
+    from config.api import exception_handler
+
+    response = exception_handler(ValidationError({"start": ["Bad start."]}), {})
+    assert response.status_code == 400
+    assert response.data == {"detail": "Some fields are invalid.", "code": "invalid", "errors": {"start": ["Bad start."]}}
