@@ -150,3 +150,11 @@ def test_a_django_validation_error_is_a_json_400_not_a_500():
     response = exception_handler(ValidationError({"start": ["Bad start."]}), {})
     assert response.status_code == 400
     assert response.data == {"detail": "Some fields are invalid.", "code": "invalid", "errors": {"start": ["Bad start."]}}
+
+
+def test_a_browser_gets_json_too(raw, clinic):
+    browser_accept = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+    ok = raw.get("/api/v1/services/", HTTP_ACCEPT=browser_accept)
+    assert ok.status_code == 200 and ok["Content-Type"] == "application/json"
+    assert_error(raw.get("/api/v1/bookings/", HTTP_ACCEPT=browser_accept), 401, "not_authenticated")
+    assert_error(raw.get("/api/v1/bookings/", HTTP_ACCEPT="text/html"), 406, "not_acceptable")
