@@ -25,6 +25,9 @@ def booking_ics(booking) -> bytes:
         "Please wear loose clothing that is easy to remove over the painful area. "
         f"Manage your booking: {settings.SITE_URL}/my-bookings/{booking.pk}/",
     )
+    # Calendars replace an event with the same UID only when SEQUENCE grows:
+    # a moved or cancelled booking's file then updates the one already imported.
+    event.add("sequence", int(booking.updated_at.timestamp()) if booking.updated_at else 0)
     event.add("status", "CANCELLED" if booking.status == "cancelled" else "CONFIRMED")
     calendar.add_component(event)
     return calendar.to_ical()

@@ -39,8 +39,10 @@ def send_booking_confirmed(booking_id: int) -> None:
 
 def send_booking_cancelled(booking_id: int, refund_pence: int) -> None:
     booking = _booking(booking_id)
+    # The attached .ics (STATUS:CANCELLED, same UID) removes the event from calendars that imported it.
     _send(booking=booking, subject=f"Booking cancelled: {booking.service.name}", template="cancelled",
-          context={"refund_pence": refund_pence})
+          context={"refund_pence": refund_pence, "was_paid": booking.payments.filter(paid_at__isnull=False).exists()},
+          attach_ics=True)
 
 
 def send_booking_rescheduled(booking_id: int, old_start: datetime) -> None:

@@ -1,17 +1,490 @@
+"""The patient's pages: home, the booking flow, and "My bookings".
+
+Server-rendered, no JavaScript needed. The choice being booked (service,
+practitioner, start, intake, offer code) lives in the session as a "draft",
+so signing in or creating an account on the way never loses it. Every write
+goes through booking.services / payments.services / offers.services.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import get_object_or_404, render
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template import TemplateDoesNotExist
+from django.template.loader import get_template
+from django.utils import timezone
+from django.views.decorators.http import require_POST
 
-from .models import Booking, Service
+from django.db.models import Sum
 
+from offers import services as offers
+from offers.throttles import RateLimited, offer_code_validate_for_request
+from payments import services as payments
+from payments.gateway import GatewayUnavailable
+from payments.models import Refund
+
+from . import availability, services
+from .exceptions import (
+    InsidePolicyWindow,
+    IntakeRequired,
+    InvalidIntake,
+    InvalidSlot,
+    NotCancellable,
+    NotReschedulable,
+    OfferRefused,
+    ServiceNotBookable,
+    SlotTaken,
+    UrgentCareNeeded,
+)
+from .forms import CancelForm, IntakeForm, OfferCodeForm
+from .ics import booking_ics
+from .models import Booking, Practitioner, Service
+
+DRAFT = "booking_draft"
+ANY = "any"
+Status = Booking.Status
+
+
+# ---------------------------------------------------------------- helpers
+
+def _today() -> date:
+    return timezone.localtime(timezone.now(), availability.LONDON).date()
+
+
+def _parse_date(text: str | None, default: date) -> date:
+    try:
+        return date.fromisoformat(text) if text else default
+    except ValueError:
+        return default
+
+
+def _parse_start(text: str | None) -> datetime | None:
+    try:
+        start = datetime.fromisoformat(text or "")
+    except ValueError:
+        return None
+    return start if timezone.is_aware(start) else None
+
+
+def _bookable_service(slug: str) -> Service:
+    return get_object_or_404(Service, slug=slug, active=True, bookable_online=True)
+
+
+def _practitioner_or_any(service: Service, who: str) -> Practitioner | None:
+    if who == ANY:
+        return None
+    if not who.isdigit():
+        raise Http404
+    return get_object_or_404(availability.practitioners_for(service), pk=int(who))
+
+
+def _week(day_from: date, slots) -> list[dict]:
+    """Days of one week with their free-slot counts, for the day picker."""
+    by_day: dict[date, list] = {}
+    for slot in _times(slots):
+        by_day.setdefault(slot.local_start.date(), []).append(slot)
+    return [
+        {"date": day_from + timedelta(days=i), "slots": by_day.get(day_from + timedelta(days=i), [])}
+        for i in range(7)
+    ]
+
+
+def _times(slots) -> list[availability.Slot]:
+    """One button per start time ("any" merges practitioners: the first free one is shown)."""
+    seen, unique = set(), []
+    for slot in slots:
+        if slot.start not in seen:
+            seen.add(slot.start)
+            unique.append(slot)
+    return unique
+
+
+def _paging(day_from: date) -> dict:
+    today = _today()
+    last = today + timedelta(days=settings.BOOKING_HORIZON_DAYS)
+    return {
+        "prev_from": day_from - timedelta(days=7) if day_from > today else None,
+        "next_from": day_from + timedelta(days=7) if day_from + timedelta(days=7) <= last else None,
+    }
+
+
+def _draft(request) -> dict | None:
+    return request.session.get(DRAFT)
+
+
+def _save_draft(request, draft: dict) -> None:
+    request.session[DRAFT] = draft
+    request.session.modified = True
+
+
+def _draft_objects(draft: dict):
+    """The draft's service, practitioner (or None for any) and start, or None if it no longer makes sense."""
+    service = Service.objects.filter(slug=draft.get("service"), active=True, bookable_online=True).first()
+    start = _parse_start(draft.get("start"))
+    if service is None or start is None:
+        return None
+    practitioner = None
+    if draft.get("practitioner"):
+        practitioner = availability.practitioners_for(service).filter(pk=draft["practitioner"]).first()
+        if practitioner is None:
+            return None
+    return service, practitioner, start
+
+
+def _own_booking(request, pk: int) -> Booking:
+    # Another patient's booking is a 404, never a 403: no existence leak.
+    return get_object_or_404(
+        Booking.objects.select_related("service", "practitioner__user", "offer_code"), pk=pk, patient=request.user
+    )
+
+
+def _start_payment(request, booking: Booking):
+    """Open the checkout and send the patient there; if the provider is down, say so and keep the hold."""
+    try:
+        payment = payments.payment_start(booking=booking, actor=request.user)
+    except GatewayUnavailable:
+        return render(request, "booking/payment_unavailable.html", {"booking": booking}, status=503)
+    return redirect(payment.checkout_url)
+
+
+# ---------------------------------------------------------------- home
 
 def home(request):
-    services = Service.objects.filter(active=True, bookable_online=True)
-    return render(request, "booking/home.html", {"services": services})
+    services_ = Service.objects.filter(active=True, bookable_online=True)
+    try:
+        # The offers app provides the banner; without it the page links to /offer/.
+        get_template("offers/banner.html")
+        banner = "offers/banner.html"
+    except TemplateDoesNotExist:
+        banner = None
+    first = next((s for s in services_ if s.is_first_session), None)
+    return render(request, "booking/home.html", {"services": services_, "offer_banner": banner, "first_service": first})
+
+
+# ---------------------------------------------------------------- booking flow
+
+def book_service(request):
+    services_ = Service.objects.filter(active=True, bookable_online=True)
+    return render(request, "booking/book_service.html", {"services": services_, "step": 1})
+
+
+def book_practitioner(request, service):
+    service = _bookable_service(service)
+    practitioners = list(availability.practitioners_for(service))
+    return render(request, "booking/book_practitioner.html",
+                  {"service": service, "practitioners": practitioners, "step": 2})
+
+
+def book_day(request, service, who):
+    service = _bookable_service(service)
+    practitioner = _practitioner_or_any(service, who)
+    today = _today()
+    day_from = max(_parse_date(request.GET.get("from"), today), today)
+    slots = availability.free_slots(
+        service=service, date_from=day_from, date_to=day_from + timedelta(days=6),
+        practitioner_ids=[practitioner.pk] if practitioner else None,
+    )
+    days = _week(day_from, slots)
+    return render(request, "booking/book_day.html", {
+        "service": service, "practitioner": practitioner, "who": who, "days": days,
+        "any_free": any(d["slots"] for d in days), "day_from": day_from, "step": 3, **_paging(day_from),
+    })
+
+
+def book_time(request, service, who, day):
+    service = _bookable_service(service)
+    practitioner = _practitioner_or_any(service, who)
+    day = _parse_date(day, None)
+    if day is None:
+        raise Http404
+    slots = availability.free_slots(
+        service=service, date_from=day, date_to=day, practitioner_ids=[practitioner.pk] if practitioner else None
+    )
+    return render(request, "booking/book_time.html", {
+        "service": service, "practitioner": practitioner, "who": who, "day": day, "times": _times(slots), "step": 4,
+    })
+
+
+@require_POST
+def book_choose(request):
+    """Keep the chosen slot in the session, then go on to the intake (first sessions) or review."""
+    service = _bookable_service(request.POST.get("service", ""))
+    who = request.POST.get("who", ANY)
+    practitioner = _practitioner_or_any(service, who)
+    start = _parse_start(request.POST.get("start"))
+    if start is None:
+        messages.error(request, "Please choose one of the times shown.")
+        return redirect("booking:book_day", service.slug, who)
+    previous = _draft(request) or {}
+    same_service = previous.get("service") == service.slug
+    _save_draft(request, {
+        "service": service.slug,
+        "practitioner": practitioner.pk if practitioner else None,
+        "start": start.isoformat(),
+        # Coming back from "that time was taken" keeps the answers and the code.
+        "intake": previous.get("intake") if same_service else None,
+        "offer_code": previous.get("offer_code", "") if same_service else "",
+    })
+    if service.is_first_session and not (same_service and previous.get("intake")):
+        return redirect("booking:book_intake")
+    return redirect("booking:book_review")
+
+
+def book_intake(request):
+    draft = _draft(request)
+    objects = draft and _draft_objects(draft)
+    if not objects:
+        messages.error(request, "Please choose a time first.")
+        return redirect("booking:book_service")
+    service, practitioner, start = objects
+    if request.method == "POST":
+        form = IntakeForm(request.POST)
+        if form.is_valid():
+            try:
+                intake = form.intake()
+                services.parse_intake(service=service, intake=intake, required=True)
+            except UrgentCareNeeded as urgent:
+                # Nothing is booked and nothing is kept: the answers stop here.
+                draft["intake"] = None
+                _save_draft(request, draft)
+                return render(request, "booking/urgent_care.html",
+                              {"message": urgent.message, "signs": [form[s].label for s in urgent.extra.get("signs", [])]})
+            except InvalidIntake as invalid:
+                for field, error in (invalid.extra.get("errors") or {}).items():
+                    form.add_error(field if field in form.fields else None, error)
+            else:
+                draft["intake"] = intake.as_dict()
+                _save_draft(request, draft)
+                return redirect("booking:book_review")
+    else:
+        form = IntakeForm(initial=IntakeForm.initial_from(draft.get("intake")))
+    return render(request, "booking/book_intake.html", {
+        "form": form, "service": service, "practitioner": practitioner, "start": start, "step": 5,
+    })
+
+
+@login_required
+def book_review(request):
+    draft = _draft(request)
+    objects = draft and _draft_objects(draft)
+    if not objects:
+        messages.error(request, "Please choose a time first.")
+        return redirect("booking:book_service")
+    service, practitioner, start = objects
+    if service.is_first_session and not draft.get("intake"):
+        return redirect("booking:book_intake")
+
+    form = OfferCodeForm(request.POST or None, initial={"offer_code": draft.get("offer_code", "")})
+    quote = None
+    action = request.POST.get("action") if request.method == "POST" else None
+    if action in ("apply", "pay") and form.is_valid():
+        code = form.cleaned_data["offer_code"].strip()
+        if action == "apply" and not code:
+            form.add_error("offer_code", "Enter a code to apply it.")
+        elif code:
+            try:
+                # Throttled per IP and per account, on the same budget as the API (offers.throttles).
+                quote = offer_code_validate_for_request(request, code_text=code, service=service)
+            except RateLimited as limited:
+                form.add_error("offer_code", limited.message)
+                draft["offer_code"] = ""
+            except OfferRefused as refusal:
+                hint = " Clear the box to pay the full price." if action == "pay" else ""
+                form.add_error("offer_code", refusal.message + hint)
+                draft["offer_code"] = ""
+            else:
+                draft["offer_code"] = code
+        else:
+            draft["offer_code"] = ""
+        _save_draft(request, draft)
+        if action == "pay" and not form.errors:
+            response = _hold_and_pay(request, draft, service, practitioner, start, form)
+            if response is not None:
+                return response
+            quote = None  # the code was refused when the slot was held
+    elif action == "remove_code":
+        draft["offer_code"] = ""
+        _save_draft(request, draft)
+        return redirect("booking:book_review")
+    elif draft.get("offer_code"):
+        try:
+            quote = offers.offer_code_validate(code_text=draft["offer_code"], patient=request.user, service=service)
+        except OfferRefused as refusal:
+            form = OfferCodeForm(data={"offer_code": draft["offer_code"]})
+            form.is_valid()
+            form.add_error("offer_code", refusal.message)
+
+    return render(request, "booking/book_review.html", {
+        "service": service, "practitioner": practitioner, "start": start, "end": start + timedelta(minutes=service.duration),
+        "form": form, "quote": quote, "intake": draft.get("intake"), "step": 6,
+        "hold_minutes": settings.BOOKING_HOLD_MINUTES,
+        "total_pence": quote.amount_due_pence if quote else service.price_pence,
+        "who": practitioner.pk if practitioner else ANY,
+    })
+
+
+def _hold_and_pay(request, draft, service, practitioner, start, form):
+    """Hold the slot, then open the checkout. Returns a response, or None to show the form's errors."""
+    # A double click, or Back then Continue again: the patient's own hold on this time is reused.
+    mine = Booking.objects.filter(
+        patient=request.user, service=service, start=start, status=Status.HELD, hold_expires_at__gt=timezone.now()
+    ).first()
+    if mine is not None:
+        request.session.pop(DRAFT, None)
+        return _start_payment(request, mine)
+    try:
+        booking = services.booking_hold(
+            patient=request.user, service=service, start=start, practitioner=practitioner,
+            offer_code=draft.get("offer_code") or None, intake=draft.get("intake"), actor=request.user,
+        )
+    except SlotTaken as taken:
+        return render(request, "booking/slot_taken.html", {
+            "service": service, "start": start, "alternatives": taken.alternatives,
+            "who": practitioner.pk if practitioner else ANY,
+        }, status=409)
+    except OfferRefused as refusal:
+        form.add_error("offer_code", refusal.message)
+        draft["offer_code"] = ""
+        _save_draft(request, draft)
+        return None
+    except UrgentCareNeeded as urgent:
+        return render(request, "booking/urgent_care.html", {"message": urgent.message})
+    except (IntakeRequired, InvalidIntake):
+        return redirect("booking:book_intake")
+    except (InvalidSlot, ServiceNotBookable) as refused:
+        messages.error(request, refused.message)
+        return redirect("booking:book_day", service.slug, practitioner.pk if practitioner else ANY)
+    request.session.pop(DRAFT, None)
+    return _start_payment(request, booking)
+
+
+# ---------------------------------------------------------------- my bookings
+
+def _is_upcoming(booking: Booking, now: datetime) -> bool:
+    return booking.end > now and booking.is_blocking(now)
+
+
+@login_required
+def my_bookings(request):
+    now = timezone.now()
+    rows = list(
+        Booking.objects.filter(patient=request.user).select_related("service", "practitioner__user").order_by("start")
+    )
+    upcoming = [b for b in rows if _is_upcoming(b, now)]
+    past = [b for b in reversed(rows) if not _is_upcoming(b, now)]
+    return render(request, "booking/my_bookings.html", {"upcoming": upcoming, "past": past, "now": now})
 
 
 @login_required
 def my_booking(request, pk):
-    booking = get_object_or_404(
-        Booking.objects.select_related("service", "practitioner__user"), pk=pk, patient=request.user
+    booking = _own_booking(request, pk)
+    now = timezone.now()
+    refunded = (
+        Refund.objects.filter(payment__booking=booking).exclude(status=Refund.Status.FAILED)
+        .aggregate(total=Sum("amount_pence"))["total"] or 0
     )
-    return render(request, "booking/my_booking.html", {"booking": booking})
+    return render(request, "booking/my_booking.html", {
+        "booking": booking, "refunded_pence": refunded,
+        "awaiting_payment": booking.status == Status.HELD and booking.is_blocking(now),
+        "lapsed": booking.status == Status.EXPIRED or (booking.status == Status.HELD and not booking.is_blocking(now)),
+        "manageable": booking.status in (Status.HELD, Status.CONFIRMED) and booking.start > now and booking.is_blocking(now),
+        "movable": booking.status == Status.CONFIRMED and services.refund_due(booking=booking, now=now),
+        "upcoming": booking.status == Status.CONFIRMED and booking.end > now,
+    })
+
+
+@login_required
+@require_POST
+def my_booking_pay(request, pk):
+    booking = _own_booking(request, pk)
+    if not (booking.status == Status.HELD and booking.is_blocking()):
+        messages.error(request, "This booking is no longer waiting for payment.")
+        return redirect("booking:my_booking", booking.pk)
+    return _start_payment(request, booking)
+
+
+@login_required
+def my_booking_cancel(request, pk):
+    booking = _own_booking(request, pk)
+    now = timezone.now()
+    if booking.status not in (Status.HELD, Status.CONFIRMED) or booking.start <= now:
+        messages.error(request, "This booking can no longer be cancelled online.")
+        return redirect("booking:my_booking", booking.pk)
+    form = CancelForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            cancelled = services.booking_cancel(
+                booking=booking, actor=request.user, reason=form.cleaned_data["reason"] or "Cancelled by the patient online."
+            )
+        except NotCancellable as refused:
+            messages.error(request, refused.message)
+        else:
+            if cancelled.refund_pence:
+                messages.success(request, f"Your booking is cancelled. A full refund of £{cancelled.refund_pence / 100:.2f} is on its way.")
+            else:
+                messages.success(request, "Your booking is cancelled.")
+        return redirect("booking:my_booking", booking.pk)
+    paid = payments.paid_pence(booking=booking)
+    return render(request, "booking/my_booking_cancel.html", {
+        "booking": booking, "form": form, "paid_pence": paid,
+        "refund_due": services.refund_due(booking=booking, now=now),
+        "free_cancel_hours": settings.BOOKING_FREE_CANCEL_HOURS,
+    })
+
+
+@login_required
+def my_booking_reschedule(request, pk):
+    booking = _own_booking(request, pk)
+    now = timezone.now()
+    if booking.status != Status.CONFIRMED or booking.start <= now:
+        messages.error(request, "Only an upcoming confirmed booking can be moved.")
+        return redirect("booking:my_booking", booking.pk)
+    context = {"booking": booking, "free_cancel_hours": settings.BOOKING_FREE_CANCEL_HOURS}
+    if not services.refund_due(booking=booking, now=now):
+        return render(request, "booking/my_booking_reschedule.html", {**context, "too_late": True})
+
+    if request.method == "POST":
+        start = _parse_start(request.POST.get("start"))
+        if start is None:
+            messages.error(request, "Please choose one of the times shown.")
+            return redirect("booking:my_booking_reschedule", booking.pk)
+        try:
+            services.booking_reschedule(booking=booking, start=start, actor=request.user, reason="Moved by the patient online.")
+        except SlotTaken as taken:
+            return render(request, "booking/my_booking_reschedule.html", {
+                **context, "taken": True, "alternatives": taken.alternatives,
+            }, status=409)
+        except (InsidePolicyWindow, NotReschedulable, InvalidSlot) as refused:
+            messages.error(request, refused.message)
+            return redirect("booking:my_booking", booking.pk)
+        messages.success(request, "Your booking has been moved. We have emailed you the new time.")
+        return redirect("booking:my_booking", booking.pk)
+
+    today = _today()
+    day_from = max(_parse_date(request.GET.get("from"), today), today)
+    slots = availability.free_slots(
+        service=booking.service, date_from=day_from, date_to=day_from + timedelta(days=6),
+        practitioner_ids=[booking.practitioner_id], exclude_booking_id=booking.pk,
+    )
+    slots = [s for s in slots if s.start != booking.start]
+    days = _week(day_from, slots)
+    chosen = _parse_date(request.GET.get("day"), None)
+    chosen_day = next((d for d in days if d["date"] == chosen), None)
+    return render(request, "booking/my_booking_reschedule.html", {
+        **context, "days": days, "day_from": day_from, "chosen_day": chosen_day,
+        "any_free": any(d["slots"] for d in days), **_paging(day_from),
+    })
+
+
+@login_required
+def my_booking_ics(request, pk):
+    booking = _own_booking(request, pk)
+    response = HttpResponse(booking_ics(booking), content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="physiobook-{booking.pk}.ics"'
+    return response
+

@@ -181,6 +181,13 @@ ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_EMAIL_VERIFICATION = env("ACCOUNT_EMAIL_VERIFICATION", "optional")
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_LOGOUT_ON_GET = False
+# The website's signup also asks name and phone (accounts.forms); the headless API's does not.
+ACCOUNT_FORMS = {"signup": "accounts.forms.PatientSignupForm"}
+ACCOUNT_LOGOUT_REDIRECT_URL = "/"
+# A patient has one email address: "change email" replaces it once the new one is verified.
+ACCOUNT_CHANGE_EMAIL = True
+# Back to the booking being made after signing in or confirming an email (accounts.adapter).
+ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
 # allauth's rate limits (pages and the headless API alike) count in the shared cache above.
 ACCOUNT_RATE_LIMITS = {
     "login": env("RATE_LOGIN", "30/m/ip"),

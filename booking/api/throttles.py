@@ -22,6 +22,10 @@ from django.conf import settings
 from django.core.cache import cache
 from rest_framework.throttling import BaseThrottle
 
+# Offer claim and validate count on offers.throttles' counters, which the booking
+# pages use too: one budget per address and account whichever door is used.
+from offers.throttles import OfferClaimThrottle, OfferValidateIPThrottle, OfferValidateUserThrottle  # noqa: F401
+
 _PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
@@ -66,28 +70,6 @@ class SharedCacheThrottle(BaseThrottle):
 
     def wait(self) -> float | None:
         return max(0.0, getattr(self, "window_end", 0) - getattr(self, "now", 0)) or None
-
-
-class OfferClaimThrottle(SharedCacheThrottle):
-    """Per IP: someone harvesting offer codes with many addresses."""
-
-    scope = "offer_claim"
-
-
-class OfferValidateIPThrottle(SharedCacheThrottle):
-    """Per IP: guessing codes from many accounts behind one address."""
-
-    scope = "offer_validate_ip"
-
-
-class OfferValidateUserThrottle(SharedCacheThrottle):
-    """Per account: guessing codes from one account behind many addresses."""
-
-    scope = "offer_validate_user"
-
-    def get_ident_key(self, request, view):
-        user = request.user
-        return f"user:{user.pk}" if user and user.is_authenticated else None
 
 
 class BookingCreateThrottle(SharedCacheThrottle):

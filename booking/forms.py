@@ -1,0 +1,104 @@
+"""Forms of the patient's pages. They shape input; the rules stay in services."""
+
+from django import forms
+
+from .intake import FLAG_SIGNS, PAIN_AREAS, SIDES, URGENT_SIGNS, Intake
+
+YES_NO = [("no", "No"), ("yes", "Yes")]
+
+
+class DescribedErrorsMixin:
+    """Point each field with an error at its message (includes/field.html renders id="<id>_error"),
+    so screen readers read the error with the field, not just somewhere on the page."""
+
+    def add_error(self, field, error):
+        super().add_error(field, error)
+        names = [field] if field else []
+        if isinstance(error, dict):
+            names = list(error)
+        for name in names:
+            if name in self.fields:
+                bound = self[name]
+                ids = [f"{bound.auto_id}_helptext"] if self.fields[name].help_text else []
+                self.fields[name].widget.attrs["aria-describedby"] = " ".join([*ids, f"{bound.auto_id}_error"])
+
+
+def _yes_no(label: str) -> forms.ChoiceField:
+    # An explicit answer for each safety question: an unticked box cannot tell
+    # "no" from "did not read it". "No" comes first so Tab then Space answers it.
+    return forms.ChoiceField(label=label, choices=YES_NO, widget=forms.RadioSelect,
+                             error_messages={"required": "Answer yes or no."})
+
+
+class IntakeForm(DescribedErrorsMixin, forms.Form):
+    """The sciatica questionnaire (api.md's intake fields)."""
+
+    pain_areas = forms.MultipleChoiceField(
+        label="Where do you feel the pain?",
+        choices=list(PAIN_AREAS.items()),
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Tick every area that hurts.",
+        error_messages={"required": "Tick at least one area."},
+    )
+    side = forms.ChoiceField(label="Which side?", choices=list(SIDES.items()), widget=forms.RadioSelect,
+                             error_messages={"required": "Choose left, right or both."})
+    duration_weeks = forms.IntegerField(
+        label="How many weeks have you had this pain?", min_value=0, max_value=5200,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+        error_messages={"required": "Enter the number of weeks (0 if under a week)."},
+    )
+    numbness = forms.BooleanField(label="Numbness in the leg or foot", required=False)
+    tingling = forms.BooleanField(label="Tingling or pins and needles", required=False)
+    weakness = forms.BooleanField(label="Weakness in the leg or foot", required=False)
+    previous_injuries = forms.CharField(
+        label="Previous back or leg injuries or operations (optional)", required=False, max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    URGENT_FIELDS = tuple(URGENT_SIGNS)
+    FLAG_FIELDS = tuple(FLAG_SIGNS)
+    SYMPTOM_FIELDS = ("numbness", "tingling", "weakness")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, label in {**URGENT_SIGNS, **FLAG_SIGNS}.items():
+            self.fields[name] = _yes_no(label)
+
+    def urgent_fields(self):
+        return [self[name] for name in self.URGENT_FIELDS]
+
+    def flag_fields(self):
+        return [self[name] for name in self.FLAG_FIELDS]
+
+    def symptom_fields(self):
+        return [self[name] for name in self.SYMPTOM_FIELDS]
+
+    def intake(self) -> Intake:
+        data = dict(self.cleaned_data)
+        for name in (*URGENT_SIGNS, *FLAG_SIGNS):
+            data[name] = data[name] == "yes"
+        return Intake.from_dict(data)
+
+    @classmethod
+    def initial_from(cls, intake: dict | None) -> dict:
+        """Pre-fill from a saved intake (coming back to the step)."""
+        if not intake:
+            return {}
+        initial = dict(intake)
+        for name in (*URGENT_SIGNS, *FLAG_SIGNS):
+            if name in initial:
+                initial[name] = "yes" if initial[name] else "no"
+        return initial
+
+
+class OfferCodeForm(DescribedErrorsMixin, forms.Form):
+    offer_code = forms.CharField(
+        label="Offer code", required=False, max_length=40,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}),
+        help_text="Have a first-session code? Enter it and press Apply.",
+    )
+
+
+class CancelForm(DescribedErrorsMixin, forms.Form):
+    reason = forms.CharField(label="Reason (optional)", required=False, max_length=500,
+                             widget=forms.Textarea(attrs={"rows": 2}))
