@@ -301,7 +301,10 @@ class BookingSerializer(serializers.ModelSerializer):
     practitioner = PractitionerRefSerializer(read_only=True)
     start = AwareDateTimeField(read_only=True)
     end = AwareDateTimeField(read_only=True)
-    status = serializers.ChoiceField(choices=Booking.Status.choices, read_only=True)
+    status = serializers.SerializerMethodField(
+        help_text="held, confirmed, cancelled, expired, attended or no_show. A hold whose time ran out reads "
+        "expired at once, before the clean-up job marks it."
+    )
     offer_code = serializers.SerializerMethodField()
     hold_expires_at = AwareDateTimeField(read_only=True, allow_null=True)
     checkout_url = serializers.SerializerMethodField(
@@ -317,6 +320,12 @@ class BookingSerializer(serializers.ModelSerializer):
             "amount_due_pence", "currency", "offer_code", "hold_expires_at", "checkout_url", "created_at",
         ]
 
+    @extend_schema_field(serializers.ChoiceField(choices=Booking.Status.values))
+    def get_status(self, booking) -> str:
+        if booking.status == Booking.Status.HELD and not booking.is_blocking():
+            return Booking.Status.EXPIRED.value
+        return booking.status
+
     def get_offer_code(self, booking) -> str | None:
         return booking.offer_code.display_code if booking.offer_code_id else None
 
@@ -324,7 +333,7 @@ class BookingSerializer(serializers.ModelSerializer):
         return "gbp"
 
     def get_checkout_url(self, booking) -> str | None:
-        if booking.status != Booking.Status.HELD:
+        if self.get_status(booking) != Booking.Status.HELD:
             return None
         override = getattr(booking, "api_checkout_url", "unset")
         if override != "unset":

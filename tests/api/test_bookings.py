@@ -300,3 +300,12 @@ def test_cancel_and_reschedule_need_login(anon, clinic):
     assert_error(anon.post(f"/api/v1/bookings/{booking.pk}/cancel/"), 401, "not_authenticated")
     assert_error(anon.post(f"/api/v1/bookings/{booking.pk}/reschedule/", {"start": "2027-01-14T10:00:00Z"}),
                  401, "not_authenticated")
+
+
+def test_a_lapsed_hold_reads_expired_without_a_checkout_url(api, clinic):
+    held = _book(api).json()
+    assert held["status"] == "held" and held["checkout_url"]
+    with time_machine.travel(NOW + timedelta(minutes=31), tick=False):
+        body = api.get(f"/api/v1/bookings/{held['id']}/").json()
+    assert body["status"] == "expired" and body["checkout_url"] is None
+    assert Booking.objects.get().status == Booking.Status.HELD  # the clean-up job has not run
