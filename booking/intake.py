@@ -60,15 +60,17 @@ class Intake:
         for name in sorted(unknown):
             errors[name] = "Unknown question."
         areas = data.get("pain_areas")
-        if not isinstance(areas, list) or not areas or not all(a in PAIN_AREAS for a in areas):
+        # isinstance before `in`: a JSON list or object is unhashable and would raise TypeError.
+        if not isinstance(areas, list) or not areas or not all(isinstance(a, str) and a in PAIN_AREAS for a in areas):
             errors["pain_areas"] = f"Choose one or more of: {', '.join(PAIN_AREAS)}."
-        if data.get("side") not in SIDES:
+        if not isinstance(data.get("side"), str) or data["side"] not in SIDES:
             errors["side"] = "Choose left, right or both."
         weeks = data.get("duration_weeks")
         if isinstance(weeks, bool) or not isinstance(weeks, int) or not 0 <= weeks <= 5200:
             errors["duration_weeks"] = "Give a whole number of weeks."
         previous = data.get("previous_injuries", "")
-        if not isinstance(previous, str) or len(previous) > 2000:
+        # NUL: PostgreSQL's jsonb cannot store \u0000.
+        if not isinstance(previous, str) or len(previous) > 2000 or "\x00" in previous:
             errors["previous_injuries"] = "Up to 2,000 characters of text."
         for name in ("numbness", "tingling", "weakness", *URGENT_SIGNS, *FLAG_SIGNS):
             if name in data and not isinstance(data[name], bool):

@@ -43,6 +43,8 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver" if DE
 if not DEBUG and not ALLOWED_HOSTS:
     raise ImproperlyConfigured("DEBUG=0 needs ALLOWED_HOSTS.")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+# JSON for /api/ paths (the API promises JSON errors), Django's page elsewhere.
+CSRF_FAILURE_VIEW = "config.api.csrf_failure"
 SITE_URL = env("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [
@@ -56,6 +58,7 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "allauth",
     "allauth.account",
     "allauth.headless",
@@ -117,8 +120,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Shared cache for throttles: Redis when REDIS_URL is set, else the database,
-# so limits hold across several app processes either way.
+# Shared cache for throttles and allauth's rate limits: Redis when REDIS_URL is
+# set, else the database (run `manage.py createcachetable` once), so limits hold
+# across several app processes either way. Never the per-process local memory cache.
 if env("REDIS_URL"):
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": env("REDIS_URL")}}
 else:
@@ -184,19 +188,31 @@ ACCOUNT_LOGOUT_REDIRECT_URL = "/"
 ACCOUNT_CHANGE_EMAIL = True
 # Back to the booking being made after signing in or confirming an email (accounts.adapter).
 ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
-ACCOUNT_RATE_LIMITS = {"login_failed": env("RATE_LOGIN_FAILED", "10/m/ip,5/5m/key")}
+# allauth's rate limits (pages and the headless API alike) count in the shared cache above.
+ACCOUNT_RATE_LIMITS = {
+    "login": env("RATE_LOGIN", "30/m/ip"),
+    "login_failed": env("RATE_LOGIN_FAILED", "10/m/ip,5/5m/key"),
+    "signup": env("RATE_SIGNUP", "20/m/ip"),
+}
 HEADLESS_CLIENTS = ("app", "browser")
 HEADLESS_ONLY = False
 
 REST_FRAMEWORK = {
+    # Token first: a request carrying X-Session-Token is an app and needs no CSRF
+    # token; a browser's session is checked by SessionAuthentication, CSRF enforced.
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "allauth.headless.contrib.rest_framework.authentication.XSessionTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer", "rest_framework.renderers.BrowsableAPIRenderer"],
+    # JSON only, even for a browser: api.md promises JSON errors, never an HTML page
+    # (people browse the API at /api/docs/).
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "EXCEPTION_HANDLER": "config.api.exception_handler",
+    # Read by booking.api.throttles on every request ("N/second|minute|hour|day";
+    # empty = no limit). The counters live in CACHES["default"].
     "DEFAULT_THROTTLE_RATES": {
         "offer_claim": env("THROTTLE_OFFER_CLAIM", "10/hour"),
         "offer_validate_ip": env("THROTTLE_OFFER_VALIDATE_IP", "30/hour"),
@@ -206,9 +222,20 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Physiobook API",
-    "DESCRIPTION": "Book physiotherapy assessments at a London clinic.",
+    "DESCRIPTION": (
+        "Book physiotherapy assessments at a London clinic. Times are ISO 8601 with offset, dates YYYY-MM-DD "
+        "in Europe/London, money integer pence (GBP). Every error is JSON {\"detail\", \"code\"}. "
+        "Authenticate with the browser session (CSRF token required) or with django-allauth's app token in "
+        "X-Session-Token (sign up and log in under /_allauth/app/v1/)."
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Served from the drf-spectacular-sidecar package: the docs work with no CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # Stripe: unset STRIPE_SECRET_KEY = local test-payment mode (no card is charged).

@@ -1,6 +1,8 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from . import api
 from .health import healthz
 
 urlpatterns = [
@@ -12,7 +14,19 @@ urlpatterns = [
     path("payments/", include("payments.urls")),
     path("offer/", include("offers.urls")),
     path("staff/", include("booking.staff.urls")),
-    # Before any "api/v1/" include, so the staff calendar is matched first.
+    # Before "api/v1/", so the staff calendar is matched first.
     path("api/v1/staff/", include("booking.api.staff_urls")),
+    path("api/v1/", include("booking.api.urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api_docs"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api_redoc"),
     path("", include("booking.urls")),
+    # Keep last: any other /api/ path is a JSON 404 (not an HTML page, and not
+    # APPEND_SLASH's redirect, which Django cannot do for a POST).
+    re_path(r"^api/", api.api_not_found),
 ]
+
+handler400 = api.handler400
+handler403 = api.handler403
+handler404 = api.handler404
+handler500 = api.handler500

@@ -161,6 +161,15 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, t
             settings_dict["TEST"]["NAME"] = str(tmp_path_factory.mktemp(f"sqlite-{alias}") / "test.sqlite3")
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """The database cache (used when REDIS_URL is unset) needs its table, as `make demo` makes it."""
+    from django.core.management import call_command
+
+    with django_db_blocker.unblock():
+        call_command("createcachetable", verbosity=0)
+
+
 _DB_FIXTURES = frozenset({"db", "transactional_db", "live_server", "django_db_reset_sequences", "django_db_serialized_rollback"})
 
 

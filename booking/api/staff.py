@@ -16,6 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.roles import is_reception, is_staff_member, practitioner_for
+from booking.api.serializers import ErrorSerializer
 from booking.calendar import calendar_days
 
 
@@ -42,8 +43,8 @@ class StaffCalendarView(APIView):
             OpenApiParameter("date", OpenApiTypes.DATE, required=True, description="London date, YYYY-MM-DD."),
             OpenApiParameter("practitioner", OpenApiTypes.INT, required=False),
         ],
-        responses={200: OpenApiTypes.OBJECT, 400: OpenApiTypes.OBJECT, 401: OpenApiTypes.OBJECT,
-                   403: OpenApiTypes.OBJECT, 404: OpenApiTypes.OBJECT},
+        responses={200: OpenApiTypes.OBJECT, 400: ErrorSerializer, 401: ErrorSerializer,
+                   403: ErrorSerializer, 404: ErrorSerializer},
         tags=["staff"],
     )
     def get(self, request):

@@ -1,0 +1,404 @@
+"""API v1 views: parse the request, call one service function, shape the answer.
+
+Every rule (what can be booked, cancelled, moved, discounted) is in
+booking.services, booking.availability, offers.services and payments.services;
+refusals come back as BookingError subclasses, which config.api.exception_handler
+turns into {"detail", "code", ...} with their status.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiResponse,
+    PolymorphicProxySerializer,
+    extend_schema,
+)
+from rest_framework import status
+from rest_framework.exceptions import ValidationError
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from booking import availability
+from booking import services as booking_services
+from booking.exceptions import BookingError, OfferRefused
+from booking.models import Booking, Practitioner, Service
+from offers import services as offer_services
+from payments import gateway
+from payments import services as payment_services
+
+from . import serializers as s
+from .throttles import BookingCreateThrottle, OfferClaimThrottle, OfferValidateIPThrottle, OfferValidateUserThrottle
+
+
+class UnknownService(BookingError):
+    code = "unknown_service"
+    default_message = "There is no such service."
+
+
+class UnknownPractitioner(BookingError):
+    code = "unknown_practitioner"
+    default_message = "There is no such practitioner for that service."
+
+
+def _service(slug: str) -> Service:
+    service = Service.objects.filter(slug=slug, active=True).first()
+    if service is None:
+        raise UnknownService(f"There is no service called {slug!r}.")
+    return service
+
+
+def _practitioner(pk: int | None) -> Practitioner | None:
+    if pk is None:
+        return None
+    practitioner = Practitioner.objects.select_related("user").filter(pk=pk, active=True).first()
+    if practitioner is None:
+        raise UnknownPractitioner(f"There is no practitioner with id {pk}.")
+    return practitioner
+
+
+def _valid(serializer_class, data, **kwargs):
+    serializer = serializer_class(data=data, **kwargs)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+# --- Schema helpers: every error response is the same {"detail", "code"} body. ---
+
+
+def _error(description: str, *examples: tuple[str, str], serializer=s.ErrorSerializer) -> OpenApiResponse:
+    return OpenApiResponse(
+        serializer,
+        description=description,
+        examples=[
+            OpenApiExample(code, value={"detail": detail, "code": code}, response_only=True) for code, detail in examples
+        ],
+    )
+
+
+E400 = _error(
+    "Invalid input: `code` is `invalid` with per-field `errors`, or a reason code.",
+    ("invalid", "Some fields are invalid."),
+    serializer=s.FieldErrorSerializer,
+)
+E401 = _error("Not logged in (no session, or no valid X-Session-Token).", ("not_authenticated", "Authentication credentials were not provided."))
+E403 = _error("Refused, e.g. a missing CSRF token with session authentication.", ("permission_denied", "CSRF Failed: CSRF token missing."))
+E404 = _error("No such booking among yours.", ("not_found", "Not found."))
+E429 = _error("Too many requests; see the Retry-After header.", ("throttled", "Request was throttled. Expected available in 3599 seconds."))
+E_SLOT_TAKEN = OpenApiResponse(
+    s.ConflictErrorSerializer,
+    description="`slot_taken` (with `alternatives`, the nearest free slots), `not_cancellable`, "
+    "`not_reschedulable` or `policy_window`.",
+    examples=[
+        OpenApiExample(
+            "slot_taken",
+            value={
+                "detail": "Sorry, that time was just taken. Here are the nearest free times.",
+                "code": "slot_taken",
+                "alternatives": [
+                    {"start": "2027-01-12T10:15:00+00:00", "end": "2027-01-12T11:00:00+00:00", "practitioner": 1}
+                ],
+            },
+            response_only=True,
+        ),
+        OpenApiExample(
+            "policy_window",
+            value={"detail": "Bookings cannot be moved online less than 24 hours before they start. Please call the clinic.",
+                   "code": "policy_window"},
+            response_only=True,
+        ),
+    ],
+)
+
+OFFER_REFUSALS = "`unknown`, `expired`, `used`, `not_yours`, `not_first_session` or `wrong_service`"
+
+
+# --- Catalogue ---------------------------------------------------------------------
+
+
+class ServiceList(APIView):
+    authentication_classes = []
+    permission_classes = []
+
+    @extend_schema(operation_id="services_list", responses={200: s.ServiceSerializer(many=True)}, tags=["catalogue"])
+    def get(self, request):
+        return Response(s.ServiceSerializer(Service.objects.filter(active=True), many=True).data)
+
+
+class PractitionerList(APIView):
+    authentication_classes = []
+    permission_classes = []
+
+    @extend_schema(
+        operation_id="practitioners_list",
+        parameters=[s.PractitionerQuerySerializer],
+        responses={200: s.PractitionerSerializer(many=True), 400: _error("Unknown service.", ("unknown_service", "There is no service called 'x'."))},
+        tags=["catalogue"],
+    )
+    def get(self, request):
+        practitioners = Practitioner.objects.filter(active=True).select_related("user").prefetch_related("services")
+        query = _valid(s.PractitionerQuerySerializer, request.query_params)
+        if "service" in request.query_params:
+            if not query.get("service"):
+                # DRF drops a blank optional query value; `?service=` is still a bad slug.
+                raise ValidationError({"service": ["This field may not be blank."]})
+            practitioners = practitioners.filter(services=_service(query["service"]))
+        return Response(s.PractitionerSerializer(practitioners, many=True).data)
+
+
+class AvailabilityView(APIView):
+    authentication_classes = []
+    permission_classes = []
+
+    @extend_schema(
+        operation_id="availability",
+        parameters=[s.AvailabilityQuerySerializer],
+        responses={
+            200: s.AvailabilitySerializer,
+            400: _error(
+                "Missing or bad parameters, a range over 62 days, date_to before date_from, or an unknown service or practitioner.",
+                ("invalid", "Some fields are invalid."),
+                ("unknown_service", "There is no service called 'x'."),
+            ),
+        },
+        tags=["catalogue"],
+    )
+    def get(self, request):
+        query = _valid(s.AvailabilityQuerySerializer, request.query_params)
+        service = _service(query["service"])
+        practitioner_ids = None
+        if "practitioner" in query:
+            if not Practitioner.objects.filter(pk=query["practitioner"], active=True, services=service).exists():
+                raise UnknownPractitioner()
+            practitioner_ids = [query["practitioner"]]
+        slots = availability.free_slots(
+            service=service, date_from=query["date_from"], date_to=query["date_to"], practitioner_ids=practitioner_ids
+        )
+        return Response({"service": service.slug, "slots": [slot.as_dict() for slot in slots]})
+
+
+# --- Offers ------------------------------------------------------------------------
+
+
+class OfferClaim(APIView):
+    # Anyone may claim; no session means no CSRF check is needed for an anonymous write.
+    authentication_classes = []
+    permission_classes = []
+    throttle_classes = [OfferClaimThrottle]
+
+    @extend_schema(
+        operation_id="offers_claim",
+        request=s.OfferClaimSerializer,
+        responses={
+            201: OpenApiResponse(s.OfferCodeSerializer, description="A new code for this address."),
+            200: OpenApiResponse(s.OfferCodeSerializer, description="The code this address already has (even if expired)."),
+            400: _error("Invalid email, or no offer is running.", ("invalid", "Some fields are invalid."),
+                        ("unknown", "There is no offer running at the moment."), serializer=s.FieldErrorSerializer),
+            429: E429,
+        },
+        tags=["offers"],
+    )
+    def post(self, request):
+        data = _valid(s.OfferClaimSerializer, request.data)
+        claim = offer_services.offer_code_claim(email=data["email"])
+        return Response(
+            s.OfferCodeSerializer(claim.code).data,
+            status=status.HTTP_201_CREATED if claim.created else status.HTTP_200_OK,
+        )
+
+
+class OfferValidate(APIView):
+    permission_classes = [IsAuthenticated]
+    throttle_classes = [OfferValidateUserThrottle, OfferValidateIPThrottle]
+
+    @extend_schema(
+        operation_id="offers_validate",
+        request=s.OfferValidateSerializer,
+        responses={
+            200: OpenApiResponse(
+                PolymorphicProxySerializer(
+                    component_name="OfferValidation",
+                    serializers=[s.OfferValidResultSerializer, s.OfferRefusedResultSerializer],
+                    resource_type_field_name=None,
+                ),
+                description=f"`valid: true` with the price, or `valid: false` with `code` one of {OFFER_REFUSALS}.",
+                examples=[
+                    OpenApiExample("valid", value={"valid": True, "percent_off": 20, "discount_pence": 1500,
+                                                   "amount_due_pence": 6000, "expires_at": "2027-01-12T10:00:00+00:00"}),
+                    OpenApiExample("refused", value={"valid": False, "code": "used",
+                                                     "detail": "This offer code has already been used."}),
+                ],
+            ),
+            400: _error("Invalid input or unknown service.", ("invalid", "Some fields are invalid."), serializer=s.FieldErrorSerializer),
+            401: E401,
+            403: E403,
+            429: E429,
+        },
+        tags=["offers"],
+    )
+    def post(self, request):
+        data = _valid(s.OfferValidateSerializer, request.data)
+        service = _service(data["service"])
+        try:
+            quote = offer_services.offer_code_validate(code_text=data["code"], patient=request.user, service=service)
+        except OfferRefused as refusal:
+            return Response({"valid": False, **refusal.as_dict()})
+        return Response(
+            {
+                "valid": True,
+                "percent_off": quote.percent_off,
+                "discount_pence": quote.discount_pence,
+                "amount_due_pence": quote.amount_due_pence,
+                "expires_at": s.iso(quote.code.expires_at),
+            }
+        )
+
+
+# --- Bookings ------------------------------------------------------------------------
+
+
+def _own_bookings(user):
+    from payments.models import Payment
+
+    return (
+        Booking.objects.filter(patient=user)
+        .select_related("service", "practitioner__user", "offer_code")
+        .prefetch_related(Prefetch("payments", queryset=Payment.objects.order_by("created_at", "pk")))
+    )
+
+
+def _own_booking(user, pk: int) -> Booking:
+    from django.http import Http404
+
+    # A larger id cannot exist (bigint) and would overflow the database driver.
+    booking = _own_bookings(user).filter(pk=pk).first() if 0 < pk <= s.MAX_ID else None
+    if booking is None:
+        # Someone else's booking is "not found" too: never 403, no existence leak.
+        raise Http404
+    return booking
+
+
+class BookingListCreate(APIView):
+    permission_classes = [IsAuthenticated]
+
+    def get_throttles(self):
+        return [BookingCreateThrottle()] if self.request.method == "POST" else []
+
+    @extend_schema(operation_id="bookings_list", responses={200: s.BookingSerializer(many=True), 401: E401}, tags=["bookings"])
+    def get(self, request):
+        bookings = _own_bookings(request.user).order_by("-start", "-pk")
+        return Response(s.BookingSerializer(bookings, many=True).data)
+
+    @extend_schema(
+        operation_id="bookings_create",
+        request=s.BookingCreateSerializer,
+        responses={
+            201: OpenApiResponse(
+                s.BookingSerializer,
+                description="Held until `hold_expires_at`; pay at `checkout_url`. If the payment provider could not be "
+                "reached the booking is still held and `checkout_url` is null: retry by reading the booking later, or "
+                "pay at the clinic.",
+            ),
+            400: _error(
+                f"Invalid input (`invalid`, `invalid_start`, `invalid_intake`, `intake_required`, `unknown_service`, "
+                f"`unknown_practitioner`, `service_not_bookable`) or a refused offer code ({OFFER_REFUSALS}).",
+                ("invalid", "Some fields are invalid."),
+                ("invalid_start", "Online bookings need at least 2 hours' notice. Please call us for sooner."),
+                ("expired", "This offer code expired on 12 January 2027 at 10:00 (London time)."),
+                serializer=s.FieldErrorSerializer,
+            ),
+            401: E401,
+            403: E403,
+            409: E_SLOT_TAKEN,
+            422: OpenApiResponse(s.UrgentCareErrorSerializer, description="`urgent_care`: intake red flags stop booking; nothing was booked."),
+            429: E429,
+        },
+        tags=["bookings"],
+    )
+    def post(self, request):
+        data = _valid(s.BookingCreateSerializer, request.data)
+        service = _service(data["service"])
+        booking = booking_services.booking_hold(
+            patient=request.user,
+            service=service,
+            start=data["start"],
+            practitioner=_practitioner(data.get("practitioner")),
+            offer_code=data.get("offer_code") or None,
+            intake=data.get("intake"),
+            source=Booking.Source.ONLINE,
+            actor=request.user,
+        )
+        try:
+            checkout_url = payment_services.payment_start(booking=booking, actor=request.user).checkout_url or None
+        except gateway.GatewayUnavailable:
+            # The hold stands and nothing else was written (payment_start's promise);
+            # the patient can retry from the booking page before the hold lapses.
+            checkout_url = None
+        booking = _own_booking(request.user, booking.pk)
+        booking.api_checkout_url = checkout_url
+        return Response(s.BookingSerializer(booking).data, status=status.HTTP_201_CREATED)
+
+
+class BookingDetail(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(operation_id="bookings_retrieve", responses={200: s.BookingSerializer, 401: E401, 404: E404}, tags=["bookings"])
+    def get(self, request, pk: int):
+        return Response(s.BookingSerializer(_own_booking(request.user, pk)).data)
+
+
+class BookingCancel(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        operation_id="bookings_cancel",
+        request=s.BookingCancelSerializer,
+        responses={
+            200: s.CancelledBookingSerializer,
+            400: E400,
+            401: E401,
+            403: E403,
+            404: E404,
+            409: _error("Not cancellable: already cancelled or expired, or already started.",
+                        ("not_cancellable", "This booking is cancelled and cannot be cancelled.")),
+        },
+        tags=["bookings"],
+    )
+    def post(self, request, pk: int):
+        booking = _own_booking(request.user, pk)
+        data = _valid(s.BookingCancelSerializer, request.data)
+        cancelled = booking_services.booking_cancel(booking=booking, actor=request.user, reason=data.get("reason", ""))
+        result = _own_booking(request.user, pk)
+        result.refund_pence = cancelled.refund_pence
+        return Response(s.CancelledBookingSerializer(result).data)
+
+
+class BookingReschedule(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        operation_id="bookings_reschedule",
+        request=s.BookingRescheduleSerializer,
+        responses={
+            200: s.BookingSerializer,
+            400: _error("Invalid input or a start that cannot be booked.", ("invalid_start", "That time has already passed."),
+                        serializer=s.FieldErrorSerializer),
+            401: E401,
+            403: E403,
+            404: E404,
+            409: E_SLOT_TAKEN,
+        },
+        tags=["bookings"],
+    )
+    def post(self, request, pk: int):
+        booking = _own_booking(request.user, pk)
+        data = _valid(s.BookingRescheduleSerializer, request.data)
+        booking_services.booking_reschedule(
+            booking=booking,
+            start=data["start"],
+            practitioner=_practitioner(data.get("practitioner")),
+            actor=request.user,
+        )
+        return Response(s.BookingSerializer(_own_booking(request.user, pk)).data)
