@@ -1,0 +1,61 @@
+"""The availability read costs the same few queries however many bookings the clinic has had."""
+
+from datetime import datetime, time, timedelta
+
+import pytest
+import time_machine
+
+from booking import availability
+from booking.models import Booking
+from tests.factories import PractitionerFactory, ServiceFactory, TimeOffFactory, UserFactory
+
+pytestmark = [pytest.mark.django_db, pytest.mark.booking]
+
+LONDON = availability.LONDON
+NOW = datetime(2027, 1, 11, 8, 0, tzinfo=LONDON)
+MAX_QUERIES = 3
+
+
+def add_past_bookings(service, physios, patient, count: int) -> None:
+    """`count` attended bookings before NOW, spread over the practitioners, bulk-inserted."""
+    rows = []
+    for i in range(count):
+        start = NOW - timedelta(days=1 + i // 8, hours=i % 8)
+        rows.append(
+            Booking(
+                patient=patient,
+                practitioner=physios[i % len(physios)],
+                service=service,
+                start=start,
+                end=start + timedelta(minutes=service.duration),
+                blocks_until=start + timedelta(minutes=service.blocked_minutes),
+                status=Booking.Status.ATTENDED if i % 5 else Booking.Status.NO_SHOW,
+                price_pence=service.price_pence,
+                amount_due_pence=service.price_pence,
+            )
+        )
+    Booking.objects.bulk_create(rows, batch_size=500)
+
+
+def thirty_days_any_practitioner(service):
+    return availability.free_slots(service=service, date_from=NOW.date(), date_to=NOW.date() + timedelta(days=29))
+
+
+@time_machine.travel(NOW, tick=False)
+def test_availability_query_count_does_not_grow_with_past_bookings(django_assert_num_queries):
+    service = ServiceFactory()
+    physios = [PractitionerFactory(services=[service], hours=[(d, time(9), time(17)) for d in range(6)]) for _ in range(4)]
+    patient = UserFactory()
+    TimeOffFactory(practitioner=physios[0], start=NOW + timedelta(days=2), end=NOW + timedelta(days=3))
+
+    add_past_bookings(service, physios, patient, 10)
+    with django_assert_num_queries(MAX_QUERIES) as small:
+        few = thirty_days_any_practitioner(service)
+
+    add_past_bookings(service, physios, patient, 990)
+    assert Booking.objects.count() == 1000
+    with django_assert_num_queries(MAX_QUERIES) as large:
+        many = thirty_days_any_practitioner(service)
+
+    assert len(small.captured_queries) == len(large.captured_queries) <= MAX_QUERIES
+    assert few == many and len(many) > 1000
