@@ -209,3 +209,23 @@ def test_overlapping_starts_race_sqlite():
 def test_any_practitioner_race_sqlite():
     requires_sqlite()
     any_practitioner_race()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_exclusion_constraint_has_the_last_word_and_becomes_slot_taken(monkeypatch):
+    """If the service's own check were ever wrong, the database still refuses, and the patient gets slot_taken."""
+    service = ServiceFactory()
+    physio = PractitionerFactory(services=[service], hours=EVERY_DAY)
+    start = next_week_at(time(10))
+    BookingFactory(practitioner=physio, service=service, start=start)
+    monkeypatch.setattr(availability, "is_free", lambda **kwargs: True)
+    with transaction.atomic():  # a caller's transaction stays usable after the refusal
+        with pytest.raises(SlotTaken) as refusal:
+            services.booking_hold(
+                patient=UserFactory(), service=service, start=start + timedelta(minutes=30), practitioner=physio,
+                intake=INTAKE,
+            )
+        assert Booking.objects.count() == 1
+    assert refusal.value.code == "slot_taken"
+    assert refusal.value.alternatives
