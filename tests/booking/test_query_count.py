@@ -13,7 +13,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.booking]
 
 LONDON = availability.LONDON
 NOW = datetime(2027, 1, 11, 8, 0, tzinfo=LONDON)
-MAX_QUERIES = 3
+MAX_QUERIES = 3  # issue 3: "at most 3"; the engine needs 2 (hours; time off + bookings)
 
 
 def add_past_bookings(service, physios, patient, count: int, first: int = 0) -> None:
@@ -42,19 +42,19 @@ def thirty_days_any_practitioner(service):
 
 
 @time_machine.travel(NOW, tick=False)
-def test_availability_query_count_does_not_grow_with_past_bookings(django_assert_num_queries):
+def test_availability_query_count_does_not_grow_with_past_bookings(django_assert_num_queries, django_assert_max_num_queries):
     service = ServiceFactory()
     physios = [PractitionerFactory(services=[service], hours=[(d, time(9), time(17)) for d in range(6)]) for _ in range(4)]
     patient = UserFactory()
     TimeOffFactory(practitioner=physios[0], start=NOW + timedelta(days=2), end=NOW + timedelta(days=3))
 
     add_past_bookings(service, physios, patient, 10)
-    with django_assert_num_queries(MAX_QUERIES) as small:
+    with django_assert_max_num_queries(MAX_QUERIES) as small:
         few = thirty_days_any_practitioner(service)
 
     add_past_bookings(service, physios, patient, 990, first=10)
     assert Booking.objects.count() == 1000
-    with django_assert_num_queries(MAX_QUERIES) as large:
+    with django_assert_num_queries(len(small.captured_queries)) as large:
         many = thirty_days_any_practitioner(service)
 
     assert len(small.captured_queries) == len(large.captured_queries) <= MAX_QUERIES
