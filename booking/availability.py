@@ -110,10 +110,22 @@ def _grid_starts(day: date, start_clock: time, end_clock: time, step: timedelta,
         clock += step
 
 
+@dataclass(frozen=True)
+class _HoursRow:
+    weekday: int
+    start_time: time
+    end_time: time
+    valid_from: date | None
+    valid_until: date | None
+
+    def applies_on(self, day: date) -> bool:
+        return (self.valid_from is None or self.valid_from <= day) and (self.valid_until is None or day <= self.valid_until)
+
+
 @dataclass
 class _Calendar:
-    practitioners: dict[int, Practitioner]
-    hours: dict[int, list[WorkingHours]]
+    # practitioner id -> weekday -> that weekday's working-hours rows
+    hours: dict[int, dict[int, list[_HoursRow]]]
     # Busy intervals as POSIX seconds [start, end), sorted by start.
     busy: dict[int, list[tuple[float, float]]]
 
@@ -151,21 +163,22 @@ def _load(
     now: datetime,
     exclude_booking_id: int | None = None,
 ) -> _Calendar:
-    hours_qs = WorkingHours.objects.filter(
-        practitioner__active=True, practitioner__services=service
-    ).select_related("practitioner__user")
+    # Plain tuples, not model instances: a clinic has ~100 rows and building
+    # three model objects per row would be most of the cost of the read.
+    hours_qs = WorkingHours.objects.filter(practitioner__active=True, practitioner__services=service).order_by()
     if practitioner_ids is not None:
         hours_qs = hours_qs.filter(practitioner_id__in=practitioner_ids)
-    practitioners: dict[int, Practitioner] = {}
-    hours: dict[int, list[WorkingHours]] = defaultdict(list)
-    for row in hours_qs:
-        practitioners.setdefault(row.practitioner_id, row.practitioner)
-        hours[row.practitioner_id].append(row)
+    hours: dict[int, dict[int, list[_HoursRow]]] = defaultdict(lambda: defaultdict(list))
+    for pid, *fields in hours_qs.values_list(
+        "practitioner_id", "weekday", "start_time", "end_time", "valid_from", "valid_until"
+    ):
+        row = _HoursRow(*fields)
+        hours[pid][row.weekday].append(row)
     busy: dict[int, list[tuple[float, float]]] = defaultdict(list)
-    if not practitioners:
-        return _Calendar(practitioners, hours, busy)
+    if not hours:
+        return _Calendar(hours, busy)
 
-    ids = list(practitioners)
+    ids = list(hours)
     time_off = TimeOff.objects.filter(practitioner_id__in=ids, start__lt=range_end, end__gt=range_start).order_by()
     bookings = (
         Booking.objects.filter(
@@ -186,14 +199,29 @@ def _load(
         busy[pid].append((start, end))
     for intervals in busy.values():
         intervals.sort()
-    return _Calendar(practitioners, hours, busy)
+    return _Calendar(hours, busy)
+
+
+def _align_up(clock: time, step_minutes: int) -> time | None:
+    """The first grid reading at or after `clock` (the grid divides the hour); None past midnight."""
+    minutes = clock.hour * 60 + clock.minute + (1 if clock.second or clock.microsecond else 0)
+    minutes = -(-minutes // step_minutes) * step_minutes
+    if minutes >= 24 * 60:
+        return None
+    return time(minutes // 60, minutes % 60)
 
 
 def _grid_timestamps(day: date, start_clock: time, end_clock: time, step: int, occupied: int) -> range | list[int]:
     """_grid_starts as POSIX seconds: the hot path of free_slots works on integers.
 
     On every day without a clock change the grid is a plain arithmetic range.
+    The grid is the clinic's (on the hour and every `step` after it, London
+    time), whatever minute the working hours start on: booking_hold refuses
+    any other start.
     """
+    start_clock = _align_up(start_clock, step // 60)
+    if start_clock is None or start_clock >= end_clock:
+        return range(0)
     offset_start = datetime.combine(day, start_clock, tzinfo=LONDON).utcoffset()
     offset_end = datetime.combine(day, end_clock, tzinfo=LONDON).utcoffset()
     if offset_start == offset_end:
@@ -204,6 +232,38 @@ def _grid_timestamps(day: date, start_clock: time, end_clock: time, step: int, o
         int(instant.timestamp())
         for instant in _grid_starts(day, start_clock, end_clock, timedelta(seconds=step), timedelta(seconds=occupied))
     ]
+
+
+def _free_on_grid(grid: range, busy_starts, ends, count: int, occupied: int, earliest: float, latest: float):
+    """The starts of a regular grid whose [start, start + occupied) meets no busy interval.
+
+    Walks the gaps between busy intervals instead of testing each start, so
+    the cost follows the number of free slots, not of candidates.
+    """
+    step = grid.step
+    origin = grid.start
+    last = grid[-1]
+
+    def starts_between(low: float, high: float) -> range:
+        # Grid starts s with low <= s <= high (and inside notice and horizon).
+        low = max(low, earliest, origin)
+        high = min(high, latest, last)
+        if low > high:
+            return range(0)
+        first = origin + -(-(int(low) - origin) // step) * step
+        if first < low:  # low had a fraction of a second
+            first += step
+        return range(first, int(high) + 1, step)
+
+    cursor = origin  # the earliest start not yet ruled out
+    i = bisect.bisect_right(ends, origin)  # busy intervals that end after the first start
+    while i < count and busy_starts[i] < last + occupied:
+        # Starts that finish (with their buffer) by this interval's start are free.
+        yield from starts_between(cursor, busy_starts[i] - occupied)
+        if ends[i] > cursor:
+            cursor = ends[i]
+        i += 1
+    yield from starts_between(cursor, last)
 
 
 def free_slots(
@@ -245,12 +305,13 @@ def free_slots(
         days.append(day)
         day += timedelta(days=1)
 
+    grids: dict[tuple, range | list[int]] = {}
     found: set[tuple[int, int]] = set()
-    for pid, rows in calendar.hours.items():
+    for pid, by_weekday in calendar.hours.items():
         busy = calendar.busy.get(pid, [])
         busy_starts = [start for start, _ in busy]
-        # Running maximum of the ends, so one bisect finds the first interval
-        # that could still be going on at a given start.
+        # Running maximum of the ends: one bisect finds the first interval that
+        # could still be going on at a given instant.
         ends = []
         running = float("-inf")
         for _, end in busy:
@@ -258,17 +319,30 @@ def free_slots(
             ends.append(running)
         count = len(busy)
         for day in days:
-            for row in rows:
+            for row in by_weekday.get(day.weekday(), ()):
                 if not row.applies_on(day):
                     continue
-                for start in _grid_timestamps(day, row.start_time, row.end_time, step, occupied):
+                key = (day, row.start_time, row.end_time)
+                grid = grids.get(key)
+                if grid is None:
+                    grid = grids[key] = _grid_timestamps(day, row.start_time, row.end_time, step, occupied)
+                if not grid:
+                    continue
+                if isinstance(grid, range):
+                    found.update(
+                        (start, pid)
+                        for start in _free_on_grid(grid, busy_starts, ends, count, occupied, earliest_ts, latest_ts)
+                    )
+                    continue
+                # A clock change inside the interval: an irregular grid, checked start by start.
+                for start in grid:
                     if start < earliest_ts or start > latest_ts:
                         continue
                     i = bisect.bisect_right(ends, start)
                     if i < count and busy_starts[i] < start + occupied:
                         continue
-                    # A set: two overlapping working-hours rows could yield one start twice.
                     found.add((start, pid))
+    # A set above: two overlapping working-hours rows could yield one start twice.
     length = timedelta(minutes=service.duration)
     slots = []
     for start, pid in sorted(found):

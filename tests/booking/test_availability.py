@@ -165,6 +165,22 @@ def test_time_off_blocks_overlapping_slots(assessment):
 
 
 @frozen
+def test_time_off_off_the_grid_blocks_by_the_second(assessment):
+    physio = PractitionerFactory(services=[assessment], hours=[(TUESDAY.weekday(), time(9), time(13))])
+    start = at(TUESDAY, "11:00") - timedelta(seconds=30)  # 10:59:30
+    TimeOffFactory(practitioner=physio, start=start, end=start + timedelta(hours=1))
+    # 10:00 would run (with its buffer) to 11:00, 30 seconds into the time off.
+    assert local_clocks(slots_on(assessment, TUESDAY)) == clocks("09:00", "09:45") + ["12:00"]
+
+
+@frozen
+def test_working_hours_off_the_grid_start_on_the_next_grid_line(follow_up):
+    PractitionerFactory(services=[follow_up], hours=[(TUESDAY.weekday(), time(9, 10), time(10, 40))])
+    # Slots stay on the clinic's grid (booking_hold refuses anything else).
+    assert local_clocks(slots_on(follow_up, TUESDAY)) == ["09:15", "09:30", "09:45", "10:00"]
+
+
+@frozen
 def test_time_off_over_several_days_blocks_them_all(follow_up):
     physio = PractitionerFactory(services=[follow_up])  # Monday to Saturday 09:00-17:00
     TimeOffFactory(practitioner=physio, start=at(TUESDAY, "00:00"), end=at(date(2027, 1, 15), "00:00"))

@@ -18,11 +18,6 @@ pytestmark = [pytest.mark.django_db, pytest.mark.booking]
 MODELS = [User, EmailAddress, Group, Service, Practitioner, WorkingHours, TimeOff, Booking, BookingEvent, Payment, Offer]
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def counts() -> dict[str, int]:
     return {model.__name__: model.objects.count() for model in MODELS}
 
