@@ -60,11 +60,15 @@ def _lock_booking(booking: Booking) -> Booking:
     )
 
 
-def _expire_lapsed_holds(*, practitioner_id: int, start: datetime, end: datetime, now: datetime) -> None:
+def _expire_lapsed_holds(
+    *, practitioner_id: int, start: datetime, end: datetime, now: datetime, keep: Booking | None = None
+) -> None:
     """Mark lapsed holds in the way expired, so the exclusion constraint lets the new booking in."""
     lapsed = Booking.objects.filter(
         practitioner_id=practitioner_id, status=Status.HELD, hold_expires_at__lte=now
     ).overlapping(start, end)
+    if keep is not None:
+        lapsed = lapsed.exclude(pk=keep.pk)
     for booking in lapsed:
         _expire(booking, now=now)
 
@@ -249,7 +253,8 @@ def booking_confirm(*, booking: Booking, actor=None, reason: str = "", now: date
     )
     if lapsed:
         _expire_lapsed_holds(
-            practitioner_id=booking.practitioner_id, start=booking.start, end=booking.blocks_until, now=now
+            practitioner_id=booking.practitioner_id, start=booking.start, end=booking.blocks_until, now=now,
+            keep=booking,
         )
         clash = (
             Booking.objects.blocking(now)

@@ -115,9 +115,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
-    # A file, not shared-cache memory: threads in race tests then wait on
-    # SQLite's lock (timeout) instead of failing with "table is locked".
-    DATABASES["default"]["TEST"]["NAME"] = env("TEST_DATABASE_NAME") or str(BASE_DIR / ".test-db.sqlite3")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Shared cache for throttles: Redis when REDIS_URL is set, else the database,
@@ -148,6 +145,8 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Serve straight from the app folders in development and tests (no collectstatic).
+WHITENOISE_AUTOREFRESH = DEBUG
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

@@ -9,5 +9,6 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("_allauth/", include("allauth.headless.urls")),
     path("payments/", include("payments.urls")),
+    path("offer/", include("offers.urls")),
     path("", include("booking.urls")),
 ]

@@ -1,10 +1,14 @@
-"""The first-session offer: claim, validate, reserve, redeem, release.
+"""The first-session offer: claim, validate, reserve, attach, release, redeem.
 
-Lock order (shared with booking.services): practitioner row, then offer code,
-then booking. The code row is locked with SELECT ... FOR UPDATE on PostgreSQL;
-on SQLite the IMMEDIATE transaction already serialises writers. The OneToOne
-columns reserved_by / redeemed_by are unique, so the database refuses a second
-reservation or redemption whatever happens above it.
+Concurrency. booking_hold locks the practitioner row, then (offer_code_reserve)
+the code row with SELECT ... FOR UPDATE, checks it, inserts the booking and
+attaches it with a conditional UPDATE whose row count is checked. Confirm,
+cancel and expire lock the booking first and touch the code row last, and
+nothing here ever locks another booking while holding the code, so no two
+actions can wait on each other in a cycle. On SQLite the IMMEDIATE transaction
+serialises writers. Under all of it, reserved_by / redeemed_by are unique
+(OneToOne) columns, so the database itself refuses a second reservation or
+redemption.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -24,14 +29,33 @@ from booking.exceptions import (
     OfferUnknown,
     OfferUsed,
     OfferWrongService,
+    SlotLost,
 )
 
 from .models import Offer, OfferCode
 
-# No 0/O, 1/I/L, U (reads as V): 30 symbols, 8 of them give ~39.3 bits, so use 10 (49 bits).
+# No 0/O, 1/I/L, U (reads as V): 30 symbols. 12 of them carry 12 x log2(30) = 58.9
+# bits and show as three groups of four: FIRST-7KQ9-M2XD-W4HN.
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
 CODE_PREFIX = "FIRST"
-CODE_RANDOM_LENGTH = 10
+CODE_RANDOM_LENGTH = 12
+
+
+class NoOfferRunning(OfferUnknown):
+    code = "no_offer"
+    default_message = "There is no offer running at the moment."
+
+
+class OfferLost(SlotLost):
+    """A late payment for a lapsed hold whose code has since gone to another booking.
+
+    A SlotLost, so payments refund it automatically, as for a lost time.
+    """
+
+    code = "offer_lost"
+    default_message = (
+        "The offer code on this booking was used by another booking before the payment arrived."
+    )
 
 
 def normalise_email(email: str) -> str:
@@ -39,16 +63,17 @@ def normalise_email(email: str) -> str:
 
 
 def normalise_code(text: str) -> str:
-    """'first-7kq9-m2xd ' -> 'FIRST7KQ9M2XD'"""
-    return "".join(ch for ch in text.upper() if ch.isalnum())
+    """' first-7kq9 m2xd-w4hn ' -> 'FIRST7KQ9M2XDW4HN'. ASCII only: no look-alike letters from other scripts."""
+    return "".join(ch for ch in (text or "").upper() if ch.isascii() and ch.isalnum())
 
 
 def discount_for(price_pence: int, percent: int) -> int:
-    """price x percent / 100, rounded half up to the penny."""
-    return int((Decimal(price_pence) * percent / 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    """price x percent / 100, rounded half up to the penny (integer pence in, integer pence out)."""
+    return int((Decimal(price_pence) * Decimal(percent) / Decimal(100)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
 def generate_code() -> str:
+    # secrets, not random: codes must not be predictable from earlier ones.
     return CODE_PREFIX + "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_RANDOM_LENGTH))
 
 
@@ -60,14 +85,21 @@ class Claim:
 
 @transaction.atomic
 def offer_code_claim(*, email: str, offer: Offer | None = None, issued_by=None, now: datetime | None = None) -> Claim:
-    """Issue the address its one code, or return the one it already has."""
+    """Issue the address its one code (and email it after commit), or return the one it already has.
+
+    Raises django.core.exceptions.ValidationError for a malformed address and
+    NoOfferRunning when no campaign is active.
+    """
+    from . import notifications
+
     email = normalise_email(email)
+    validate_email(email)
     existing = OfferCode.objects.filter(email=email).select_related("offer").first()
     if existing:
         return Claim(code=existing, created=False)
     offer = offer or Offer.current()
-    if offer is None:
-        raise OfferUnknown("There is no offer running at the moment.")
+    if offer is None or not offer.active:
+        raise NoOfferRunning()
     now = now or timezone.now()
     for _ in range(5):
         try:
@@ -78,52 +110,66 @@ def offer_code_claim(*, email: str, offer: Offer | None = None, issued_by=None, 
                     email=email,
                     issued_at=now,
                     expires_at=now + timedelta(hours=offer.validity_hours),
-                    issued_by=issued_by,
+                    issued_by=issued_by if getattr(issued_by, "is_authenticated", False) else None,
                 )
-            return Claim(code=code, created=True)
         except IntegrityError:
             # Either the same address claimed at the same moment (return theirs)
-            # or a one-in-2^49 code collision (draw again).
-            existing = OfferCode.objects.filter(email=email).first()
+            # or a one-in-2^58 code collision (draw again).
+            existing = OfferCode.objects.filter(email=email).select_related("offer").first()
             if existing:
                 return Claim(code=existing, created=False)
+            continue
+        transaction.on_commit(lambda: notifications.send_offer_code(code.pk))
+        return Claim(code=code, created=True)
     raise RuntimeError("could not draw a unique offer code")
 
 
 def has_had_first_session(patient) -> bool:
-    """A paid, attended or no-show booking counts; a cancelled unpaid one does not."""
+    """A paid, attended or no-show booking counts; a cancelled unpaid one (or a lapsed hold) does not.
+
+    Confirmed counts too: a booking is confirmed only once paid (online or at the clinic).
+    """
     from booking.models import Booking
     from payments.models import Payment
 
     return (
-        Booking.objects.filter(patient=patient)
-        .filter(
-            status__in=[Booking.Status.ATTENDED, Booking.Status.NO_SHOW, Booking.Status.CONFIRMED]
-        )
-        .exists()
+        Booking.objects.filter(
+            patient=patient,
+            status__in=[Booking.Status.ATTENDED, Booking.Status.NO_SHOW, Booking.Status.CONFIRMED],
+        ).exists()
         or Payment.objects.filter(booking__patient=patient, status__in=Payment.PAID_STATUSES).exists()
     )
 
 
-def _active_reservation(code: OfferCode, now: datetime) -> bool:
-    """Reserved by a hold that still stands (a lapsed hold no longer counts)."""
-    booking = code.reserved_by
-    return booking is not None and booking.is_blocking(now)
+def _reserved_by_live_hold(code: OfferCode, *, now: datetime, for_booking=None) -> bool:
+    """Reserved by another hold that still stands (a lapsed hold no longer counts).
+
+    Reads the booking with its own query rather than through a join, so that
+    after waiting on the code's row lock it sees the booking that the other
+    transaction just committed.
+    """
+    from booking.models import Booking
+
+    if code.reserved_by_id is None or code.reserved_by_id == getattr(for_booking, "pk", None):
+        return False
+    holder = Booking.objects.filter(pk=code.reserved_by_id).first()
+    return holder is not None and holder.is_blocking(now)
 
 
-def offer_code_check(
-    *, code: OfferCode | None, patient, service, now: datetime, for_booking=None
-) -> int:
-    """Refuse with the reason, or return the percent off. Reads only."""
+def offer_code_check(*, code: OfferCode | None, patient, service, now: datetime, for_booking=None) -> int:
+    """Refuse with the reason, or return the percent off. Reads only.
+
+    Ownership is checked before anything else, so someone else's code tells a
+    guesser nothing about its state.
+    """
     if code is None:
         raise OfferUnknown()
+    if normalise_email(getattr(patient, "email", "") or "") != code.email:
+        raise OfferNotYours()
     if code.redeemed_by_id is not None:
         raise OfferUsed()
-    if code.reserved_by_id is not None and code.reserved_by_id != getattr(for_booking, "pk", None):
-        if _active_reservation(code, now):
-            raise OfferUsed("This offer code is already being used by a booking that is awaiting payment.")
-    if normalise_email(patient.email) != code.email:
-        raise OfferNotYours()
+    if _reserved_by_live_hold(code, now=now, for_booking=for_booking):
+        raise OfferUsed("This offer code is already on another booking that is awaiting payment.")
     if code.is_expired(now):
         raise OfferExpired(expired_at=code.expires_at)
     if not service.is_first_session or not code.offer.services.filter(pk=service.pk).exists():
@@ -140,42 +186,53 @@ class Quote:
     discount_pence: int
     amount_due_pence: int
 
+    @property
+    def expires_at(self) -> datetime:
+        return self.code.expires_at
 
-def offer_code_validate(*, code_text: str, patient, service, now: datetime | None = None) -> Quote:
-    """What the code would take off this service for this patient, or the refusal."""
-    now = now or timezone.now()
-    code = (
-        OfferCode.objects.select_related("offer", "reserved_by").filter(code=normalise_code(code_text)).first()
-    )
-    percent = offer_code_check(code=code, patient=patient, service=service, now=now)
+
+def _quote(code: OfferCode, percent: int, service) -> Quote:
     discount = discount_for(service.price_pence, percent)
     return Quote(code=code, percent_off=percent, discount_pence=discount, amount_due_pence=service.price_pence - discount)
+
+
+def offer_code_validate(*, code_text: str, patient, service, now: datetime | None = None) -> Quote:
+    """What the code would take off this service for this patient, or the refusal (an Offer* error)."""
+    now = now or timezone.now()
+    code = OfferCode.objects.select_related("offer").filter(code=normalise_code(code_text)).first()
+    percent = offer_code_check(code=code, patient=patient, service=service, now=now)
+    return _quote(code, percent, service)
 
 
 def offer_code_reserve(*, code_text: str, patient, service, now: datetime) -> Quote:
-    """Lock the code and check it for a hold about to be made. Call inside the hold's transaction.
+    """Lock the code and check it for a hold about to be made. Call inside the hold's transaction,
+    then offer_code_attach once the booking exists.
 
-    The caller attaches the booking with offer_code_attach once it exists.
+    Validity is judged now, at hold time: the quote's price stands for this
+    hold even if the code's 24 hours end while the patient pays.
     """
-    code = (
-        OfferCode.objects.select_for_update(of=("self",))
-        .select_related("offer", "reserved_by")
-        .filter(code=normalise_code(code_text))
-        .first()
-    )
+    # The row alone, no joins: after waiting for the lock, PostgreSQL hands back
+    # the latest version of this row, which a join would not bring along.
+    code = OfferCode.objects.select_for_update().filter(code=normalise_code(code_text)).first()
     percent = offer_code_check(code=code, patient=patient, service=service, now=now)
     if code.reserved_by_id is not None:
-        # The previous hold lapsed: its reservation goes before this one.
-        offer_code_release(booking=code.reserved_by)
-        code.refresh_from_db()
-    discount = discount_for(service.price_pence, percent)
-    return Quote(code=code, percent_off=percent, discount_pence=discount, amount_due_pence=service.price_pence - discount)
+        # Reserved by a hold that has lapsed (the check refused a live one): that
+        # reservation ends now. The lapsed booking itself is left for its own
+        # expiry; a late payment for it cannot redeem the code (offer_code_redeem).
+        OfferCode.objects.filter(pk=code.pk, reserved_by_id=code.reserved_by_id).update(reserved_by=None)
+        code.reserved_by_id = None
+    return _quote(code, percent, service)
 
 
 def offer_code_attach(*, code: OfferCode, booking) -> None:
-    OfferCode.objects.filter(pk=code.pk, reserved_by__isnull=True, redeemed_by__isnull=True).update(
+    """Mark the locked, checked code reserved by the new held booking; the database has the last word."""
+    attached = OfferCode.objects.filter(pk=code.pk, reserved_by__isnull=True, redeemed_by__isnull=True).update(
         reserved_by=booking
     )
+    if attached != 1:
+        # Never silently leave a discounted booking without its reservation:
+        # the caller's transaction (booking_hold) rolls back.
+        raise OfferUsed()
 
 
 def offer_code_release(*, booking) -> None:
@@ -184,9 +241,20 @@ def offer_code_release(*, booking) -> None:
 
 
 def offer_code_redeem(*, booking, now: datetime | None = None) -> None:
-    """The booking was paid: its code is spent, for good."""
+    """The booking was paid: its code is spent, for good.
+
+    Only by this booking: the code must be reserved by it, or (a late payment
+    for a lapsed hold) reserved by nobody. If another booking has it meanwhile,
+    raise OfferLost so the payment is refunded and the discount is never given twice.
+    """
     if booking.offer_code_id is None:
         return
-    OfferCode.objects.filter(pk=booking.offer_code_id, redeemed_by__isnull=True).update(
-        redeemed_by=booking, redeemed_at=now or timezone.now(), reserved_by=None
+    from django.db.models import Q
+
+    redeemed = (
+        OfferCode.objects.filter(pk=booking.offer_code_id, redeemed_by__isnull=True)
+        .filter(Q(reserved_by=booking) | Q(reserved_by__isnull=True))
+        .update(redeemed_by=booking, redeemed_at=now or timezone.now(), reserved_by=None)
     )
+    if redeemed != 1 and not OfferCode.objects.filter(pk=booking.offer_code_id, redeemed_by=booking).exists():
+        raise OfferLost()

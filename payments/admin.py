@@ -12,14 +12,26 @@ class RefundInline(admin.TabularInline):
 
 @admin.register(Payment)
 class PaymentAdmin(admin.ModelAdmin):
-    list_display = ["id", "booking", "method", "status", "amount_pence", "created_at", "auto_refunded"]
-    list_filter = ["status", "method", "auto_refunded"]
+    list_display = ["id", "booking", "method", "status", "amount_pence", "auto_refunded", "created_at"]
+    # auto_refunded: payments that arrived for a slot that was lost (or a booking already paid or
+    # cancelled) and were refunded in full automatically; reception calls these patients.
+    list_filter = ["auto_refunded", "status", "method"]
     search_fields = ["checkout_session_id", "payment_intent_id", "booking__patient__email"]
     raw_id_fields = ["booking"]
+    readonly_fields = ["checkout_session_id", "payment_intent_id", "idempotency_key", "paid_at", "auto_refunded"]
     inlines = [RefundInline]
+
+
+@admin.register(Refund)
+class RefundAdmin(admin.ModelAdmin):
+    list_display = ["id", "payment", "amount_pence", "status", "stripe_refund_id", "created_at"]
+    list_filter = ["status"]
+    search_fields = ["stripe_refund_id", "payment__payment_intent_id", "payment__booking__patient__email"]
+    raw_id_fields = ["payment"]
 
 
 @admin.register(StripeEvent)
 class StripeEventAdmin(admin.ModelAdmin):
     list_display = ["event_id", "type", "received_at"]
+    list_filter = ["type"]
     search_fields = ["event_id", "type"]

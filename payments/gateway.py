@@ -8,6 +8,7 @@ Tests swap the gateway with `use_gateway`, never patch stripe itself.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import ModuleType
@@ -16,7 +17,15 @@ from django.conf import settings
 
 
 class GatewayUnavailable(Exception):
-    """The payment provider could not be reached or refused the request."""
+    """The payment provider could not be reached (or failed): try again later."""
+
+
+class GatewayRefused(GatewayUnavailable):
+    """The provider answered and said no (bad request, already refunded...): retrying will not help."""
+
+
+class InvalidEvent(Exception):
+    """A webhook whose signature, timestamp or body does not check out: answer 400, change nothing."""
 
 
 @dataclass(frozen=True)
@@ -33,8 +42,36 @@ class CheckoutSession:
 @dataclass(frozen=True)
 class RefundResult:
     id: str
-    status: str  # pending | succeeded | failed
+    status: str  # pending | requires_action | succeeded | failed | canceled
     amount: int
+    payment_intent_id: str = ""
+
+
+@dataclass(frozen=True)
+class WebhookEvent:
+    """A verified provider event: our own shape, whichever gateway produced it."""
+
+    id: str
+    type: str
+    object: dict  # event.data.object, as plain JSON
+    created: int = 0
+    payload: dict = field(default_factory=dict)
+
+
+def session_from_dict(data: dict) -> CheckoutSession:
+    """A Checkout Session as Stripe's JSON has it (webhook body or API answer)."""
+    intent = data.get("payment_intent") or ""
+    if isinstance(intent, dict):  # expanded
+        intent = intent.get("id", "")
+    return CheckoutSession(
+        id=data["id"],
+        url=data.get("url") or "",
+        status=data.get("status") or "",
+        payment_status=data.get("payment_status") or "",
+        amount_total=int(data.get("amount_total") or 0),
+        payment_intent_id=intent,
+        metadata=dict(data.get("metadata") or {}),
+    )
 
 
 @dataclass(frozen=True)
@@ -49,6 +86,18 @@ class CheckoutRequest:
     success_url: str
     cancel_url: str
     idempotency_key: str
+
+
+def event_from_json(payload: bytes | str) -> WebhookEvent:
+    """Parse an event body (already verified, or built by the local mode)."""
+    try:
+        data = json.loads(payload)
+        return WebhookEvent(
+            id=str(data["id"]), type=str(data["type"]), object=dict(data["data"]["object"]),
+            created=int(data.get("created") or 0), payload=data,
+        )
+    except (ValueError, KeyError, TypeError) as exc:
+        raise InvalidEvent(f"Not a Stripe event: {exc}") from exc
 
 
 _override: ModuleType | None = None

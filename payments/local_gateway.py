@@ -1,66 +1,124 @@
-"""The local test-payment mode: the gateway's functions without Stripe.
+"""The local test-payment mode: the gateway's functions without Stripe (no card is charged).
 
-A clearly labelled page stands in for Stripe's hosted Checkout; its Pay and
-Cancel buttons drive the same service functions the Stripe webhook does.
+Used whenever STRIPE_SECRET_KEY is unset. A clearly labelled page stands in
+for Stripe's hosted Checkout. Paying and expiring build the same events Stripe
+would send (checkout.session.completed / .expired) and hand them to
+payments.webhooks.dispatch, so the local mode runs the very same code paths.
 """
 
 from __future__ import annotations
 
+import json
 import secrets
+import time
 
 from django.conf import settings
+from django.db import transaction
+from django.db.models import F
 from django.urls import reverse
 
-from .gateway import CheckoutRequest, CheckoutSession, RefundResult
+from .gateway import CheckoutRequest, CheckoutSession, RefundResult, WebhookEvent, event_from_json, session_from_dict
 from .models import LocalCheckoutSession
 
 
-def _as_session(row: LocalCheckoutSession) -> CheckoutSession:
-    return CheckoutSession(
-        id=row.session_id,
-        url=settings.SITE_URL + reverse("payments:local_checkout", args=[row.session_id]),
-        status=row.status,
-        payment_status=row.payment_status,
-        amount_total=row.amount_pence,
-        payment_intent_id=row.payment_intent_id,
-        metadata=row.metadata,
-    )
+def _as_dict(row: LocalCheckoutSession) -> dict:
+    """The session as Stripe's JSON would show it."""
+    return {
+        "id": row.session_id,
+        "object": "checkout.session",
+        "url": settings.SITE_URL + reverse("payments:local_checkout", args=[row.session_id]),
+        "status": row.status,
+        "payment_status": row.payment_status,
+        "amount_total": row.amount_pence,
+        "currency": row.currency,
+        "customer_email": row.customer_email,
+        "client_reference_id": row.metadata.get("booking_id"),
+        "payment_intent": row.payment_intent_id or None,
+        "metadata": row.metadata,
+        "expires_at": int(row.expires_at.timestamp()),
+    }
+
+
+def _send_event(event_type: str, row: LocalCheckoutSession) -> None:
+    """Deliver an event as Stripe would, after the session change is committed."""
+    from . import webhooks
+
+    payload = {
+        "id": "evt_local_" + secrets.token_hex(12),
+        "object": "event",
+        "type": event_type,
+        "created": int(time.time()),
+        "livemode": False,
+        "data": {"object": _as_dict(row)},
+    }
+    transaction.on_commit(lambda: webhooks.dispatch(event_from_json(json.dumps(payload))))
 
 
 def checkout_session_create(request: CheckoutRequest) -> CheckoutSession:
+    metadata = {"booking_id": str(request.booking_id)}
+    if request.offer_code:
+        metadata["offer_code"] = request.offer_code
     row = LocalCheckoutSession.objects.create(
         session_id="cs_local_" + secrets.token_hex(12),
         amount_pence=request.amount_pence,
         currency=request.currency,
         description=request.description,
         customer_email=request.customer_email,
-        metadata={"booking_id": str(request.booking_id), "offer_code": request.offer_code},
+        metadata=metadata,
         expires_at=request.expires_at,
         success_url=request.success_url,
         cancel_url=request.cancel_url,
     )
-    return _as_session(row)
+    return session_from_dict(_as_dict(row))
 
 
 def checkout_session_get(session_id: str) -> CheckoutSession:
-    return _as_session(LocalCheckoutSession.objects.get(session_id=session_id))
+    return session_from_dict(_as_dict(LocalCheckoutSession.objects.get(session_id=session_id)))
 
 
-def checkout_session_expire(session_id: str) -> None:
-    LocalCheckoutSession.objects.filter(session_id=session_id, status=LocalCheckoutSession.Status.OPEN).update(
-        status=LocalCheckoutSession.Status.EXPIRED
-    )
+@transaction.atomic
+def checkout_session_expire(session_id: str) -> CheckoutSession:
+    """Like Stripe's expire: only an open session expires, and checkout.session.expired is sent."""
+    row = LocalCheckoutSession.objects.select_for_update().get(session_id=session_id)
+    if row.status == LocalCheckoutSession.Status.OPEN:
+        row.status = LocalCheckoutSession.Status.EXPIRED
+        row.save(update_fields=["status"])
+        _send_event("checkout.session.expired", row)
+    return session_from_dict(_as_dict(row))
 
 
+@transaction.atomic
 def checkout_session_pay(session_id: str) -> CheckoutSession:
-    """The test page's Pay button: what a card payment at Stripe would do."""
-    LocalCheckoutSession.objects.filter(session_id=session_id, status=LocalCheckoutSession.Status.OPEN).update(
-        status=LocalCheckoutSession.Status.COMPLETE,
-        payment_status="paid",
-        payment_intent_id="pi_local_" + secrets.token_hex(12),
+    """The test page's Pay button: what a card payment at Stripe does (session complete,
+    then checkout.session.completed delivered)."""
+    row = LocalCheckoutSession.objects.select_for_update().get(session_id=session_id)
+    if row.status == LocalCheckoutSession.Status.OPEN:
+        row.status = LocalCheckoutSession.Status.COMPLETE
+        row.payment_status = "paid"
+        row.payment_intent_id = "pi_local_" + secrets.token_hex(12)
+        row.save(update_fields=["status", "payment_status", "payment_intent_id"])
+        _send_event("checkout.session.completed", row)
+    return session_from_dict(_as_dict(row))
+
+
+def refund_create(*, payment_intent_id: str, amount_pence: int, idempotency_key: str, metadata: dict | None = None) -> RefundResult:
+    LocalCheckoutSession.objects.filter(payment_intent_id=payment_intent_id).update(
+        refunded_pence=F("refunded_pence") + amount_pence
     )
-    return checkout_session_get(session_id)
+    return RefundResult(
+        id="re_local_" + secrets.token_hex(12), status="succeeded", amount=amount_pence, payment_intent_id=payment_intent_id
+    )
 
 
-def refund_create(*, payment_intent_id: str, amount_pence: int, idempotency_key: str) -> RefundResult:
-    return RefundResult(id="re_local_" + secrets.token_hex(12), status="succeeded", amount=amount_pence)
+def refund_get(refund_id: str) -> RefundResult:
+    return RefundResult(id=refund_id, status="succeeded", amount=0)
+
+
+def event_from_request(payload: bytes, sig_header: str | None) -> WebhookEvent:
+    """With STRIPE_WEBHOOK_SECRET set the signature is checked as in Stripe mode; without it
+    (a demo with no keys at all) events are taken as they come: no real money moves here."""
+    if settings.STRIPE_WEBHOOK_SECRET:
+        from . import stripe_gateway
+
+        return stripe_gateway.event_from_request(payload, sig_header)
+    return event_from_json(payload)

@@ -47,10 +47,11 @@ class Payment(models.Model):
             models.UniqueConstraint(
                 fields=["checkout_session_id"], condition=~Q(checkout_session_id=""), name="payment_unique_session"
             ),
-            # One successful payment per booking, whatever the race.
+            # One successful payment per booking, whatever the race (a second one is
+            # recorded only as auto_refunded, so Stripe's word is never refused).
             models.UniqueConstraint(
                 fields=["booking"],
-                condition=Q(status__in=["succeeded", "refunded", "partially_refunded"]),
+                condition=Q(status__in=["succeeded", "refunded", "partially_refunded"], auto_refunded=False),
                 name="payment_one_paid_per_booking",
             ),
         ]

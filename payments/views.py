@@ -1,24 +1,33 @@
+import logging
+
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_POST
 
 from booking.models import Booking
 
-from . import gateway, local_gateway, services
+from . import gateway, local_gateway, services, webhooks
 from .models import LocalCheckoutSession, Payment
+
+log = logging.getLogger(__name__)
 
 
 @require_http_methods(["GET", "POST"])
 def local_checkout(request, session_id):
-    """The local test-payment mode's checkout page: no card is charged."""
+    """The local test-payment mode's checkout page: no card is charged.
+
+    Pay completes the session and delivers checkout.session.completed through
+    webhooks.dispatch (the Stripe webhook's own path); Cancel goes back, the
+    session stays open until it expires, as at Stripe.
+    """
     if not gateway.is_local_mode():
         raise Http404
     row = get_object_or_404(LocalCheckoutSession, session_id=session_id)
     if request.method == "POST" and row.status == LocalCheckoutSession.Status.OPEN:
         if request.POST.get("action") == "pay":
-            session = local_gateway.checkout_session_pay(session_id)
-            services.payment_checkout_completed(session=session)
+            local_gateway.checkout_session_pay(session_id)
             return redirect(row.success_url.replace("{CHECKOUT_SESSION_ID}", session_id))
         return redirect(row.cancel_url)
     return render(request, "payments/local_checkout.html", {"checkout": row})
@@ -26,8 +35,8 @@ def local_checkout(request, session_id):
 
 @login_required
 def success(request, booking_id):
-    """Stripe sends the patient here. Confirm only from the provider's word:
-    retrieve the session server-side (the webhook may come later, or first)."""
+    """Stripe sends the patient here. The redirect alone proves nothing: confirm only from the
+    provider's word, by retrieving the session server-side (the webhook may come later, or first)."""
     booking = get_object_or_404(Booking, pk=booking_id, patient=request.user)
     session_id = request.GET.get("session_id", "")
     payment = Payment.objects.filter(booking=booking, checkout_session_id=session_id).first()
@@ -35,7 +44,21 @@ def success(request, booking_id):
         try:
             session = gateway.current().checkout_session_get(session_id)
         except gateway.GatewayUnavailable:
-            session = None
-        if session and session.status == "complete":
-            services.payment_checkout_completed(session=session)
+            log.warning("success page could not retrieve %s; the webhook or reconcile_payments will confirm", session_id)
+        else:
+            if session.status == "complete":
+                services.payment_apply_session(session=session)
     return redirect("booking:my_booking", booking.pk)
+
+
+@csrf_exempt
+@require_POST
+def stripe_webhook(request):
+    """POST /payments/stripe/webhook/: signature and timestamp checked, each event applied once."""
+    try:
+        event = gateway.current().event_from_request(request.body, request.headers.get("Stripe-Signature"))
+    except gateway.InvalidEvent as exc:
+        log.warning("webhook refused: %s", exc)
+        return HttpResponseBadRequest("Invalid event.")
+    applied = webhooks.dispatch(event)
+    return HttpResponse("ok" if applied else "duplicate", content_type="text/plain")

@@ -1,0 +1,190 @@
+"""Payments test fixtures: a real local Stripe emulator, and events signed as Stripe signs them.
+
+No test may reach the real Stripe API: every test runs with STRIPE_API_BASE
+pointing at 127.0.0.1 (the emulator, or a closed port), and Stripe-mode tests
+use a fake sk_test key.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import socket
+import subprocess
+import sys
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+import requests
+import stripe
+from django.utils import timezone
+
+from booking import availability, services as booking_services
+from payments import gateway
+from tests.factories import OfferCodeFactory, OfferFactory, PractitionerFactory, ServiceFactory, UserFactory
+
+ROOT = Path(__file__).resolve().parents[2]
+PORTS = range(8401, 8410)  # this helper's ports
+WEBHOOK_SECRET = "whsec_physiobook_tests_" + "x" * 16
+FAKE_KEY = "sk_test_physiobook_emulator_only"
+INTAKE = {"pain_areas": ["buttock", "thigh"], "side": "left", "duration_weeks": 3}
+
+
+def free_port() -> int:
+    for port in PORTS:
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port in 8401-8409")
+
+
+@pytest.fixture(scope="session")
+def stripe_emulator():
+    """localstripe (+ Checkout Sessions) on 127.0.0.1, in its own process for the whole session."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tests.payments.emulator", "--port", str(port)],
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 15
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                break
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                raise RuntimeError(f"stripe emulator did not start: {proc.stderr.read().decode()[-2000:]}")
+            time.sleep(0.1)
+    yield url
+    proc.terminate()
+    try:
+        proc.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+@pytest.fixture(autouse=True)
+def _never_real_stripe(settings):
+    """Local test-payment mode unless a test asks for the emulator; never api.stripe.com."""
+    settings.STRIPE_SECRET_KEY = ""
+    settings.STRIPE_WEBHOOK_SECRET = ""
+    settings.STRIPE_API_BASE = "http://127.0.0.1:9"  # closed: a stray call fails, it never leaves the machine
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    gateway.use_gateway(None)
+    yield
+    gateway.use_gateway(None)
+
+
+@pytest.fixture
+def stripe_mode(settings, stripe_emulator):
+    settings.STRIPE_SECRET_KEY = FAKE_KEY
+    settings.STRIPE_API_BASE = stripe_emulator
+    settings.STRIPE_WEBHOOK_SECRET = WEBHOOK_SECRET
+    assert gateway.current().__name__ == "payments.stripe_gateway"
+    return stripe_emulator
+
+
+def emulator_client(url: str) -> stripe.StripeClient:
+    return stripe.StripeClient(FAKE_KEY, base_addresses={"api": url})
+
+
+def emulator_paid_intent(url: str, amount_pence: int) -> str:
+    """A card payment made in the emulator (what Stripe's hosted page does): a succeeded PaymentIntent."""
+    client = emulator_client(url)
+    method = client.v1.payment_methods.create(
+        {"type": "card", "card": {"number": "4242424242424242", "exp_month": 12, "exp_year": 2030, "cvc": "123"}}
+    )
+    intent = client.v1.payment_intents.create(
+        {"amount": amount_pence, "currency": "gbp", "payment_method": method.id, "confirm": True}
+    )
+    assert intent.status == "succeeded"
+    return intent.id
+
+
+def emulator_pay(url: str, session_id: str, amount_pence: int) -> dict:
+    """The patient pays on the (emulated) hosted Checkout page. No webhook is sent: tests send it."""
+    intent = emulator_paid_intent(url, amount_pence)
+    response = requests.post(f"{url}/_test/checkout/sessions/{session_id}/pay", json={"payment_intent": intent},
+                             headers={"Authorization": f"Bearer {FAKE_KEY}"}, timeout=5)
+    response.raise_for_status()
+    return response.json()
+
+
+def emulator_session(url: str, session_id: str) -> dict:
+    return requests.get(f"{url}/v1/checkout/sessions/{session_id}", headers={"Authorization": f"Bearer {FAKE_KEY}"}, timeout=5).json()
+
+
+def make_event(event_type: str, obj: dict, event_id: str | None = None) -> dict:
+    return {
+        "id": event_id or "evt_test_" + secrets.token_hex(12),
+        "object": "event",
+        "api_version": "2025-01-27.acacia",
+        "created": int(time.time()),
+        "type": event_type,
+        "livemode": False,
+        "data": {"object": obj},
+    }
+
+
+def sign(body: str, *, secret: str = WEBHOOK_SECRET, timestamp: int | None = None) -> str:
+    return stripe.WebhookSignature.generate_signature_header(body, secret, timestamp=timestamp)
+
+
+def post_event(client, event: dict | str, *, signature: str | None = None, **sign_kwargs):
+    """POST an event to the webhook endpoint, signed as Stripe signs it (unless a signature is given)."""
+    body = event if isinstance(event, str) else json.dumps(event)
+    header = signature if signature is not None else sign(body, **sign_kwargs)
+    return client.post(
+        "/payments/stripe/webhook/", data=body, content_type="application/json", HTTP_STRIPE_SIGNATURE=header
+    )
+
+
+def next_weekday_10am(days_ahead: int = 3) -> datetime:
+    day = timezone.localtime(timezone.now(), availability.LONDON).date() + timedelta(days=days_ahead)
+    while day.weekday() == 6:  # the factory's practitioners work Monday to Saturday
+        day += timedelta(days=1)
+    return datetime(day.year, day.month, day.day, 10, 0, tzinfo=availability.LONDON)
+
+
+@pytest.fixture
+def clinic(db):
+    service = ServiceFactory()
+    physio = PractitionerFactory(services=[service])
+    return service, physio
+
+
+@pytest.fixture
+def hold(clinic):
+    """hold(patient=None, offer_code=None, start=None) -> a held booking, made through the service."""
+    service, physio = clinic
+
+    def make(patient=None, offer_code=None, start=None):
+        return booking_services.booking_hold(
+            patient=patient or UserFactory(), service=service, start=start or next_weekday_10am(),
+            practitioner=physio, offer_code=offer_code, intake=INTAKE,
+        )
+
+    return make
+
+
+@pytest.fixture
+def offer_code(clinic):
+    """An offer code (20% off the first session) issued to a patient: returns (patient, code)."""
+    service, _ = clinic
+    patient = UserFactory()
+    offer = OfferFactory(percent_off=20, validity_hours=24, services=[service])
+    code = OfferCodeFactory(offer=offer, email=patient.email)
+    return patient, code
+
+
+@pytest.fixture
+def on_commit(django_capture_on_commit_callbacks):
+    """Run on_commit callbacks (refunds sent to the provider, emails) as a real commit would."""
+    return lambda: django_capture_on_commit_callbacks(execute=True)
