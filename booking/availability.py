@@ -18,7 +18,8 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import connections
-from django.db.models import FloatField, Func
+from django.db.models import BooleanField, FloatField, Func
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from .models import Booking, Practitioner, Service, TimeOff, WorkingHours
@@ -156,6 +157,20 @@ def _busy_rows(time_off, bookings):
     return ((pid, begin.timestamp(), finish.timestamp()) for pid, begin, finish in rows)
 
 
+def _active_status():
+    """status IN ('held', 'confirmed', 'attended') with the values written into the SQL.
+
+    SQLite uses a partial index (booking_active_until_idx) only when the
+    query's WHERE implies the index's, which it cannot prove for bound
+    parameters: with `status IN (?, ?, ?)` it scanned every past booking of
+    the practitioners instead (3x slower at 100,000 past bookings). The values
+    are the model's own constants, never input.
+    """
+    column = f'"{Booking._meta.db_table}"."status"'
+    values = ", ".join(f"'{status}'" for status in Booking.CONSTRAINED_STATUSES)
+    return RawSQL(f"{column} IN ({values})", [], output_field=BooleanField())
+
+
 def _load(
     *,
     service: Service,
@@ -184,7 +199,7 @@ def _load(
     time_off = TimeOff.objects.filter(practitioner_id__in=ids, start__lt=range_end, end__gt=range_start).order_by()
     bookings = (
         Booking.objects.filter(
-            status__in=Booking.CONSTRAINED_STATUSES,
+            _active_status(),
             practitioner_id__in=ids,
             blocks_until__gt=range_start,
             start__lt=range_end,

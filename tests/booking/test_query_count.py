@@ -59,3 +59,32 @@ def test_availability_query_count_does_not_grow_with_past_bookings(django_assert
 
     assert len(small.captured_queries) == len(large.captured_queries) <= MAX_QUERIES
     assert few == many and len(many) > 1000
+
+
+@time_machine.travel(NOW, tick=False)
+def test_sqlite_reads_bookings_through_the_partial_index(monkeypatch):
+    """With bound parameters SQLite cannot prove `status IN (?, ?, ?)` implies the
+    partial index's condition, and scans every past booking instead."""
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        pytest.skip("a SQLite query-plan check")
+    service = ServiceFactory()
+    physios = [PractitionerFactory(services=[service]) for _ in range(4)]
+    add_past_bookings(service, physios, UserFactory(), 1000)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")  # as a clinic's database would have statistics
+    seen = {}
+    real = availability._busy_rows
+
+    def spy(time_off, bookings):
+        seen["bookings"] = bookings
+        return real(time_off, bookings)
+
+    monkeypatch.setattr(availability, "_busy_rows", spy)
+    thirty_days_any_practitioner(service)
+    sql, params = seen["bookings"].values_list("start").query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN QUERY PLAN " + sql, params)  # bound, exactly as the real query runs
+        plan = " ".join(str(row) for row in cursor.fetchall())
+    assert "booking_active_until_idx" in plan, plan
