@@ -63,14 +63,19 @@ def _lock_booking(booking: Booking) -> Booking:
 def _expire_lapsed_holds(
     *, practitioner_id: int, start: datetime, end: datetime, now: datetime, keep: Booking | None = None
 ) -> None:
-    """Mark lapsed holds in the way expired, so the exclusion constraint lets the new booking in."""
-    lapsed = Booking.objects.filter(
-        practitioner_id=practitioner_id, status=Status.HELD, hold_expires_at__lte=now
-    ).overlapping(start, end)
+    """Mark lapsed holds in the way expired, so the exclusion constraint lets the new booking in.
+
+    The practitioner is matched in Python on purpose: lapsed holds are few
+    (expire_holds runs every few minutes), and with practitioner_id in the
+    WHERE SQLite picks the (practitioner, start) index and walks all of that
+    practitioner's past bookings (7 ms at 100,000) instead of (status, hold_expires_at).
+    """
+    lapsed = Booking.objects.filter(status=Status.HELD, hold_expires_at__lte=now).overlapping(start, end)
     if keep is not None:
         lapsed = lapsed.exclude(pk=keep.pk)
     for booking in lapsed:
-        _expire(booking, now=now)
+        if booking.practitioner_id == practitioner_id:
+            _expire(booking, now=now)
 
 
 def _expire(booking: Booking, *, now: datetime, reason: str = "Hold lapsed unpaid.") -> None:

@@ -105,7 +105,7 @@ def timed_pair(reference, fn, repeat: int, cpu: list[float] | None = None) -> tu
     """Alternate reference() and fn() calls, so both see the same machine load; wall samples of each."""
     ref_samples: list[float] = []
     fn_samples: list[float] = []
-    for _ in range(2):
+    for _ in range(5):  # warm both gunicorn workers
         reference()
         fn()
     for _ in range(repeat):
