@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from offers import services as offers
@@ -62,14 +63,19 @@ def _lock_booking(booking: Booking) -> Booking:
 def _expire_lapsed_holds(
     *, practitioner_id: int, start: datetime, end: datetime, now: datetime, keep: Booking | None = None
 ) -> None:
-    """Mark lapsed holds in the way expired, so the exclusion constraint lets the new booking in."""
-    lapsed = Booking.objects.filter(
-        practitioner_id=practitioner_id, status=Status.HELD, hold_expires_at__lte=now
-    ).overlapping(start, end)
+    """Mark lapsed holds in the way expired, so the exclusion constraint lets the new booking in.
+
+    The practitioner is matched in Python on purpose: lapsed holds are few
+    (expire_holds runs every few minutes), and with practitioner_id in the
+    WHERE SQLite picks the (practitioner, start) index and walks all of that
+    practitioner's past bookings (7 ms at 100,000) instead of (status, hold_expires_at).
+    """
+    lapsed = Booking.objects.filter(status=Status.HELD, hold_expires_at__lte=now).overlapping(start, end)
     if keep is not None:
         lapsed = lapsed.exclude(pk=keep.pk)
     for booking in lapsed:
-        _expire(booking, now=now)
+        if booking.practitioner_id == practitioner_id:
+            _expire(booking, now=now)
 
 
 def _expire(booking: Booking, *, now: datetime, reason: str = "Hold lapsed unpaid.") -> None:
@@ -105,16 +111,36 @@ def _slot_taken(*, service: Service, start: datetime, practitioner: Practitioner
 
 
 def _candidates(*, service: Service, start: datetime, practitioner: Practitioner | None, now: datetime, enforce_notice: bool):
-    """Practitioners to try, in lock order. For "any", only those free at that time."""
+    """Practitioners to try, in lock order. For "any", only those free at that time.
+
+    A named practitioner is checked (active, offers the service) once locked,
+    by _lock_practitioner_for, to save a round trip.
+    """
     if practitioner is not None:
-        if not practitioner.active or not practitioner.services.filter(pk=service.pk).exists():
-            raise InvalidSlot(f"{practitioner.name} does not offer {service.name}.")
         return [practitioner.pk]
     day = timezone.localtime(start, availability.LONDON).date()
     free = availability.free_slots(
         service=service, date_from=day, date_to=day, now=now, enforce_notice=enforce_notice
     )
     return sorted({slot.practitioner_id for slot in free if slot.start == start})
+
+
+def _lock_practitioner_for(pid: int, service: Service) -> Practitioner:
+    """Lock the practitioner row and load it with its user, in one query; refuse if they do not offer the service."""
+    offers_it = Exists(Practitioner.services.through.objects.filter(practitioner_id=OuterRef("pk"), service_id=service.pk))
+    chosen = (
+        Practitioner.objects.select_for_update(of=("self",))
+        .select_related("user")
+        .annotate(offers_service=offers_it)
+        .get(pk=pid)
+    )
+    if not chosen.active or not chosen.offers_service:
+        raise InvalidSlot(f"{chosen.name} does not offer {service.name}.")
+    return chosen
+
+
+def _is_overlap_refusal(error: IntegrityError) -> bool:
+    return "booking_no_overlap_per_practitioner" in str(error)
 
 
 def parse_intake(*, service: Service, intake: dict | Intake | None, required: bool) -> Intake | None:
@@ -128,7 +154,6 @@ def parse_intake(*, service: Service, intake: dict | Intake | None, required: bo
     return parsed
 
 
-@transaction.atomic
 def booking_hold(
     *,
     patient,
@@ -145,6 +170,24 @@ def booking_hold(
     """Reserve a slot for a patient while they pay (status held)."""
     now = now or timezone.now()
     online = source == Booking.Source.ONLINE
+    try:
+        return _hold(
+            patient=patient, service=service, start=start, practitioner=practitioner, offer_code=offer_code,
+            intake=intake, source=source, actor=actor, hold_minutes=hold_minutes, now=now,
+        )
+    except IntegrityError as error:
+        # PostgreSQL's exclusion constraint: the practitioner lock makes this
+        # rare, but the database has the last word. The transaction (or its
+        # savepoint, inside a caller's) is rolled back by now, so the
+        # alternatives can be read.
+        if not _is_overlap_refusal(error):
+            raise
+        raise _slot_taken(service=service, start=start, practitioner=practitioner, now=now, enforce_notice=online)
+
+
+@transaction.atomic
+def _hold(*, patient, service, start, practitioner, offer_code, intake, source, actor, hold_minutes, now) -> Booking:
+    online = source == Booking.Source.ONLINE
     if not service.active or (online and not service.bookable_online):
         raise ServiceNotBookable()
     _check_start(start=start, now=now, enforce_notice=online)
@@ -157,9 +200,8 @@ def booking_hold(
         raise _slot_taken(service=service, start=start, practitioner=practitioner, now=now, enforce_notice=online)
 
     for pid in candidate_ids:
-        _lock_practitioners(pid)
+        chosen = _lock_practitioner_for(pid, service)
         _expire_lapsed_holds(practitioner_id=pid, start=start, end=blocks_until, now=now)
-        chosen = Practitioner.objects.select_related("user").get(pk=pid)
         if availability.is_free(service=service, practitioner=chosen, start=start, now=now, enforce_notice=online):
             break
     else:
@@ -170,30 +212,26 @@ def booking_hold(
         quote = offers.offer_code_reserve(code_text=offer_code, patient=patient, service=service, now=now)
     discount = quote.discount_pence if quote else 0
     minutes = hold_minutes or settings.BOOKING_HOLD_MINUTES
-    try:
-        with transaction.atomic():
-            booking = Booking.objects.create(
-                patient=patient,
-                practitioner=chosen,
-                service=service,
-                start=start,
-                end=end,
-                blocks_until=blocks_until,
-                status=Status.HELD,
-                hold_expires_at=now + timedelta(minutes=minutes),
-                price_pence=service.price_pence,
-                discount_pence=discount,
-                amount_due_pence=service.price_pence - discount,
-                offer_code=quote.code if quote else None,
-                intake=parsed_intake.as_dict() if parsed_intake else {},
-                flags=parsed_intake.flags() if parsed_intake else [],
-                source=source,
-                created_by=actor if getattr(actor, "is_authenticated", False) else None,
-            )
-    except IntegrityError:
-        # PostgreSQL's exclusion constraint: the lock above makes this rare, but
-        # the database has the last word.
-        raise _slot_taken(service=service, start=start, practitioner=practitioner, now=now, enforce_notice=online)
+    # No savepoint around the insert: an exclusion-constraint refusal rolls the
+    # whole hold back and booking_hold turns it into SlotTaken.
+    booking = Booking.objects.create(
+        patient=patient,
+        practitioner=chosen,
+        service=service,
+        start=start,
+        end=end,
+        blocks_until=blocks_until,
+        status=Status.HELD,
+        hold_expires_at=now + timedelta(minutes=minutes),
+        price_pence=service.price_pence,
+        discount_pence=discount,
+        amount_due_pence=service.price_pence - discount,
+        offer_code=quote.code if quote else None,
+        intake=parsed_intake.as_dict() if parsed_intake else {},
+        flags=parsed_intake.flags() if parsed_intake else [],
+        source=source,
+        created_by=actor if getattr(actor, "is_authenticated", False) else None,
+    )
     if quote:
         offers.offer_code_attach(code=quote.code, booking=booking)
     _log(booking, BookingEvent.Action.HELD, actor=actor or patient, reason=f"Booked {source}.",

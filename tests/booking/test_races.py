@@ -1,0 +1,231 @@
+"""Double-booking safety under real concurrency.
+
+Twenty threads, each with its own database connection, are released together
+by a barrier and all call booking_hold. The same bodies run on PostgreSQL
+(row lock + exclusion constraint) and on SQLite (IMMEDIATE transactions).
+"""
+
+import threading
+from datetime import datetime, time, timedelta
+
+import pytest
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from booking import availability, services
+from booking.exceptions import SlotTaken
+from booking.models import Booking
+from tests.factories import BookingFactory, PractitionerFactory, ServiceFactory, UserFactory
+
+pytestmark = [pytest.mark.booking]
+
+THREADS = 20
+LONDON = availability.LONDON
+INTAKE = {"pain_areas": ["lower_back", "thigh"], "side": "left", "duration_weeks": 3}
+EVERY_DAY = [(day, time(8), time(18)) for day in range(7)]
+
+
+def next_week_at(clock: time) -> datetime:
+    """A London wall-clock time a week from now: inside notice and horizon whenever the suite runs."""
+    day = timezone.localtime(timezone.now(), LONDON).date() + timedelta(days=7)
+    return datetime.combine(day, clock, tzinfo=LONDON)
+
+
+def run_together(count: int, action) -> list[tuple[str, object]]:
+    """Run action(i) in `count` threads released at once; each closes its own connection."""
+    barrier = threading.Barrier(count)
+    results: list[tuple[str, object] | None] = [None] * count
+
+    def worker(i: int) -> None:
+        try:
+            barrier.wait(timeout=30)
+            results[i] = ("ok", action(i))
+        except SlotTaken as refusal:
+            results[i] = ("slot_taken", refusal)
+        except Exception as error:  # reported below: a test must show what went wrong
+            results[i] = ("error", error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not any(thread.is_alive() for thread in threads), "a booking thread hung"
+    errors = [result for result in results if result is None or result[0] == "error"]
+    assert not errors, errors
+    return results
+
+
+def arrange(practitioners: int = 1):
+    service = ServiceFactory()  # 45 min + 15 min buffer: each booking blocks an hour
+    physios = [PractitionerFactory(services=[service], hours=EVERY_DAY) for _ in range(practitioners)]
+    patients = [UserFactory() for _ in range(THREADS)]
+    return service, physios, patients
+
+
+def outcome(results):
+    won = [value for kind, value in results if kind == "ok"]
+    lost = [value for kind, value in results if kind == "slot_taken"]
+    return won, lost
+
+
+def same_start_race():
+    service, [physio], patients = arrange()
+    start = next_week_at(time(10))
+    results = run_together(
+        THREADS,
+        lambda i: services.booking_hold(
+            patient=patients[i], service=service, start=start, practitioner=physio, intake=INTAKE
+        ),
+    )
+    won, lost = outcome(results)
+    assert len(won) == 1
+    assert len(lost) == THREADS - 1
+    assert all(refusal.code == "slot_taken" for refusal in lost)
+    # The loser is offered the nearest free times, none of them the taken one.
+    assert all(refusal.alternatives for refusal in lost)
+    assert all(slot.start != start for refusal in lost for slot in refusal.alternatives)
+    assert Booking.objects.blocking().filter(practitioner=physio).count() == 1
+    assert Booking.objects.count() == 1
+
+
+def overlapping_starts_race():
+    service, [physio], patients = arrange()
+    # 10:00, 10:15, 10:30, 10:45 (repeated): every pair overlaps, since each
+    # booking blocks an hour (45 minutes + 15 minutes' buffer).
+    starts = [next_week_at(time(10)) + timedelta(minutes=15 * (i % 4)) for i in range(THREADS)]
+    results = run_together(
+        THREADS,
+        lambda i: services.booking_hold(
+            patient=patients[i], service=service, start=starts[i], practitioner=physio, intake=INTAKE
+        ),
+    )
+    won, lost = outcome(results)
+    assert len(won) == 1
+    assert len(lost) == THREADS - 1
+    assert Booking.objects.blocking().filter(practitioner=physio).count() == 1
+    assert Booking.objects.count() == 1
+
+
+def any_practitioner_race():
+    service, physios, patients = arrange(practitioners=2)
+    start = next_week_at(time(10))
+    results = run_together(
+        THREADS,
+        lambda i: services.booking_hold(patient=patients[i], service=service, start=start, intake=INTAKE),
+    )
+    won, lost = outcome(results)
+    assert len(won) == 2
+    assert len(lost) == THREADS - 2
+    assert {booking.practitioner_id for booking in won} == {physio.pk for physio in physios}
+    assert Booking.objects.blocking().count() == 2
+    assert Booking.objects.count() == 2
+
+
+def requires_sqlite():
+    if connection.vendor != "sqlite":
+        pytest.skip("the SQLite run of this race (PostgreSQL has its own test)")
+
+
+# --- PostgreSQL: row lock + exclusion constraint -------------------------
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_same_start_race_postgres():
+    same_start_race()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_overlapping_starts_race_postgres():
+    overlapping_starts_race()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_any_practitioner_race_postgres():
+    any_practitioner_race()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_exclusion_constraint_refuses_overlap_behind_the_services_back():
+    service = ServiceFactory()
+    physio = PractitionerFactory(services=[service])
+    start = next_week_at(time(10))
+    BookingFactory(practitioner=physio, service=service, start=start)
+    # Starts inside the first one's buffer (10:45-11:00).
+    with pytest.raises(IntegrityError), transaction.atomic():
+        BookingFactory(practitioner=physio, service=service, start=start + timedelta(minutes=45))
+    # A lapsed hold is still in the constraint until marked expired...
+    with pytest.raises(IntegrityError), transaction.atomic():
+        BookingFactory(
+            practitioner=physio, service=service, start=start, status=Booking.Status.HELD,
+            hold_expires_at=timezone.now() - timedelta(hours=1),
+        )
+    # ...while the range is half-open, other practitioners are independent, and
+    # cancelled or expired bookings are outside it.
+    BookingFactory(practitioner=physio, service=service, start=start + timedelta(hours=1))
+    BookingFactory(practitioner=PractitionerFactory(services=[service]), service=service, start=start)
+    BookingFactory(practitioner=physio, service=service, start=start, status=Booking.Status.CANCELLED)
+    BookingFactory(practitioner=physio, service=service, start=start, status=Booking.Status.EXPIRED)
+    assert Booking.objects.filter(practitioner=physio, status=Booking.Status.CONFIRMED).count() == 2
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_exclusion_constraint_checks_moves_too():
+    service = ServiceFactory()
+    physio = PractitionerFactory(services=[service])
+    start = next_week_at(time(10))
+    BookingFactory(practitioner=physio, service=service, start=start)
+    later = BookingFactory(practitioner=physio, service=service, start=start + timedelta(hours=2))
+    later.start = start + timedelta(minutes=30)
+    later.end = later.start + timedelta(minutes=45)
+    later.blocks_until = later.end + timedelta(minutes=15)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        later.save()
+
+
+# --- SQLite: IMMEDIATE transactions ------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_same_start_race_sqlite():
+    requires_sqlite()
+    same_start_race()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_overlapping_starts_race_sqlite():
+    requires_sqlite()
+    overlapping_starts_race()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_any_practitioner_race_sqlite():
+    requires_sqlite()
+    any_practitioner_race()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_exclusion_constraint_has_the_last_word_and_becomes_slot_taken(monkeypatch):
+    """If the service's own check were ever wrong, the database still refuses, and the patient gets slot_taken."""
+    service = ServiceFactory()
+    physio = PractitionerFactory(services=[service], hours=EVERY_DAY)
+    start = next_week_at(time(10))
+    BookingFactory(practitioner=physio, service=service, start=start)
+    monkeypatch.setattr(availability, "is_free", lambda **kwargs: True)
+    with transaction.atomic():  # a caller's transaction stays usable after the refusal
+        with pytest.raises(SlotTaken) as refusal:
+            services.booking_hold(
+                patient=UserFactory(), service=service, start=start + timedelta(minutes=30), practitioner=physio,
+                intake=INTAKE,
+            )
+        assert Booking.objects.count() == 1
+    assert refusal.value.code == "slot_taken"
+    assert refusal.value.alternatives
