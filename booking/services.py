@@ -9,6 +9,7 @@ SQLite the IMMEDIATE transaction mode (settings) serialises writers.
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -34,6 +35,7 @@ from .intake import Intake
 from .models import Booking, BookingEvent, Practitioner, Service
 
 Status = Booking.Status
+log = logging.getLogger(__name__)
 
 
 def _log(booking: Booking, action: str, *, actor=None, from_status: str = "", reason: str = "", **data) -> BookingEvent:
@@ -454,3 +456,37 @@ def booking_mark(*, booking: Booking, action: str, actor, reason: str = "", now:
     booking.save(update_fields=["status", "updated_at"])
     _log(booking, action, actor=actor, from_status=previous, reason=reason)
     return booking
+
+
+REMINDER_WINDOW_START = timedelta(hours=24)
+REMINDER_WINDOW_END = timedelta(hours=26)
+
+
+def bookings_remind(*, now: datetime | None = None) -> list[int]:
+    """Email each confirmed booking starting in 24-26 hours, once: a conditional UPDATE
+    on reminder_sent_at claims it, so two concurrent runs cannot both send; a send
+    that fails un-claims it for the next run. Returns the ids reminded by this run."""
+    now = now or timezone.now()
+    due = Booking.objects.filter(
+        status=Booking.Status.CONFIRMED,
+        reminder_sent_at__isnull=True,
+        start__gte=now + REMINDER_WINDOW_START,
+        start__lt=now + REMINDER_WINDOW_END,
+    ).values_list("pk", flat=True)
+    sent = []
+    for pk in list(due):
+        claimed = Booking.objects.filter(
+            pk=pk, status=Booking.Status.CONFIRMED, reminder_sent_at__isnull=True
+        ).update(reminder_sent_at=now)
+        if not claimed:
+            continue  # another run got there first
+        booking = Booking.objects.select_related("service", "practitioner__user", "patient").get(pk=pk)
+        try:
+            notifications.send_booking_reminder(booking)
+        except Exception:
+            log.exception("reminder for booking %s failed; it will be retried", pk)
+            Booking.objects.filter(pk=pk, reminder_sent_at=now).update(reminder_sent_at=None)
+            continue
+        _log(booking, BookingEvent.Action.REMINDER, from_status=booking.status, reason="Reminder email sent.")
+        sent.append(pk)
+    return sent

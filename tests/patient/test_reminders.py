@@ -9,7 +9,7 @@ from django.core.management import call_command
 from django.db import connection
 
 from booking.availability import LONDON
-from booking.management.commands.send_reminders import bookings_remind
+from booking.services import bookings_remind
 from booking.models import Booking, BookingEvent
 from tests.factories import BookingFactory
 
