@@ -4,3 +4,8 @@ from django.apps import AppConfig
 class BookingConfig(AppConfig):
     name = "booking"
     verbose_name = "Clinic calendar"
+
+    def ready(self):
+        from . import signals
+
+        signals.connect()

@@ -28,7 +28,7 @@ from payments import services as payments
 from payments.gateway import GatewayUnavailable
 from payments.models import Refund
 
-from . import availability, services
+from . import availability, services, slot_cache
 from .exceptions import (
     InsidePolicyWindow,
     IntakeRequired,
@@ -185,7 +185,7 @@ def book_day(request, service, who):
     practitioner = _practitioner_or_any(service, who)
     today = _today()
     day_from = max(_parse_date(request.GET.get("from"), today), today)
-    slots = availability.free_slots(
+    slots = slot_cache.free_slots(
         service=service, date_from=day_from, date_to=day_from + timedelta(days=6),
         practitioner_ids=[practitioner.pk] if practitioner else None,
     )
@@ -202,7 +202,7 @@ def book_time(request, service, who, day):
     day = _parse_date(day, None)
     if day is None:
         raise Http404
-    slots = availability.free_slots(
+    slots = slot_cache.free_slots(
         service=service, date_from=day, date_to=day, practitioner_ids=[practitioner.pk] if practitioner else None
     )
     return render(request, "booking/book_time.html", {

@@ -130,6 +130,10 @@ else:
 
 AUTH_USER_MODEL = "accounts.User"
 
+# Cache computed availability for patients' reads (booking/slot_cache.py). On by
+# default only with Redis: the database cache would cost more than it saves.
+SLOT_CACHE = env_bool("SLOT_CACHE", bool(env("REDIS_URL")))
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

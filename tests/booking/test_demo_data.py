@@ -9,6 +9,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from accounts.models import User
+from accounts.roles import is_reception
 from booking.models import Booking, BookingEvent, Practitioner, Service, TimeOff, WorkingHours
 from offers.models import Offer
 from payments.models import Payment
@@ -38,7 +39,7 @@ def test_demo_data_builds_the_clinic_and_is_idempotent():
             text.split(email, 1)[1].split("password:", 1)[1].split()[0]
         )
     assert User.objects.get(email="admin@physiobook.local").is_superuser
-    assert User.objects.get(email="reception@physiobook.local").is_reception
+    assert is_reception(User.objects.get(email="reception@physiobook.local"))
 
     assert Practitioner.objects.count() == 4
     assert set(Service.objects.values_list("name", "duration", "buffer_after", "price_pence", "is_first_session")) == {
