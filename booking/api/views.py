@@ -21,7 +21,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from booking import availability, slot_cache
+from booking import slot_cache
 from booking import services as booking_services
 from booking.exceptions import BookingError, OfferRefused
 from booking.models import Booking, Practitioner, Service
@@ -173,10 +173,10 @@ class AvailabilityView(APIView):
             if not Practitioner.objects.filter(pk=query["practitioner"], active=True, services=service).exists():
                 raise UnknownPractitioner()
             practitioner_ids = [query["practitioner"]]
-        slots = slot_cache.free_slots(
+        slots = slot_cache.free_slot_dicts(
             service=service, date_from=query["date_from"], date_to=query["date_to"], practitioner_ids=practitioner_ids
         )
-        return Response({"service": service.slug, "slots": [slot.as_dict() for slot in slots]})
+        return Response({"service": service.slug, "slots": slots})
 
 
 # --- Offers ------------------------------------------------------------------------

@@ -16,6 +16,12 @@ TUESDAY = date(2027, 1, 12)
 INTAKE = {"pain_areas": ["buttock"], "side": "left", "duration_weeks": 3}
 
 
+@pytest.fixture(autouse=True, params=["slots", "dicts"])
+def read(request):
+    """Both cached forms: Slot objects (pages) and formatted rows (API)."""
+    return request.param
+
+
 @pytest.fixture(autouse=True)
 def slot_cache_on(settings):
     settings.SLOT_CACHE = True
@@ -32,8 +38,15 @@ def clinic():
     return service, physio
 
 
-def starts(service, day=TUESDAY):
-    return [s.start for s in slot_cache.free_slots(service=service, date_from=day, date_to=day)]
+@pytest.fixture
+def starts(read):
+    def starts(service, day=TUESDAY):
+        if read == "slots":
+            return [s.start for s in slot_cache.free_slots(service=service, date_from=day, date_to=day)]
+        rows = slot_cache.free_slot_dicts(service=service, date_from=day, date_to=day)
+        return [datetime.fromisoformat(row["start"]) for row in rows]
+
+    return starts
 
 
 def at(hour, minute=0, day=TUESDAY):
@@ -41,7 +54,7 @@ def at(hour, minute=0, day=TUESDAY):
 
 
 @time_machine.travel(datetime(2027, 1, 11, 8, 0, tzinfo=LONDON), tick=False)
-def test_a_repeated_question_is_answered_without_the_database(clinic, django_assert_num_queries):
+def test_a_repeated_question_is_answered_without_the_database(starts, clinic, django_assert_num_queries):
     service, _ = clinic
     first = starts(service)
     assert at(10) in first
@@ -50,7 +63,7 @@ def test_a_repeated_question_is_answered_without_the_database(clinic, django_ass
 
 
 @time_machine.travel(datetime(2027, 1, 11, 8, 0, tzinfo=LONDON), tick=False)
-def test_a_new_booking_or_time_off_is_seen_at_once(clinic, django_capture_on_commit_callbacks):
+def test_a_new_booking_or_time_off_is_seen_at_once(starts, clinic, django_capture_on_commit_callbacks):
     service, physio = clinic
     assert at(10) in starts(service)
     with django_capture_on_commit_callbacks(execute=True):
@@ -62,7 +75,7 @@ def test_a_new_booking_or_time_off_is_seen_at_once(clinic, django_capture_on_com
     assert at(11) not in starts(service)
 
 
-def test_a_lapsing_hold_frees_its_slot_at_once_with_no_write(clinic, django_capture_on_commit_callbacks):
+def test_a_lapsing_hold_frees_its_slot_at_once_with_no_write(starts, clinic, django_capture_on_commit_callbacks):
     service, _ = clinic
     with time_machine.travel(datetime(2027, 1, 11, 8, 0, tzinfo=LONDON), tick=False):
         with django_capture_on_commit_callbacks(execute=True):
@@ -74,7 +87,7 @@ def test_a_lapsing_hold_frees_its_slot_at_once_with_no_write(clinic, django_capt
         assert at(10) in starts(service)
 
 
-def test_a_slot_inside_the_minimum_notice_is_never_served_from_cache(clinic):
+def test_a_slot_inside_the_minimum_notice_is_never_served_from_cache(starts, clinic):
     service, _ = clinic
     with time_machine.travel(datetime(2027, 1, 12, 6, 59, 30, tzinfo=LONDON), tick=False):
         assert starts(service)[0] == at(9)
@@ -84,7 +97,7 @@ def test_a_slot_inside_the_minimum_notice_is_never_served_from_cache(clinic):
 
 
 @time_machine.travel(datetime(2027, 1, 11, 8, 0, tzinfo=LONDON), tick=False)
-def test_changed_working_hours_are_seen_at_once(clinic, django_capture_on_commit_callbacks):
+def test_changed_working_hours_are_seen_at_once(starts, clinic, django_capture_on_commit_callbacks):
     service, physio = clinic
     assert at(14) not in starts(service)
     with django_capture_on_commit_callbacks(execute=True):
