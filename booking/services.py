@@ -1,8 +1,9 @@
 """The only place that writes bookings: one function per business action.
 
-Concurrency: every action that takes time on a calendar locks the
-practitioner row first (SELECT ... FOR UPDATE on PostgreSQL), then the offer
-code, then the booking, so two actions never deadlock. On PostgreSQL the
+Concurrency: every action locks in one order, so two actions never deadlock:
+the practitioner row first (SELECT ... FOR UPDATE on PostgreSQL), then an
+existing booking, then its offer code and payment rows. (booking_hold locks
+the offer code before inserting its booking, which no one else can hold yet.) On PostgreSQL the
 exclusion constraint booking_no_overlap_per_practitioner is the last word; on
 SQLite the IMMEDIATE transaction mode (settings) serialises writers.
 """
