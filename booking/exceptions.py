@@ -28,6 +28,16 @@ class InvalidSlot(BookingError):
     default_message = "That start time cannot be booked."
 
 
+class UnknownService(BookingError):
+    code = "unknown_service"
+    default_message = "There is no such service."
+
+
+class UnknownPractitioner(BookingError):
+    code = "unknown_practitioner"
+    default_message = "There is no such practitioner for that service."
+
+
 class ServiceNotBookable(BookingError):
     code = "service_not_bookable"
     default_message = "That service cannot be booked online."

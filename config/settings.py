@@ -215,7 +215,7 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "EXCEPTION_HANDLER": "config.api.exception_handler",
-    # Read by booking.api.throttles on every request ("N/second|minute|hour|day";
+    # Read by config.throttling on every request ("N/second|minute|hour|day";
     # empty = no limit). The counters live in CACHES["default"].
     "DEFAULT_THROTTLE_RATES": {
         "offer_claim": env("THROTTLE_OFFER_CLAIM", "10/hour"),

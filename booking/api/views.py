@@ -23,24 +23,16 @@ from rest_framework.views import APIView
 
 from booking import slot_cache
 from booking import services as booking_services
-from booking.exceptions import BookingError, OfferRefused
+from booking.exceptions import OfferRefused, UnknownPractitioner, UnknownService
 from booking.models import Booking, Practitioner, Service
 from offers import services as offer_services
 from payments import gateway
 from payments import services as payment_services
 
 from . import serializers as s
-from .throttles import BookingCreateThrottle, OfferClaimThrottle, OfferValidateIPThrottle, OfferValidateUserThrottle
+from offers.throttles import OfferClaimThrottle, OfferValidateIPThrottle, OfferValidateUserThrottle
 
-
-class UnknownService(BookingError):
-    code = "unknown_service"
-    default_message = "There is no such service."
-
-
-class UnknownPractitioner(BookingError):
-    code = "unknown_practitioner"
-    default_message = "There is no such practitioner for that service."
+from .throttles import BookingCreateThrottle
 
 
 def _service(slug: str) -> Service:
