@@ -296,6 +296,32 @@ def refund_due(*, booking: Booking, now: datetime) -> bool:
     return booking.start - now >= timedelta(hours=settings.BOOKING_FREE_CANCEL_HOURS)
 
 
+def _still_open(booking: Booking, now: datetime) -> bool:
+    """Held (with its hold unexpired) or confirmed: the bookings a patient can still change."""
+    return booking.status == Status.CONFIRMED or (booking.status == Status.HELD and booking.is_blocking(now))
+
+
+def check_cancellable(*, booking: Booking, now: datetime, by_staff: bool = False) -> None:
+    """Raise NotCancellable if this booking cannot be cancelled now. Pages ask it to show the button."""
+    if not _still_open(booking, now):
+        status = "expired" if booking.status == Status.HELD else booking.get_status_display().lower()
+        raise NotCancellable(f"This booking is {status} and cannot be cancelled.")
+    if booking.start <= now and not by_staff:
+        raise NotCancellable("This appointment has already started.")
+
+
+def check_movable(*, booking: Booking, now: datetime, by_staff: bool = False) -> None:
+    """Raise NotReschedulable or InsidePolicyWindow if this booking cannot be moved now."""
+    if not _still_open(booking, now) or (booking.start <= now and not by_staff):
+        status = "expired" if booking.status == Status.HELD else booking.get_status_display().lower()
+        raise NotReschedulable(f"This booking is {status} and cannot be moved.")
+    if not by_staff and not refund_due(booking=booking, now=now):
+        raise InsidePolicyWindow(
+            f"Bookings cannot be moved online less than {settings.BOOKING_FREE_CANCEL_HOURS} hours before they start. "
+            "Please call the clinic."
+        )
+
+
 @transaction.atomic
 def booking_cancel(
     *,
@@ -316,10 +342,7 @@ def booking_cancel(
 
     now = now or timezone.now()
     booking = _lock_booking(booking)
-    if booking.status not in (Status.HELD, Status.CONFIRMED):
-        raise NotCancellable(f"This booking is {booking.get_status_display().lower()} and cannot be cancelled.")
-    if booking.start <= now and not by_staff:
-        raise NotCancellable("This appointment has already started.")
+    check_cancellable(booking=booking, now=now, by_staff=by_staff)
     if by_staff and not reason.strip():
         raise NotCancellable("Give a reason for cancelling.", errors={"reason": "A reason is required."})
     previous = booking.status
@@ -359,13 +382,7 @@ def booking_reschedule(
     target = practitioner or current.practitioner
     _lock_practitioners(current.practitioner_id, target.pk)
     booking = _lock_booking(current)
-    if booking.status not in (Status.HELD, Status.CONFIRMED) or (booking.status == Status.HELD and not booking.is_blocking(now)):
-        raise NotReschedulable(f"This booking is {booking.get_status_display().lower()} and cannot be moved.")
-    if not by_staff and not refund_due(booking=booking, now=now):
-        raise InsidePolicyWindow(
-            f"Bookings cannot be moved online less than {settings.BOOKING_FREE_CANCEL_HOURS} hours before they start. "
-            "Please call the clinic."
-        )
+    check_movable(booking=booking, now=now, by_staff=by_staff)
     _check_start(start=start, now=now, enforce_notice=not by_staff)
     if not target.active or not target.services.filter(pk=booking.service_id).exists():
         raise InvalidSlot(f"{target.name} does not offer {booking.service.name}.")

@@ -20,16 +20,15 @@ from django.template.loader import get_template
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from django.db.models import Sum
 
 from offers import services as offers
 from offers.throttles import RateLimited, offer_code_validate_for_request
 from payments import services as payments
 from payments.gateway import GatewayUnavailable
-from payments.models import Refund
 
 from . import availability, services, slot_cache
 from .exceptions import (
+    BookingError,
     InsidePolicyWindow,
     IntakeRequired,
     InvalidIntake,
@@ -380,20 +379,25 @@ def my_bookings(request):
     return render(request, "booking/my_bookings.html", {"upcoming": upcoming, "past": past, "now": now})
 
 
+def _allowed(check, booking: Booking, now) -> bool:
+    """Whether a booking.services check lets the patient do this now (to show the button)."""
+    try:
+        check(booking=booking, now=now)
+    except BookingError:
+        return False
+    return True
+
+
 @login_required
 def my_booking(request, pk):
     booking = _own_booking(request, pk)
     now = timezone.now()
-    refunded = (
-        Refund.objects.filter(payment__booking=booking).exclude(status=Refund.Status.FAILED)
-        .aggregate(total=Sum("amount_pence"))["total"] or 0
-    )
     return render(request, "booking/my_booking.html", {
-        "booking": booking, "refunded_pence": refunded,
+        "booking": booking, "refunded_pence": payments.refunded_pence(booking=booking),
         "awaiting_payment": booking.status == Status.HELD and booking.is_blocking(now),
         "lapsed": booking.status == Status.EXPIRED or (booking.status == Status.HELD and not booking.is_blocking(now)),
-        "manageable": booking.status in (Status.HELD, Status.CONFIRMED) and booking.start > now and booking.is_blocking(now),
-        "movable": booking.status == Status.CONFIRMED and services.refund_due(booking=booking, now=now),
+        "manageable": _allowed(services.check_cancellable, booking, now),
+        "movable": _allowed(services.check_movable, booking, now),
         "upcoming": booking.status == Status.CONFIRMED and booking.end > now,
     })
 
@@ -412,8 +416,10 @@ def my_booking_pay(request, pk):
 def my_booking_cancel(request, pk):
     booking = _own_booking(request, pk)
     now = timezone.now()
-    if booking.status not in (Status.HELD, Status.CONFIRMED) or booking.start <= now:
-        messages.error(request, "This booking can no longer be cancelled online.")
+    try:
+        services.check_cancellable(booking=booking, now=now)
+    except NotCancellable as refused:
+        messages.error(request, refused.message)
         return redirect("booking:my_booking", booking.pk)
     form = CancelForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -441,12 +447,14 @@ def my_booking_cancel(request, pk):
 def my_booking_reschedule(request, pk):
     booking = _own_booking(request, pk)
     now = timezone.now()
-    if booking.status != Status.CONFIRMED or booking.start <= now:
-        messages.error(request, "Only an upcoming confirmed booking can be moved.")
-        return redirect("booking:my_booking", booking.pk)
     context = {"booking": booking, "free_cancel_hours": settings.BOOKING_FREE_CANCEL_HOURS}
-    if not services.refund_due(booking=booking, now=now):
+    try:
+        services.check_movable(booking=booking, now=now)
+    except InsidePolicyWindow:
         return render(request, "booking/my_booking_reschedule.html", {**context, "too_late": True})
+    except NotReschedulable as refused:
+        messages.error(request, refused.message)
+        return redirect("booking:my_booking", booking.pk)
 
     if request.method == "POST":
         start = _parse_start(request.POST.get("start"))

@@ -44,13 +44,17 @@ def paid_pence(*, booking: Booking) -> int:
         ]
         or 0
     )
-    refunded = (
+    return paid - refunded_pence(booking=booking)
+
+
+def refunded_pence(*, booking: Booking) -> int:
+    """Refunded (or on its way back) for this booking; failed refunds do not count."""
+    return (
         Refund.objects.filter(payment__booking=booking, payment__status__in=Payment.PAID_STATUSES)
         .exclude(status=Refund.Status.FAILED)
         .aggregate(total=Sum("amount_pence"))["total"]
         or 0
     )
-    return paid - refunded
 
 
 # --- Checkout ---------------------------------------------------------------------------
@@ -473,15 +477,20 @@ def payments_expire_lapsed(*, now: datetime | None = None) -> RunReport:
         .exclude(checkout_session_id="")
         .exclude(booking__status=Booking.Status.HELD, booking__hold_expires_at__gt=now)
     )
-    for payment in stale:
+    _apply_from_provider(stale, gateway.current().checkout_session_expire, report=report, now=now)
+    return report
+
+
+def _apply_from_provider(payments, ask, *, report: RunReport, now: datetime) -> None:
+    """For each payment, ask the provider about its checkout and apply the answer."""
+    for payment in payments:
         try:
-            session = gateway.current().checkout_session_expire(payment.checkout_session_id)
+            session = ask(payment.checkout_session_id)
         except gateway.GatewayUnavailable:
             report.unreachable += 1
             continue
         payment_apply_session(session=session, now=now)
         report.applied += 1
-    return report
 
 
 def payments_reconcile(*, older_than_minutes: int = 5, now: datetime | None = None) -> RunReport:
@@ -491,14 +500,7 @@ def payments_reconcile(*, older_than_minutes: int = 5, now: datetime | None = No
     report = RunReport()
     cutoff = now - timedelta(minutes=older_than_minutes)
     pending = Payment.objects.filter(status=Payment.Status.PENDING, created_at__lte=cutoff).exclude(checkout_session_id="")
-    for payment in pending:
-        try:
-            session = gateway.current().checkout_session_get(payment.checkout_session_id)
-        except gateway.GatewayUnavailable:
-            report.unreachable += 1
-            continue
-        payment_apply_session(session=session, now=now)
-        report.applied += 1
+    _apply_from_provider(pending, gateway.current().checkout_session_get, report=report, now=now)
     unsent = Refund.objects.filter(status=Refund.Status.PENDING, stripe_refund_id="").exclude(
         payment__method__in=CLINIC_METHODS
     )
