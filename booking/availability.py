@@ -424,9 +424,6 @@ def nearest_free(
     return sorted(best.values())
 
 
-def days_with_slots(slots: list[Slot]) -> list[date]:
-    return sorted({slot.local_start.date() for slot in slots})
-
 
 def working_intervals(practitioner_hours: list[WorkingHours], day: date) -> list[tuple[datetime, datetime]]:
     """A practitioner's working intervals on one London day, as aware instants (for calendars)."""

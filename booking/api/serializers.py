@@ -10,7 +10,6 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from django.utils import dateparse, timezone
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 

@@ -9,7 +9,7 @@ booking that took its time).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 
 from urllib.parse import urlencode
 
@@ -189,7 +189,3 @@ def build_grid(
 
     marks = [(row(m), f"{m // 60:02d}:00") for m in range(first, last, 60)]
     return Grid(first_minute=first, total_rows=(last - first) // step, hour_marks=marks, columns=columns, step=step)
-
-
-def day_range(day: date, days: int) -> list[date]:
-    return [day + timedelta(days=i) for i in range(days)]

@@ -14,7 +14,7 @@ from payments import services as payments
 from payments.models import Payment
 from tests.factories import BookingFactory, OfferCodeFactory, UserFactory
 
-from .support import INTAKE, NOW, TUESDAY_10, assert_error, make_api
+from .support import INTAKE, NOW, TUESDAY_10, assert_error
 
 pytestmark = [pytest.mark.django_db, pytest.mark.booking]
 

@@ -1,6 +1,6 @@
 """The availability cache never shows what the database would not: writes and the clock invalidate it."""
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 
 import pytest
 import time_machine

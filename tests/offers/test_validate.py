@@ -19,7 +19,7 @@ from booking.models import Booking
 from offers.services import offer_code_claim, offer_code_validate
 from offers.throttles import RateLimited, offer_code_validate_for_request
 from payments.models import Payment
-from tests.factories import BookingFactory, OfferCodeFactory, UserFactory
+from tests.factories import BookingFactory, UserFactory
 
 from .conftest import INTAKE, MONDAY_8AM
 

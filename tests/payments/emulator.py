@@ -12,7 +12,6 @@ confirmed) in localstripe. Nothing here talks to the real Stripe.
 
 import argparse
 import asyncio
-import json
 import secrets
 import time
 

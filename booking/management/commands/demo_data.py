@@ -264,7 +264,7 @@ class Command(BaseCommand):
             ("Admin (superuser)", ADMIN[0], ADMIN[1]),
             ("Reception", RECEPTION[0], RECEPTION[1]),
             ("Patient", PATIENT[0], PATIENT[1]),
-        ] + [(f"Physiotherapist", f"{handle}@{DEMO_DOMAIN}", PHYSIO_PASSWORD) for handle, *_ in PHYSIOS]
+        ] + [("Physiotherapist", f"{handle}@{DEMO_DOMAIN}", PHYSIO_PASSWORD) for handle, *_ in PHYSIOS]
         width = max(len(email) for _, email, _ in rows)
         for role, email, password in rows:
             out.write(f"  {role:<18} {email:<{width}}  password: {password}")
