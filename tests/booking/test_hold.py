@@ -67,3 +67,22 @@ def test_minimum_notice(clinic):
     service, physio = clinic
     with pytest.raises(InvalidSlot):
         services.booking_hold(patient=UserFactory(), service=service, start=datetime(2027, 1, 11, 9, 45, tzinfo=LONDON), intake=INTAKE)
+
+
+@time_machine.travel(datetime(2027, 1, 11, 8, 0, tzinfo=LONDON), tick=False)
+def test_a_lapsed_hold_can_be_neither_cancelled_nor_moved(clinic):
+    from booking.exceptions import NotCancellable, NotReschedulable
+
+    service, physio = clinic
+    booking = services.booking_hold(patient=UserFactory(), service=service,
+                                    start=datetime(2027, 1, 12, 10, 0, tzinfo=LONDON), intake=INTAKE)
+    services.check_cancellable(booking=booking, now=datetime(2027, 1, 11, 8, 29, tzinfo=LONDON))
+    services.check_movable(booking=booking, now=datetime(2027, 1, 11, 8, 29, tzinfo=LONDON))
+    with time_machine.travel(datetime(2027, 1, 11, 8, 30, tzinfo=LONDON), tick=False):
+        with pytest.raises(NotCancellable, match="expired"):
+            services.booking_cancel(booking=booking, actor=booking.patient)
+        with pytest.raises(NotReschedulable):
+            services.booking_reschedule(booking=booking, start=datetime(2027, 1, 12, 14, 0, tzinfo=LONDON),
+                                        actor=booking.patient)
+    booking.refresh_from_db()
+    assert booking.status == Booking.Status.HELD and booking.start == datetime(2027, 1, 12, 10, 0, tzinfo=LONDON)
