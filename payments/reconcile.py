@@ -96,7 +96,10 @@ def payments_reconcile(*, older_than_minutes: int = 5, now: datetime | None = No
     _apply_waiting_events()
     for refund in Refund.objects.filter(status=Refund.Status.FAILED, retry__isnull=True).exclude(
         payment__method__in=services.CLINIC_METHODS
-    ):
+    ).select_related("payment"):
+        # Stripe's own refunds first (one made in the dashboard meanwhile), so a retry gives only what is left.
+        if not _sync_refunds(refund.payment, report=report):
+            continue
         services.refund_retry(refund_id=refund.pk)
     unsent = Refund.objects.filter(status=Refund.Status.PENDING, stripe_refund_id="").exclude(
         payment__method__in=services.CLINIC_METHODS
@@ -111,16 +114,23 @@ def payments_reconcile(*, older_than_minutes: int = 5, now: datetime | None = No
             report.unreachable += 1
     behind = Payment.objects.filter(status__in=Payment.PAID_STATUSES, provider_refunded_pence__gt=0).exclude(payment_intent_id="")
     for payment in behind:
-        if payment.provider_refunded_pence <= payment.provider_accepted_refund_pence:
-            continue
-        try:
-            listed = gateway.current().refund_list(payment.payment_intent_id)
-        except gateway.GatewayError:
-            report.unreachable += 1
-            continue
-        for result in listed:
-            services.refund_record_from_provider(result=result)
+        if payment.provider_refunded_pence > payment.provider_accepted_refund_pence:
+            _sync_refunds(payment, report=report)
     return report
+
+
+def _sync_refunds(payment: Payment, *, report: RunReport) -> bool:
+    """Record every refund Stripe holds for a payment, by id. False if Stripe could not be asked."""
+    if not payment.payment_intent_id:
+        return True
+    try:
+        listed = gateway.current().refund_list(payment.payment_intent_id)
+    except gateway.GatewayError:
+        report.unreachable += 1
+        return False
+    for result in listed:
+        services.refund_record_from_provider(result=result)
+    return True
 
 
 def _apply_waiting_events() -> None:

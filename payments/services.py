@@ -680,8 +680,8 @@ def payment_charge_refunded(*, payment_intent_id: str, amount_refunded: int, ref
 
 @transaction.atomic
 def refund_retry(*, refund_id: int) -> Refund | None:
-    """A refund Stripe failed or refused: a new row (new idempotency key) for the same money, while
-    attempts remain and the payment still has it to give."""
+    """A refund Stripe failed or refused: a new row (new idempotency key) for the same money, or
+    what is left of it, while attempts remain. Callers sync the payment's Stripe refunds first."""
     failed = Refund.objects.select_related("payment").get(pk=refund_id)
     payment = _lock_payment(pk=failed.payment_id)
     failed = Refund.objects.select_for_update().get(pk=refund_id)
@@ -690,7 +690,9 @@ def refund_retry(*, refund_id: int) -> Refund | None:
     attempts, node = 1, failed
     while node.retry_of_id:
         attempts, node = attempts + 1, node.retry_of
-    if attempts >= MAX_REFUND_ATTEMPTS or payment.method in CLINIC_METHODS or payment.refundable_pence < failed.amount_pence:
+    # What is left to give: a refund made meanwhile elsewhere (the dashboard) is not given twice.
+    amount = min(failed.amount_pence, payment.refundable_pence)
+    if attempts >= MAX_REFUND_ATTEMPTS or payment.method in CLINIC_METHODS or amount <= 0:
         return None
-    return _refund_row(payment, amount_pence=failed.amount_pence, reason=failed.reason, actor=None, auto=failed.auto,
+    return _refund_row(payment, amount_pence=amount, reason=failed.reason, actor=None, auto=failed.auto,
                        retry_of=failed)

@@ -123,6 +123,16 @@ def test_events(request: web.Request) -> web.Response:
     return web.json_response(EVENTS[after:])
 
 
+def test_totals(request: web.Request) -> web.Response:
+    """Captured and refunded per payment intent, in one call (the state machine asks after every step)."""
+    totals = {}
+    for intent_id in filter(None, request.query.get("payment_intents", "").split(",")):
+        charge = _charge_of(intent_id)
+        captured = charge.amount if charge is not None and charge.status == "succeeded" else 0
+        totals[intent_id] = {"captured": captured, "refunded": charge.amount_refunded if charge is not None else 0}
+    return web.json_response(totals)
+
+
 def _charge_of(intent_id: str):
     return resources.PaymentIntent._api_retrieve(intent_id).latest_charge
 
@@ -143,9 +153,13 @@ async def stripe_refund_rules(request: web.Request, handler):
         amount = int(data.get("amount") or charge.amount - charge.amount_refunded)
     except Exception:  # noqa: BLE001 - localstripe raises its own errors for unknown objects
         return await handler(request)
-    if amount > charge.amount - charge.amount_refunded:
+    if not 0 < amount <= charge.amount - charge.amount_refunded:
         return _error(400, "Refund amount is greater than unrefunded amount on charge.")
-    response = await handler(request)
+    # Created here with the amount made explicit: localstripe alone refunds the whole charge again
+    # when no amount is given, whatever was refunded before.
+    refund_obj = resources.Refund._api_create(payment_intent=data["payment_intent"], amount=amount,
+                                              metadata=data.get("metadata") or {})
+    response = web.json_response(refund_obj._export())
     if key:
         REFUNDS_BY_KEY[key] = (response.status, response.body)
     if response.status == 200:
@@ -169,6 +183,7 @@ def build_app() -> web.Application:
     app.router.add_post("/v1/checkout/sessions/{id}/expire", session_expire)
     app.router.add_post("/_test/checkout/sessions/{id}/pay", test_session_pay)
     app.router.add_get("/_test/events", test_events)
+    app.router.add_get("/_test/totals", test_totals)
     app.middlewares.append(stripe_refund_rules)
     return app
 

@@ -433,3 +433,25 @@ def test_payments_audit_exits_1_on_a_discrepancy_and_0_when_books_agree(client, 
         call_command("payments_audit", stdout=out)
     assert failure.value.returncode == 1  # manage.py exits with it: cron alerts
     assert f"DISCREPANCY payment {payment.pk}" in out.getvalue() and "refunded ours 0 pence, Stripe 100 pence" in out.getvalue()
+
+
+def test_an_auto_refund_refused_after_a_dashboard_refund_is_retried_for_what_is_left(stripe_mode, started, on_commit, client):
+    """Found by the state machine: paid (webhook not yet in), £5 refunded in the dashboard, then the
+    patient cancels: our full auto refund is refused (only £70 left at Stripe); reconcile must give
+    back the £70, not stop."""
+    booking, payment = started
+    mark = emulator_event_count(stripe_mode)
+    session = emulator_pay(stripe_mode, payment.checkout_session_id, payment.amount_pence)
+    emulator_client(stripe_mode).v1.refunds.create({"payment_intent": session["payment_intent"], "amount": 500})
+    with on_commit():
+        booking_services.booking_cancel(booking=booking, actor=booking.patient, reason="Better")
+    assert Refund.objects.get(status=Refund.Status.FAILED).amount_pence == 7500  # Stripe said no
+    with on_commit():
+        reconcile.payments_reconcile()  # the dashboard refund's events never came: Stripe's list is read
+    assert emulator_refunded(stripe_mode, session["payment_intent"]) == 7500
+    assert sorted(Refund.objects.exclude(status=Refund.Status.FAILED).values_list("amount_pence", flat=True)) == [500, 7000]
+    with on_commit():
+        _deliver(client, emulator_events(stripe_mode, mark))  # late events change nothing
+    assert Refund.objects.exclude(status=Refund.Status.FAILED).count() == 2
+    payment.refresh_from_db()
+    assert payment.status == Payment.Status.REFUNDED
