@@ -455,3 +455,20 @@ def test_an_auto_refund_refused_after_a_dashboard_refund_is_retried_for_what_is_
     assert Refund.objects.exclude(status=Refund.Status.FAILED).count() == 2
     payment.refresh_from_db()
     assert payment.status == Payment.Status.REFUNDED
+
+
+def test_finding_11_nothing_to_pay_through_the_api_answers_confirmed_without_checkout(client, settings, stripe_mode, clinic):
+    from .conftest import INTAKE, next_weekday_10am
+
+    service, physio = clinic
+    settings.STRIPE_API_BASE = closed_port_url()  # not needed for £0
+    patient = UserFactory()
+    code = OfferCodeFactory(offer=OfferFactory(percent_off=100, validity_hours=24, services=[service]), email=patient.email)
+    client.force_login(patient)
+    response = client.post("/api/v1/bookings/", {
+        "service": service.slug, "start": next_weekday_10am().isoformat(), "practitioner": physio.pk,
+        "offer_code": code.code, "intake": INTAKE,
+    }, content_type="application/json")
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert (body["status"], body["amount_due_pence"], body["checkout_url"]) == ("confirmed", 0, None)
