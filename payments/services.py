@@ -21,6 +21,7 @@ from django.utils import timezone
 from booking import services as booking_services
 from booking.exceptions import BookingError, InvalidStatusChange, RefundTooLarge, SlotLost
 from booking.models import Booking, BookingEvent, Practitioner
+from outbox.services import outbox_enqueue
 
 from . import gateway, notifications
 from .models import Payment, Refund
@@ -195,7 +196,7 @@ def _auto_refund(payment: Payment, *, reason: str) -> None:
     payment.auto_refunded = True
     payment.save(update_fields=["auto_refunded", "updated_at"])
     booking_refund(booking=payment.booking, amount_pence=payment.refundable_pence, reason=reason, auto=True)
-    transaction.on_commit(lambda: notifications.send_payment_auto_refunded(payment.pk))
+    outbox_enqueue(task=notifications.send_payment_auto_refunded, kwargs={"payment_id": payment.pk}, key=f"payment_auto_refunded:{payment.pk}")
 
 
 def _release_if_no_other_attempt(booking: Booking, reason: str) -> None:
