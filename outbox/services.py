@@ -19,6 +19,7 @@ once more in that rare case. Stripe calls pass idempotency keys of their own.
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import time
 import uuid
@@ -38,6 +39,12 @@ from .models import Heartbeat, OutboxTask
 
 log = logging.getLogger(__name__)
 Status = OutboxTask.Status
+# The key of the row being run, for whoever wants to tag its output (an email's header, a log line).
+_current_key: contextvars.ContextVar[str] = contextvars.ContextVar("outbox_key", default="")
+
+
+def current_task_key() -> str:
+    return _current_key.get()
 
 
 def _encode(value):
@@ -131,8 +138,12 @@ def outbox_run(*, task_id: int, now: datetime | None = None) -> bool:
     row = OutboxTask.objects.get(pk=task_id)
     try:
         func = import_string(row.name)
-        with request_id_bound(row.request_id):
-            func(**_decode(row.kwargs))
+        token = _current_key.set(row.key)
+        try:
+            with request_id_bound(row.request_id):
+                func(**_decode(row.kwargs))
+        finally:
+            _current_key.reset(token)
     except Exception as exc:
         gave_up = row.attempts >= settings.OUTBOX_MAX_ATTEMPTS
         OutboxTask.objects.filter(pk=task_id, locked_until=lease).update(
