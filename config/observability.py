@@ -51,3 +51,31 @@ class RequestIdFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = _request_id.get()
         return True
+
+
+class DatabaseUnavailableMiddleware:
+    """A lost database connection (PostgreSQL restarting, a failover) answers 503 with
+    Retry-After, as JSON {"detail", "code"} under /api/, instead of a 500 page. Django's
+    conn_health_checks reconnect on the next request."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        from django.db import InterfaceError, OperationalError
+        from django.http import HttpResponse, JsonResponse
+
+        if not isinstance(exception, OperationalError | InterfaceError):
+            return None
+        logging.getLogger(__name__).warning("database unavailable on %s: %s", request.path, exception)
+        if request.path.startswith("/api/"):
+            response = JsonResponse({"detail": "The service is briefly unavailable. Please try again in a moment.",
+                                     "code": "temporarily_unavailable"}, status=503)
+        else:
+            response = HttpResponse("The clinic's booking system is briefly unavailable. Please try again in a moment.",
+                                    status=503, content_type="text/plain; charset=utf-8")
+        response["Retry-After"] = "5"
+        return response

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import io
 import json
 import os
 import secrets
@@ -119,7 +120,7 @@ def seed(*, patients: int, receptionists: int, workdir: Path) -> dict:
 
     call_command("migrate", verbosity=0)
     call_command("createcachetable", verbosity=0)
-    call_command("demo_data", verbosity=0)
+    call_command("demo_data", verbosity=0, stdout=io.StringIO())
     call_command("collectstatic", "--noinput", verbosity=0)
 
     def session_for(user) -> str:

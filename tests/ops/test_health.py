@@ -53,3 +53,17 @@ def test_readyz_is_503_when_the_database_is_down(client, monkeypatch):
     monkeypatch.setattr(health, "_check_database", lambda: (False, "OperationalError"))
     response = client.get("/readyz")
     assert response.status_code == 503 and response.json()["status"] == "unavailable"
+
+
+def test_a_lost_database_connection_is_a_json_503_with_retry_after_not_a_500(client, monkeypatch):
+    from django.db import OperationalError
+
+    from booking.api import views
+
+    def down(*args, **kwargs):
+        raise OperationalError("terminating connection due to administrator command")
+
+    monkeypatch.setattr(views.ServiceList, "get", down, raising=False)
+    response = client.get("/api/v1/services/")
+    assert response.status_code == 503 and response["Retry-After"] == "5"
+    assert response.json()["code"] == "temporarily_unavailable"
