@@ -49,7 +49,8 @@ class RequestIdFilter(logging.Filter):
     """Adds record.request_id (empty outside a request or task)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.request_id = _request_id.get()
+        # django.request logs 4xx/5xx after the middleware has returned: read the request's own id then.
+        record.request_id = _request_id.get() or getattr(getattr(record, "request", None), "request_id", "")
         return True
 
 

@@ -69,3 +69,12 @@ def test_a_periodic_task_refuses_a_command_not_on_the_list():
 
     with pytest.raises(ValueError):
         run_command("flush")
+
+
+def test_django_request_log_lines_after_the_response_still_carry_its_request_id():
+    class Request:
+        request_id = "req-77"
+
+    record = logging.LogRecord("django.request", logging.WARNING, __file__, 1, "Conflict: /api/v1/bookings/", (), None)
+    record.request = Request()
+    assert RequestIdFilter().filter(record) and record.request_id == "req-77"
