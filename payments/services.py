@@ -250,14 +250,17 @@ def payment_abandon(*, booking: Booking) -> None:
     )
     booking.payments.filter(status=Payment.Status.PENDING).update(status=Payment.Status.EXPIRED)
 
-    def expire_at_provider():
-        for session_id in sessions:
-            try:
-                gateway.current().checkout_session_expire(session_id)
-            except gateway.GatewayUnavailable:
-                log.warning("could not expire checkout %s; it lapses on its own", session_id)
+    for session_id in sessions:
+        outbox_enqueue(task=checkout_session_expire_at_provider, kwargs={"session_id": session_id},
+                       key=f"checkout_expire:{session_id}")
 
-    transaction.on_commit(expire_at_provider)
+
+def checkout_session_expire_at_provider(*, session_id: str) -> None:
+    """Close a checkout at the provider (outbox work, after commit). Safe to repeat."""
+    try:
+        gateway.current().checkout_session_expire(session_id)
+    except gateway.GatewayUnavailable:
+        log.warning("could not expire checkout %s; it lapses on its own", session_id)
 
 
 @transaction.atomic
@@ -325,7 +328,7 @@ def booking_refund(*, booking: Booking, amount_pence: int, reason: str, actor=No
             refund.status = Refund.Status.SUCCEEDED
             refund.save(update_fields=["status"])
         else:
-            transaction.on_commit(lambda r=refund: refund_send(refund_id=r.pk))
+            outbox_enqueue(task=refund_send, kwargs={"refund_id": refund.pk}, key=f"refund_send:{refund.pk}")
         _payment_status_refresh(payment)
         refunds.append(refund)
         remaining -= part

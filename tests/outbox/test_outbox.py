@@ -144,7 +144,8 @@ def test_with_the_broker_down_the_intent_waits_and_the_sweep_delivers_it(
 
     settings.OUTBOX_INLINE = False
     monkeypatch.setattr("outbox.services._broker_down_until", 0.0)
-    old_url = app.conf.broker_url
+    old_url, old_eager = app.conf.broker_url, app.conf.task_always_eager
+    app.conf.task_always_eager = False  # eager without a broker (no REDIS_URL): publish for real here
     app.conf.broker_url = f"redis://127.0.0.1:{closed_port()}/0"
     app.__dict__.pop("pool", None)
     app._pool = None
@@ -153,7 +154,7 @@ def test_with_the_broker_down_the_intent_waits_and_the_sweep_delivers_it(
         with django_capture_on_commit_callbacks(execute=True):
             row = outbox_enqueue(task=helpers.record, kwargs={"n": 1}, key="waits")
     finally:
-        app.conf.broker_url = old_url
+        app.conf.broker_url, app.conf.task_always_eager = old_url, old_eager
         app._pool = None
         app.amqp._producer_pool = None
     assert "not queued (broker unavailable" in caplog.text
