@@ -78,3 +78,18 @@ def test_django_request_log_lines_after_the_response_still_carry_its_request_id(
     record = logging.LogRecord("django.request", logging.WARNING, __file__, 1, "Conflict: /api/v1/bookings/", (), None)
     record.request = Request()
     assert RequestIdFilter().filter(record) and record.request_id == "req-77"
+
+
+@pytest.mark.parametrize("dsn, active", [("", "False"), ("http://public@127.0.0.1:9/1", "True")])
+def test_sentry_reports_errors_only_when_sentry_dsn_is_set(dsn, active):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = {**os.environ, "SENTRY_DSN": dsn, "DJANGO_SETTINGS_MODULE": "config.settings"}
+    out = subprocess.run(
+        [sys.executable, "-c", "import django, sentry_sdk; django.setup(); print(sentry_sdk.get_client().is_active())"],
+        cwd=Path(__file__).resolve().parents[2], env=env, capture_output=True, text=True, check=True,
+    )
+    assert out.stdout.strip().splitlines()[-1] == active
