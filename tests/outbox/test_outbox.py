@@ -190,3 +190,19 @@ def test_two_workers_racing_for_one_task_run_it_once():
     assert sorted(results) == [False, False, False, True]
     assert helpers.CALLS == [{"n": 1}]
     assert OutboxTask.objects.get().status == OutboxTask.Status.DONE
+
+
+@pytest.mark.django_db
+def test_the_outbox_sweep_command_sends_what_waited_for_cron_setups(settings):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    with time_machine.travel(NOW, tick=False):
+        outbox_enqueue(task=helpers.record, kwargs={"n": 3}, key="cron")  # never handed over (no commit hook ran)
+    out = StringIO()
+    with time_machine.travel(NOW + timedelta(seconds=settings.OUTBOX_RETRY_SECONDS + 1), tick=False):
+        call_command("outbox_sweep", stdout=out)
+    assert out.getvalue().strip() == "1 outbox task(s) queued"
+    assert helpers.CALLS == [{"n": 3}]
+    assert OutboxTask.objects.get(key="cron").status == OutboxTask.Status.DONE
