@@ -20,6 +20,7 @@ from django.utils import timezone
 from booking import services as booking_services
 from booking.exceptions import BookingError, InvalidStatusChange, RefundTooLarge, SlotLost
 from booking.models import Booking, BookingEvent, Practitioner
+from outbox.services import outbox_enqueue
 
 from . import gateway, notifications
 from .models import Attention, Payment, Refund
@@ -377,13 +378,18 @@ def payment_abandon(*, booking: Booking) -> None:
 
     The payment stays pending until the provider says the session is closed: a
     patient who paid meanwhile is found (and refunded), not forgotten."""
-    pending = list(booking.payments.filter(status=Payment.Status.PENDING).exclude(checkout_session_id=""))
+    pending = booking.payments.filter(status=Payment.Status.PENDING).exclude(checkout_session_id="")
+    for payment in pending:
+        outbox_enqueue(task=checkout_session_expire_at_provider, kwargs={"session_id": payment.checkout_session_id},
+                       key=f"checkout_expire:{payment.checkout_session_id}")
 
-    def close_at_provider():
-        for payment in pending:
-            payment_close_checkout(payment=payment)
 
-    transaction.on_commit(close_at_provider)
+def checkout_session_expire_at_provider(*, session_id: str) -> None:
+    """Outbox work, after commit: close a checkout at the provider and apply its answer. Safe to
+    repeat; an outage leaves the payment pending for reconcile_payments."""
+    payment = Payment.objects.filter(checkout_session_id=session_id).first()
+    if payment is not None and payment.status == Payment.Status.PENDING:
+        payment_close_checkout(payment=payment)
 
 
 @transaction.atomic
@@ -431,7 +437,7 @@ def _refund_row(payment: Payment, *, amount_pence: int, reason: str, actor, auto
             message=f"Refund £{amount_pence / 100:.2f} at the desk ({payment.get_method_display()}): {reason}",
         )
     else:
-        transaction.on_commit(lambda r=refund: refund_send(refund_id=r.pk))
+        outbox_enqueue(task=refund_send, kwargs={"refund_id": refund.pk}, key=f"refund_send:{refund.pk}")
     return refund
 
 
@@ -517,8 +523,8 @@ def _refund_accepted(refund: Refund) -> None:
         attention_resolve(key=f"refund_failed:{_root(refund).pk}", resolution=f"Retried: Stripe accepted {refund.stripe_refund_id}.")
     if refund.auto and refund.patient_told_at is None:
         if Refund.objects.filter(pk=refund.pk, patient_told_at__isnull=True).update(patient_told_at=timezone.now()):
-            payment_id = refund.payment_id
-            transaction.on_commit(lambda: notifications.send_payment_auto_refunded(payment_id))
+            outbox_enqueue(task=notifications.send_payment_auto_refunded, kwargs={"payment_id": refund.payment_id},
+                           key=f"payment_auto_refunded:{refund.payment_id}")
 
 
 def refund_send(*, refund_id: int) -> Refund:
