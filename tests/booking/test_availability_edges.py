@@ -13,9 +13,25 @@ import time_machine
 
 from booking import availability, services
 from booking.exceptions import InvalidSlot
-from tests.factories import BookingFactory, FollowUpFactory, PractitionerFactory, ServiceFactory, TimeOffFactory, UserFactory
+from tests.factories import (
+    BookingFactory,
+    FollowUpFactory,
+    PractitionerFactory,
+    ServiceFactory,
+    TimeOffFactory,
+    UserFactory,
+)
 
-from .test_availability import MONDAY, NOW, TUESDAY, at, clocks, frozen, local_clocks, slots_on
+from .test_availability import (
+    MONDAY,
+    NOW,
+    TUESDAY,
+    at,
+    clocks,
+    frozen,
+    local_clocks,
+    slots_on,
+)
 
 pytestmark = [pytest.mark.django_db, pytest.mark.booking]
 

@@ -59,7 +59,7 @@ def bystander_code(offer):
 
 def held(patient, service, code=None, start=THEN + timedelta(days=1, hours=2), **fields):
     """A held booking written directly (no rules checked), optionally carrying a code."""
-    defaults = dict(status=Booking.Status.HELD, hold_expires_at=THEN + timedelta(minutes=30))
+    defaults = {"status": Booking.Status.HELD, "hold_expires_at": THEN + timedelta(minutes=30)}
     defaults.update(fields)
     return BookingFactory(patient=patient, service=service, start=start, offer_code=code, **defaults)
 
