@@ -2,6 +2,7 @@
 #   make demo    local demo on http://127.0.0.1:8000 (SQLite unless DATABASE_URL is set)
 #   make test    whole suite on PostgreSQL, then the `booking` tests again on SQLite
 #   make bench   scripts/bench.py
+#   make mutation  mutmut over the domain modules (scripts/mutation.py; not part of make test)
 #   make lint    Django system checks and missing-migration check
 #
 # Knobs: PYTEST_ARGS="-x -k hold", PG_URL=..., TEST_REDIS_URL=..., PYTHON=python3.11
@@ -21,6 +22,8 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
+MUTATION_ARGS ?=
+MUTATION_STAMP := $(VENV)/.mutation.stamp
 DEMO_ADDR ?= 127.0.0.1:8000
 
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
@@ -51,10 +54,10 @@ except OSError:
 endef
 export REDIS_CHECK
 
-.PHONY: help venv install demo test bench lint clean
+.PHONY: help venv install demo test bench mutation lint clean
 
 help:
-	@echo "make demo | make test | make bench | make lint | make clean"
+	@echo "make demo | make test | make bench | make mutation | make lint | make clean"
 
 venv install: $(STAMP)
 
@@ -111,11 +114,19 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(PY) scripts/bench.py $(BENCH_ARGS)
 
+# mutmut is only needed here, so it is an extra of its own ('.[mutation]').
+$(MUTATION_STAMP): $(STAMP)
+	$(PY) -m pip install -e '.[test,mutation]'
+	touch $@
+
+mutation: $(MUTATION_STAMP)
+	$(PY) scripts/mutation.py $(MUTATION_ARGS)
+
 lint: $(STAMP)
 	$(PY) manage.py check
 	$(PY) manage.py makemigrations --check --dry-run
 	if [ -x $(VENV)/bin/ruff ]; then $(VENV)/bin/ruff check .; fi
 
 clean:
-	rm -rf artifacts .pytest_cache
+	rm -rf artifacts .pytest_cache mutants
 	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +

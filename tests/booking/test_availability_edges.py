@@ -298,3 +298,14 @@ def test_time_off_and_bookings_together_block_on_the_clock_change_day(follow_up)
     # ... and a quarter of a second later it is not.
     with time_machine.travel(datetime(2027, 3, 27, 22, 30, 0, 250_000, tzinfo=UTC), tick=False):
         assert local_clocks(slots_on(follow_up, SPRING)) == ["02:30"]
+
+
+@frozen
+def test_a_slot_as_json_is_london_start_and_end_and_the_practitioner(follow_up):
+    physio = PractitionerFactory(services=[follow_up], hours=[(TUESDAY.weekday(), time(9), time(9, 30))])
+    [slot] = slots_on(follow_up, TUESDAY)
+    assert slot.as_dict() == {
+        "start": "2027-01-12T09:00:00+00:00",
+        "end": "2027-01-12T09:30:00+00:00",
+        "practitioner": physio.pk,
+    }

@@ -1,0 +1,112 @@
+"""booking.services where the frozen wall clock or an unread field hid a bug.
+
+Each test closes a mutant of booking/services.py that survived the suite
+(`make mutation`): the `now` a service is given must be the one it judges by,
+even when the wall clock says otherwise, and what it writes to the event log
+is read back.
+"""
+
+from datetime import datetime, timedelta
+
+import pytest
+import time_machine
+
+from booking import services
+from booking.availability import LONDON
+from booking.exceptions import NotCancellable, NotReschedulable
+from booking.models import Booking, BookingEvent
+from tests.factories import (
+    BookingFactory,
+    PractitionerFactory,
+    ServiceFactory,
+    UserFactory,
+)
+
+pytestmark = [pytest.mark.django_db, pytest.mark.booking]
+
+NOW = datetime(2027, 1, 11, 8, 0, tzinfo=LONDON)
+START = datetime(2027, 1, 12, 10, 0, tzinfo=LONDON)
+INTAKE = {"pain_areas": ["buttock", "thigh"], "side": "left", "duration_weeks": 3}
+
+
+@pytest.fixture
+def service():
+    return ServiceFactory()
+
+
+@pytest.fixture
+def physio(service):
+    return PractitionerFactory(services=[service])
+
+
+@pytest.fixture
+def hold(service, physio):
+    """A hold made at NOW (it lapses at 08:30); the wall clock stays at NOW."""
+    with time_machine.travel(NOW, tick=False):
+        return services.booking_hold(patient=UserFactory(), service=service, start=START, practitioner=physio,
+                                     intake=INTAKE)
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_hold_is_judged_lapsed_at_the_now_given_not_the_wall_clock(hold):
+    later = NOW + timedelta(minutes=31)  # the wall clock still says NOW, when the hold stands
+    with pytest.raises(NotCancellable, match="expired"):
+        services.check_cancellable(booking=hold, now=later)
+    with pytest.raises(NotReschedulable, match="expired"):
+        services.check_movable(booking=hold, now=later)
+
+
+@time_machine.travel(NOW, tick=False)
+def test_an_expired_hold_logs_why(hold):
+    assert services.booking_expire(booking=hold, now=NOW + timedelta(minutes=30))
+    event = hold.events.get(action=BookingEvent.Action.EXPIRED)
+    assert (event.from_status, event.to_status) == (Booking.Status.HELD, Booking.Status.EXPIRED)
+    assert event.reason == "Hold lapsed unpaid."
+    assert event.actor is None
+
+
+@time_machine.travel(NOW, tick=False)
+def test_the_event_log_records_who_what_and_the_hold_expiry(hold):
+    event = hold.events.get()
+    assert event.action == BookingEvent.Action.HELD
+    assert (event.from_status, event.to_status) == ("", Booking.Status.HELD)
+    assert event.actor == hold.patient
+    assert event.reason == "Booked online."
+    assert event.data == {"hold_expires_at": (NOW + timedelta(minutes=30)).isoformat()}
+
+
+@time_machine.travel(NOW, tick=False)
+def test_an_anonymous_actor_is_logged_as_nobody(service, physio):
+    from django.contrib.auth.models import AnonymousUser
+
+    booking = BookingFactory(service=service, practitioner=physio, start=START)
+    services.booking_mark(booking=booking, action=BookingEvent.Action.ARRIVED, actor=AnonymousUser(), reason="At the desk")
+    event = booking.events.get()
+    assert event.actor is None and event.reason == "At the desk"
+
+
+# --- moving: the 24-hour window is judged at the `now` given; staff are exempt -----------------
+
+
+@time_machine.travel(NOW, tick=False)
+def test_moving_online_inside_24_hours_is_refused_at_the_now_given(service, physio):
+    from booking.exceptions import InsidePolicyWindow
+
+    booking = BookingFactory(service=service, practitioner=physio, start=START)  # 26 hours after NOW
+    services.check_movable(booking=booking, now=NOW)
+    two_hours_later = NOW + timedelta(hours=2, minutes=1)  # the wall clock still says NOW
+    with pytest.raises(InsidePolicyWindow, match="less than 24 hours before they start"):
+        services.check_movable(booking=booking, now=two_hours_later)
+    services.check_movable(booking=booking, now=two_hours_later, by_staff=True)
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_started_appointment_cannot_be_moved_or_cancelled_by_the_patient_but_can_by_staff(service, physio):
+    booking = BookingFactory(service=service, practitioner=physio, start=START)
+    started = START + timedelta(minutes=5)
+    with pytest.raises(NotReschedulable, match="confirmed"):
+        services.check_movable(booking=booking, now=started)
+    with pytest.raises(NotCancellable, match="already started"):
+        services.check_cancellable(booking=booking, now=started)
+    services.check_movable(booking=booking, now=started, by_staff=True)
+    services.check_cancellable(booking=booking, now=started, by_staff=True)
