@@ -4,6 +4,7 @@
     python scripts/mutation.py --sample 0          # every mutant (hours on a small machine)
     python scripts/mutation.py --db postgres       # on PostgreSQL (DATABASE_URL or --pg-url)
     python scripts/mutation.py --only offers.services --sample 0
+    python scripts/mutation.py --db postgres --match 'booking.availability.x__busy_rows*' --sample 0
     python scripts/mutation.py --report            # summarise the last run only
 
 mutmut (configured in pyproject.toml, [tool.mutmut]) copies the project into
@@ -20,6 +21,7 @@ database is created once and reused (--reuse-db) by every mutant's run.
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import json
 import os
 import random
@@ -70,6 +72,8 @@ def sample(args) -> list[str]:
     names = []
     for module in args.only or MODULES:
         keys = sorted(load(module))
+        if args.match:
+            keys = [key for key in keys if any(fnmatch.fnmatch(key, pattern) for pattern in args.match)]
         if args.sample and len(keys) > args.sample:
             keys = sorted(random.Random(f"{args.seed}:{module}").sample(keys, args.sample))
         names += keys
@@ -108,6 +112,7 @@ def main() -> int:
     parser.add_argument("--sample", type=int, default=60, help="mutants per module (0 = all)")
     parser.add_argument("--seed", default="physiobook")
     parser.add_argument("--only", action="append", choices=list(MODULES), help="a module (repeatable)")
+    parser.add_argument("--match", action="append", help="only mutants whose name matches this glob (repeatable)")
     parser.add_argument("--max-children", default="1", help="mutants tested at once (default 1: a shared machine)")
     parser.add_argument("--report", action="store_true", help="only summarise the last run")
     args = parser.parse_args()
@@ -117,7 +122,7 @@ def main() -> int:
 
     (ROOT / "artifacts").mkdir(exist_ok=True)
     env = environment(args)
-    if not all(load(module) for module in modules):
+    if not all(load(module) for module in MODULES):
         # First run: mutmut generates every mutant and learns which tests reach which
         # function; checking one mutant is the cheapest way to make it do that.
         mutmut("run", "--max-children", args.max_children, "offers.services.x_normalise_email__mutmut_1", env=env)

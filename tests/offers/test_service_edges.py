@@ -306,3 +306,28 @@ def test_holding_with_a_code_through_booking_hold_reserves_that_code_only(code, 
     code.refresh_from_db()
     bystander_code.refresh_from_db()
     assert code.reserved_by == booking and bystander_code.reserved_by is None
+
+
+# --- another hold's reservation: live or lapsed at the `now` given ------------------------
+
+
+def test_a_code_on_another_hold_live_at_the_now_given_is_refused_whatever_the_wall_clock(code, patient, sciatica):
+    # The hold lapses at THEN + 2 hours: live at THEN + 1 hour, long lapsed by the wall clock.
+    other = held(patient, sciatica, code, hold_expires_at=THEN + timedelta(hours=2))
+    OfferCode.objects.filter(pk=code.pk).update(reserved_by=other)
+    with pytest.raises(OfferUsed, match="awaiting payment"):
+        offer_code_validate(code_text=code.code, patient=patient, service=sciatica, now=THEN + timedelta(hours=1))
+    quote = offer_code_validate(code_text=code.code, patient=patient, service=sciatica, now=THEN + timedelta(hours=2))
+    assert quote.discount_pence == 1500
+
+
+def test_checking_a_code_for_the_hold_that_reserves_it_is_not_refused(code, patient, sciatica):
+    from offers.services import offer_code_check
+
+    mine = held(patient, sciatica, code, hold_expires_at=THEN + timedelta(hours=2))
+    OfferCode.objects.filter(pk=code.pk).update(reserved_by=mine)
+    code.refresh_from_db()
+    now = THEN + timedelta(hours=1)
+    assert offer_code_check(code=code, patient=patient, service=sciatica, now=now, for_booking=mine) == 20
+    with pytest.raises(OfferUsed):
+        offer_code_check(code=code, patient=patient, service=sciatica, now=now)
