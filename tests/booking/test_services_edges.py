@@ -110,3 +110,29 @@ def test_a_started_appointment_cannot_be_moved_or_cancelled_by_the_patient_but_c
         services.check_cancellable(booking=booking, now=started)
     services.check_movable(booking=booking, now=started, by_staff=True)
     services.check_cancellable(booking=booking, now=started, by_staff=True)
+
+
+# --- reminders: a failed send is logged with its booking; each costs a fixed number of queries ----
+
+
+def test_a_failed_reminder_is_logged_with_the_booking_it_was_for(service, physio, monkeypatch, caplog):
+    from booking import notifications
+
+    due = BookingFactory(service=service, practitioner=physio, start=NOW + timedelta(hours=25))
+    monkeypatch.setattr(notifications, "send_booking_reminder", lambda booking: 1 / 0)
+    with caplog.at_level("ERROR", logger="booking.services"):
+        assert services.bookings_remind(now=NOW) == []
+    assert [record.getMessage() for record in caplog.records] == [
+        f"reminder for booking {due.pk} failed; it will be retried"
+    ]
+
+
+def test_a_reminder_reads_its_booking_with_service_practitioner_and_patient_in_one_query(
+    service, physio, mailoutbox, django_assert_num_queries
+):
+    BookingFactory(service=service, practitioner=physio, start=NOW + timedelta(hours=25))
+    # Due list, claim, the booking with its relations, the event log insert: rendering the
+    # email (practitioner's name, patient's address) must not go back to the database.
+    with django_assert_num_queries(4):
+        assert len(services.bookings_remind(now=NOW)) == 1
+    assert len(mailoutbox) == 1
