@@ -309,3 +309,11 @@ def test_a_slot_as_json_is_london_start_and_end_and_the_practitioner(follow_up):
         "end": "2027-01-12T09:30:00+00:00",
         "practitioner": physio.pk,
     }
+
+
+@frozen
+def test_staff_see_free_times_beyond_the_60_day_horizon(follow_up):
+    PractitionerFactory(services=[follow_up], hours=[(TUESDAY.weekday(), time(9), time(10))])
+    far = TUESDAY + timedelta(days=70)
+    assert slots_on(follow_up, far) == []
+    assert local_clocks(slots_on(follow_up, far, enforce_notice=False)) == clocks("09:00", "09:30")
