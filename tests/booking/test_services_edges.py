@@ -136,3 +136,23 @@ def test_a_reminder_reads_its_booking_with_service_practitioner_and_patient_in_o
     with django_assert_num_queries(4):
         assert len(services.bookings_remind(now=NOW)) == 1
     assert len(mailoutbox) == 1
+
+
+# --- PostgreSQL's exclusion constraint has the last word ----------------------------------
+
+
+@pytest.mark.postgres
+def test_the_exclusion_constraints_refusal_becomes_slot_taken_with_online_alternatives(service, physio, monkeypatch):
+    """If the engine ever missed a booking, the constraint refuses the insert and the patient
+    gets SlotTaken with the nearest times they may book online (not an IntegrityError)."""
+    from booking.exceptions import SlotTaken
+
+    monday_ten = datetime(2027, 1, 11, 10, 0, tzinfo=LONDON)  # exactly two hours after NOW
+    BookingFactory(service=service, practitioner=physio, start=monday_ten)  # 10:00-11:00 with its buffer
+    monkeypatch.setattr(services.availability, "is_free", lambda **kwargs: True)  # the engine misses it
+    with time_machine.travel(NOW, tick=False), pytest.raises(SlotTaken) as taken:
+        services.booking_hold(patient=UserFactory(), service=service, start=monday_ten, practitioner=physio,
+                              intake=INTAKE)
+    # 09:00 is as close as 11:00 but inside the two hours' notice: not offered online.
+    assert [f"{s.local_start:%H:%M}" for s in taken.value.alternatives] == ["11:00", "11:15", "11:30"]
+    assert Booking.objects.count() == 1
