@@ -5,6 +5,7 @@
     python scripts/mutation.py --db postgres       # on PostgreSQL (DATABASE_URL or --pg-url)
     python scripts/mutation.py --only offers.services --sample 0
     python scripts/mutation.py --db postgres --match 'booking.availability.x__busy_rows*' --sample 0
+    python scripts/mutation.py --unfinished        # recheck survivors, timeouts and unchecked ones
     python scripts/mutation.py --report            # summarise the last run only
 
 mutmut (configured in pyproject.toml, [tool.mutmut]) copies the project into
@@ -76,6 +77,9 @@ def sample(args) -> list[str]:
             keys = [key for key in keys if any(fnmatch.fnmatch(key, pattern) for pattern in args.match)]
         if args.sample and len(keys) > args.sample:
             keys = sorted(random.Random(f"{args.seed}:{module}").sample(keys, args.sample))
+        if args.unfinished:
+            results = load(module)
+            keys = [key for key in keys if STATUS.get(results.get(key)) != "killed"]
         names += keys
     return names
 
@@ -113,6 +117,8 @@ def main() -> int:
     parser.add_argument("--seed", default="physiobook")
     parser.add_argument("--only", action="append", choices=list(MODULES), help="a module (repeatable)")
     parser.add_argument("--match", action="append", help="only mutants whose name matches this glob (repeatable)")
+    parser.add_argument("--unfinished", action="store_true",
+                        help="of the sample, only mutants not yet killed (after adding tests, or an interrupted run)")
     parser.add_argument("--max-children", default="1", help="mutants tested at once (default 1: a shared machine)")
     parser.add_argument("--report", action="store_true", help="only summarise the last run")
     args = parser.parse_args()
