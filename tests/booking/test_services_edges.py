@@ -156,3 +156,13 @@ def test_the_exclusion_constraints_refusal_becomes_slot_taken_with_online_altern
     # 09:00 is as close as 11:00 but inside the two hours' notice: not offered online.
     assert [f"{s.local_start:%H:%M}" for s in taken.value.alternatives] == ["11:00", "11:15", "11:30"]
     assert Booking.objects.count() == 1
+
+
+@time_machine.travel(NOW, tick=False)
+def test_the_move_refusal_names_the_clinics_own_window(service, physio, settings):
+    from booking.exceptions import InsidePolicyWindow
+
+    settings.BOOKING_FREE_CANCEL_HOURS = 48
+    booking = BookingFactory(service=service, practitioner=physio, start=START)  # 26 hours away
+    with pytest.raises(InsidePolicyWindow, match="less than 48 hours before they start"):
+        services.check_movable(booking=booking, now=NOW)
