@@ -150,9 +150,10 @@ def test_the_exclusion_constraints_refusal_becomes_slot_taken_with_online_altern
     monday_ten = datetime(2027, 1, 11, 10, 0, tzinfo=LONDON)  # exactly two hours after NOW
     BookingFactory(service=service, practitioner=physio, start=monday_ten)  # 10:00-11:00 with its buffer
     monkeypatch.setattr(services.availability, "is_free", lambda **kwargs: True)  # the engine misses it
-    with time_machine.travel(NOW, tick=False), pytest.raises(SlotTaken) as taken:
+    # The wall clock three hours earlier than the `now` passed: the alternatives follow `now`.
+    with time_machine.travel(NOW - timedelta(hours=3), tick=False), pytest.raises(SlotTaken) as taken:
         services.booking_hold(patient=UserFactory(), service=service, start=monday_ten, practitioner=physio,
-                              intake=INTAKE)
+                              intake=INTAKE, now=NOW)
     # 09:00 is as close as 11:00 but inside the two hours' notice: not offered online.
     assert [f"{s.local_start:%H:%M}" for s in taken.value.alternatives] == ["11:00", "11:15", "11:30"]
     assert Booking.objects.count() == 1
