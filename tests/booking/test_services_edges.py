@@ -167,3 +167,25 @@ def test_the_move_refusal_names_the_clinics_own_window(service, physio, settings
     booking = BookingFactory(service=service, practitioner=physio, start=START)  # 26 hours away
     with pytest.raises(InsidePolicyWindow, match="less than 48 hours before they start"):
         services.check_movable(booking=booking, now=NOW)
+
+
+# --- a start must be on the grid and give the notice: the refusals say which rule -------------
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_start_off_the_grid_is_refused_as_off_the_grid(service, physio):
+    from booking.exceptions import InvalidSlot
+
+    with pytest.raises(InvalidSlot, match=r"^Start times are on the hour and every 15 minutes after it\.$"):
+        services.booking_hold(patient=UserFactory(), service=service, start=START + timedelta(minutes=7),
+                              practitioner=physio, intake=INTAKE)
+    assert not Booking.objects.exists()
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_start_inside_the_notice_is_refused_in_hours(service, physio):
+    from booking.exceptions import InvalidSlot
+
+    with pytest.raises(InvalidSlot, match=r"^Online bookings need at least 2 hours' notice\. Please call us for sooner\.$"):
+        services.booking_hold(patient=UserFactory(), service=service, start=NOW + timedelta(hours=1),
+                              practitioner=physio, intake=INTAKE)
