@@ -11,7 +11,7 @@ SQLite the IMMEDIATE transaction mode (settings) serialises writers.
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -105,6 +105,17 @@ def _check_start(*, start: datetime, now: datetime, enforce_notice: bool) -> Non
             raise InvalidSlot(f"Bookings open {settings.BOOKING_HORIZON_DAYS} days ahead.")
 
 
+def _utc(start: datetime) -> datetime:
+    """The start in UTC, so that adding minutes is real elapsed time.
+
+    Python adds a timedelta to a London-aware datetime on the wall clock: 00:45
+    BST on the fall-back night + 75 minutes would read 02:00 GMT, 135 real
+    minutes later, and across the spring-forward gap the end could land before
+    the start's own buffer.
+    """
+    return start.astimezone(UTC)
+
+
 def _slot_taken(*, service: Service, start: datetime, practitioner: Practitioner | None, now: datetime, enforce_notice: bool):
     return SlotTaken(
         alternatives=availability.nearest_free(
@@ -194,6 +205,7 @@ def _hold(*, patient, service, start, practitioner, offer_code, intake, source, 
     if not service.active or (online and not service.bookable_online):
         raise ServiceNotBookable()
     _check_start(start=start, now=now, enforce_notice=online)
+    start = _utc(start)
     parsed_intake = parse_intake(service=service, intake=intake, required=online)
 
     end = start + timedelta(minutes=service.duration)
@@ -384,6 +396,7 @@ def booking_reschedule(
     booking = _lock_booking(current)
     check_movable(booking=booking, now=now, by_staff=by_staff)
     _check_start(start=start, now=now, enforce_notice=not by_staff)
+    start = _utc(start)
     if not target.active or not target.services.filter(pk=booking.service_id).exists():
         raise InvalidSlot(f"{target.name} does not offer {booking.service.name}.")
     service = booking.service

@@ -251,6 +251,9 @@ STRIPE_API_BASE = env("STRIPE_API_BASE")
 # The clinic's booking rules.
 CLINIC_NAME = env("CLINIC_NAME", "Physiobook Clinic, London")
 BOOKING_SLOT_MINUTES = env_int("BOOKING_SLOT_MINUTES", 15)
+if BOOKING_SLOT_MINUTES <= 0 or 60 % BOOKING_SLOT_MINUTES:
+    # The engine's grid (booking/availability.py) relies on the step dividing the hour.
+    raise ImproperlyConfigured("BOOKING_SLOT_MINUTES must divide 60 (5, 10, 15, 20, 30 or 60).")
 BOOKING_MIN_NOTICE_MINUTES = env_int("BOOKING_MIN_NOTICE_MINUTES", 120)
 BOOKING_HORIZON_DAYS = env_int("BOOKING_HORIZON_DAYS", 60)
 # Stripe Checkout sessions expire after 30 minutes at least.

@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from booking import services as booking_services
-from booking.availability import LONDON, local_day_bounds, london_datetime
+from booking.availability import LONDON, local_day_bounds, working_spans
 from booking.exceptions import BookingError
 from booking.models import Booking, Practitioner, Service, TimeOff, WorkingHours
 from payments import gateway
@@ -215,21 +215,16 @@ class HoursRow:
 
 
 def _fits(booking: Booking, rows: list[HoursRow]) -> bool:
-    """Does the appointment itself ([start, end), London wall clock) lie inside one new interval?
+    """Does the appointment itself ([start, end)) lie inside the union of the new rows that day?
 
-    The buffer after is the clinic's tidy-up time and may run past closing.
+    The same union the engine offers slots in (booking.availability.working_spans):
+    09:00-13:00 and 13:00-17:00 hold a 12:30-13:15 appointment. The buffer
+    after is the clinic's tidy-up time and may run past closing.
     """
-    local_start = timezone.localtime(booking.start, LONDON)
-    local_end = timezone.localtime(booking.end, LONDON)
-    day = local_start.date()
-    for row in rows:
-        if row.weekday != day.weekday():
-            continue
-        s = london_datetime(day, row.start_time) or datetime.combine(day, row.start_time, tzinfo=LONDON)
-        e = london_datetime(day, row.end_time) or datetime.combine(day, row.end_time, tzinfo=LONDON)
-        if s <= local_start and local_end <= e:
-            return True
-    return False
+    day = timezone.localtime(booking.start, LONDON).date()
+    start, end = booking.start.timestamp(), booking.end.timestamp()
+    spans = working_spans(day, [row for row in rows if row.weekday == day.weekday()])
+    return any(begin <= start and end <= finish for begin, finish in spans)
 
 
 def working_hours_check(*, practitioner: Practitioner, rows: list[HoursRow], effective_from: date,
