@@ -1,14 +1,16 @@
 from django.conf import settings
 
-from accounts.roles import is_staff_member
+from accounts.roles import is_reception, is_staff_member
 
 
 def clinic(request):
     user = getattr(request, "user", None)
+    staff_account = bool(user is not None and getattr(user, "is_staff", False))
     return {
         "clinic_name": settings.CLINIC_NAME,
         "test_payment_mode": not settings.STRIPE_SECRET_KEY,
         # The header's link to the desk. Staff accounts carry is_staff, so a
         # patient's page costs no query; a staff member's is asked (and cached) once.
-        "is_desk_user": bool(user is not None and getattr(user, "is_staff", False) and is_staff_member(user)),
+        "is_desk_user": staff_account and is_staff_member(user),
+        "is_reception_user": staff_account and is_reception(user),
     }

@@ -29,12 +29,15 @@ def _send(*, booking: Booking, subject: str, template: str, context: dict | None
 
 
 def send_booking_confirmed(booking_id: int) -> None:
-    booking = _booking(booking_id)
+    booking = Booking.objects.with_taken_pence().select_related("service", "practitioner__user", "patient").get(
+        pk=booking_id
+    )
     when = timezone.localtime(booking.start)
     _send(
         booking=booking,
         subject=f"Booking confirmed: {booking.service.name} on {when:%a %-d %b at %H:%M}",
         template="confirmed",
+        context={"due_pence": booking.balance_due(booking.taken_pence)},
         attach_ics=True,
     )
 

@@ -250,6 +250,11 @@ STRIPE_API_BASE = env("STRIPE_API_BASE")
 
 # The clinic's booking rules.
 CLINIC_NAME = env("CLINIC_NAME", "Physiobook Clinic, London")
+# On receipts (what UK insurers ask for: the clinic's name, address and contact details).
+CLINIC_ADDRESS = env("CLINIC_ADDRESS", "12 Example Street, London N1 0AA")
+CLINIC_PHONE = env("CLINIC_PHONE", "020 7946 0000")
+# Reception may mark a patient arrived from this many minutes before the start.
+ARRIVAL_WINDOW_MINUTES = env_int("ARRIVAL_WINDOW_MINUTES", 60)
 BOOKING_SLOT_MINUTES = env_int("BOOKING_SLOT_MINUTES", 15)
 if BOOKING_SLOT_MINUTES <= 0 or 60 % BOOKING_SLOT_MINUTES:
     # The engine's grid (booking/availability.py) relies on the step dividing the hour.

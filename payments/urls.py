@@ -7,4 +7,5 @@ urlpatterns = [
     path("test-checkout/<str:session_id>/", views.local_checkout, name="local_checkout"),
     path("success/<int:booking_id>/", views.success, name="success"),
     path("stripe/webhook/", views.stripe_webhook, name="stripe_webhook"),
+    path("receipts/<int:payment_id>/", views.receipt, name="receipt"),
 ]

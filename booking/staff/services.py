@@ -99,8 +99,7 @@ def patient_create(*, first_name: str, last_name: str = "", email: str = "", pho
 
 # Booking from the desk ------------------------------------------------------
 
-PAY_AT_CLINIC_CARD = "card_terminal"
-PAY_AT_CLINIC_CASH = "cash"
+PAY_AT_CLINIC = "clinic"
 PAY_BY_LINK = "link"
 
 
@@ -126,11 +125,13 @@ def reception_book(
 
     new_patient (first_name, last_name, email, phone) creates the patient in
     the same transaction as the hold, so a refused slot leaves no stray
-    patient behind. Pay at clinic: held and paid in that one transaction, so
-    it is confirmed or nothing is written. Payment link: the hold is committed
-    first, then the checkout opened and emailed outside the transaction (no
-    provider call while the practitioner row is locked); if the provider is
-    down the hold stays and the booking page offers "send payment link" again.
+    patient behind. Pay at clinic: held and confirmed in that one transaction
+    with the amount still due; reception takes the money when the patient
+    comes (payments.services.payment_take_at_desk). Payment link: the hold is
+    committed first, then the checkout opened and emailed outside the
+    transaction (no provider call while the practitioner row is locked); if
+    the provider is down the hold stays and the booking page offers "send
+    payment link" again.
     """
     with transaction.atomic():
         if patient is None:
@@ -138,12 +139,12 @@ def reception_book(
         booking = booking_services.booking_hold(
             patient=patient, service=service, start=start, practitioner=practitioner,
             source=Booking.Source.RECEPTION, actor=actor,
-            hold_minutes=None if payment in (PAY_AT_CLINIC_CARD, PAY_AT_CLINIC_CASH) else hold_minutes,
+            hold_minutes=None if payment == PAY_AT_CLINIC else hold_minutes,
         )
-        if payment in (PAY_AT_CLINIC_CARD, PAY_AT_CLINIC_CASH):
-            payment_services.payment_record_at_clinic(booking=booking, method=payment, actor=actor)
+        if payment == PAY_AT_CLINIC:
+            booking_services.booking_confirm(booking=booking, actor=actor, reason="Booked by reception: to pay at the clinic.")
     booking.refresh_from_db()
-    if payment in (PAY_AT_CLINIC_CARD, PAY_AT_CLINIC_CASH):
+    if payment == PAY_AT_CLINIC:
         return DeskBooking(booking=booking)
     return payment_link_send(booking=booking, actor=actor)
 

@@ -20,10 +20,12 @@ from booking.exceptions import BookingError, SlotTaken
 from booking.intake import FLAG_LABELS, PAIN_AREAS, SIDES, URGENT_SIGNS, FLAG_SIGNS
 from booking.models import Booking, BookingEvent, Practitioner, TimeOff
 from payments.models import Payment, Refund
+from payments import services as payment_services
+from payments.receipts import takings_for_day
 from payments.services import paid_pence
 
 from . import services as desk
-from .forms import BookForm, CancelForm, MoveForm, TimeOffForm, WorkingHoursForm, today_london
+from .forms import BookForm, CancelForm, MoveForm, TakePaymentForm, TimeOffForm, WorkingHoursForm, today_london
 from .grid import build_grid
 from .permissions import (
     booking_for,
@@ -197,6 +199,8 @@ def booking_detail(request, pk: int):
         "started": booking.start <= now,
         "day": timezone.localtime(booking.start, LONDON).date(),
         "paid": paid_pence(booking=booking),
+        "due": payment_services.balance_due_pence(booking=booking),
+        "take_form": TakePaymentForm() if reception else None,
         "nav": "",
     })
 
@@ -278,6 +282,36 @@ def booking_cancel(request, pk: int):
 
 @reception_required
 @require_POST
+def booking_take_payment(request, pk: int):
+    """Record money taken at the desk (card terminal or cash), then show its receipt."""
+    booking = booking_for(request.user, pk)
+    form = TakePaymentForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose card terminal or cash.")
+        return redirect("staff:booking", pk=booking.pk)
+    try:
+        payment = payment_services.payment_take_at_desk(booking=booking, method=form.cleaned_data["method"],
+                                                        actor=request.user)
+    except BookingError as exc:
+        messages.error(request, exc.message)
+        return redirect("staff:booking", pk=booking.pk)
+    messages.success(request, f"£{payment.amount_pence / 100:.2f} taken ({payment.get_method_display()}). "
+                              "Receipt below" + (" and emailed." if booking.patient.can_be_emailed else "."))
+    return redirect("payments:receipt", payment_id=payment.pk)
+
+
+@reception_required
+def takings(request):
+    """End of day: money taken by method and by practitioner."""
+    day = _parse_day(request.GET.get("date")) or today_london()
+    return render(request, "staff/takings.html", {
+        "takings": takings_for_day(day), "day": day, "prev_day": day - timedelta(days=1),
+        "next_day": day + timedelta(days=1), "nav": "takings",
+    })
+
+
+@reception_required
+@require_POST
 def booking_send_link(request, pk: int):
     booking = booking_for(request.user, pk)
     if booking.status != Booking.Status.HELD or not booking.is_blocking():
@@ -337,7 +371,8 @@ def book(request):
                 elif result.checkout_url:
                     messages.success(request, f"{name} held at {when:%H:%M}; payment link emailed.")
                 else:
-                    messages.success(request, f"{name} booked at {when:%H:%M} and paid; confirmed.")
+                    messages.success(request, f"{name} booked at {when:%H:%M}; confirmed, "
+                                              f"£{booking.amount_due_pence / 100:.2f} to pay at the clinic.")
                 return redirect(_day_url(when.date()))
     else:
         # First visit or a patient search: nothing to validate yet, keep what was typed.
@@ -346,7 +381,7 @@ def book(request):
         if searching and len(results) == 1:
             typed["patient_id"] = results[0].pk
         form = BookForm(practitioners=practitioners, patient_choices=results, initial={
-            **initial, "payment": desk.PAY_AT_CLINIC_CARD, "hold_minutes": 1440, **typed,
+            **initial, "payment": desk.PAY_AT_CLINIC, "hold_minutes": 1440, **typed,
         })
     selected = str(form["patient_id"].value() or "")
     day = _parse_day(str(form["date"].value() or "")) or initial.get("date") or today_london()

@@ -35,11 +35,12 @@ def book_post(practitioner, service, **extra):
     return {
         "action": "book", "practitioner": practitioner.pk, "service": service.pk, "date": "2027-01-12",
         "time": "10:00", "patient_id": "", "new_first_name": "Carol", "new_last_name": "Caller",
-        "new_phone": "07700 900999", "new_email": "", "payment": "card_terminal", "hold_minutes": "1440", **extra,
+        "new_phone": "07700 900999", "new_email": "", "payment": "clinic", "hold_minutes": "1440", **extra,
     }
 
 
-def test_phone_caller_paid_at_clinic_is_confirmed_at_once(reception_client, reception, physios, services):
+def test_phone_caller_paying_at_clinic_is_confirmed_with_the_amount_due(reception_client, reception, physios,
+                                                                        services):
     alex, _ = physios
     response = reception_client.post(reverse("staff:book"), book_post(alex, services[1]))
     assert response.status_code == 302 and response["Location"] == "/staff/day/2027-01-12/"
@@ -49,9 +50,9 @@ def test_phone_caller_paid_at_clinic_is_confirmed_at_once(reception_client, rece
     assert booking.start == at(10)
     assert booking.patient.get_full_name() == "Carol Caller" and booking.patient.phone == "07700 900999"
     assert booking.patient.email.endswith("@" + desk.NO_EMAIL_DOMAIN)
-    payment = Payment.objects.get(booking=booking)
-    assert payment.method == "card_terminal" and payment.status == Payment.Status.SUCCEEDED
-    assert payment.amount_pence == services[1].price_pence
+    # Nothing is recorded as paid until reception takes the money.
+    assert not Payment.objects.filter(booking=booking).exists()
+    assert payment_services.balance_due_pence(booking=booking) == services[1].price_pence
     assert list(booking.events.values_list("action", "actor")) == [("held", reception.pk), ("confirmed", reception.pk)]
 
 
@@ -76,10 +77,9 @@ def test_find_existing_patient_by_phone_name_or_email(reception_client, patient,
         assert f'value="{patient.pk}"' in html, query
     alex, _ = physios
     response = reception_client.post(reverse("staff:book"), book_post(alex, services[1], patient_id=patient.pk,
-                                                                      new_first_name="", new_phone="", payment="cash"))
+                                                                      new_first_name="", new_phone=""))
     assert response.status_code == 302
     assert Booking.objects.get().patient == patient
-    assert Payment.objects.get().method == "cash"
 
 
 def test_payment_link_holds_for_the_chosen_time_and_emails_the_link(reception_client, physios, services, patient):

@@ -45,6 +45,8 @@ def staff_urls(objects):
         ("post", reverse("staff:time_off_delete", args=[off])),
         ("get", reverse("staff:working_hours", args=[alex])),
         ("post", reverse("staff:working_hours", args=[alex])),
+        ("post", reverse("staff:take_payment", args=[b])),
+        ("get", reverse("staff:takings")),
     ]
 
 
