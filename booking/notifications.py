@@ -6,7 +6,10 @@ from datetime import datetime
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
+
+from accounts.login_links import login_link_token
 
 from .models import Booking
 
@@ -18,7 +21,8 @@ def _booking(booking_id: int) -> Booking:
 def _send(*, booking: Booking, subject: str, template: str, context: dict | None = None, attach_ics: bool = False):
     if not booking.patient.can_be_emailed:
         return  # booked by phone with no address: reception tells them
-    context = {"booking": booking, "site_url": settings.SITE_URL, "clinic_name": settings.CLINIC_NAME, **(context or {})}
+    context = {"booking": booking, "site_url": settings.SITE_URL, "clinic_name": settings.CLINIC_NAME,
+               "manage_url": manage_url(booking), **(context or {})}
     body = render_to_string(f"booking/email/{template}.txt", context)
     message = EmailMultiAlternatives(subject=subject, body=body, to=[booking.patient.email])
     if attach_ics:
@@ -26,6 +30,14 @@ def _send(*, booking: Booking, subject: str, template: str, context: dict | None
 
         message.attach("appointment.ics", booking_ics(booking), "text/calendar; method=PUBLISH; charset=utf-8")
     message.send()
+
+
+def manage_url(booking: Booking) -> str:
+    """The booking's page; for a patient with no password (booked at the desk) a one-time sign-in link to it."""
+    if booking.patient.has_usable_password():
+        return f"{settings.SITE_URL}{reverse('booking:my_booking', args=[booking.pk])}"
+    token = login_link_token(user=booking.patient, booking_id=booking.pk)
+    return f"{settings.SITE_URL}{reverse('login_link', args=[token])}"
 
 
 def send_booking_confirmed(booking_id: int) -> None:

@@ -192,6 +192,10 @@ ACCOUNT_LOGOUT_REDIRECT_URL = "/"
 ACCOUNT_CHANGE_EMAIL = True
 # Back to the booking being made after signing in or confirming an email (accounts.adapter).
 ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
+# "Email me a sign-in code" on the log-in page: patients booked by phone have no password.
+ACCOUNT_LOGIN_BY_CODE_ENABLED = True
+# One-time sign-in links in booking emails to patients without a password (accounts/login_links.py).
+LOGIN_LINK_DAYS = env_int("LOGIN_LINK_DAYS", 14)
 # allauth's rate limits (pages and the headless API alike) count in the shared cache above.
 ACCOUNT_RATE_LIMITS = {
     "login": env("RATE_LOGIN", "30/m/ip"),
