@@ -456,6 +456,16 @@ def bookings_expire_lapsed(*, now: datetime | None = None) -> list[Booking]:
     return expired
 
 
+def check_arrival_open(*, booking: Booking, now: datetime) -> None:
+    """Raise InvalidStatusChange before ARRIVAL_WINDOW_MINUTES ahead of the start. Pages ask it to show the button."""
+    opens = booking.start - timedelta(minutes=settings.ARRIVAL_WINDOW_MINUTES)
+    if now < opens:
+        raise InvalidStatusChange(
+            f"A patient can be marked arrived from {settings.ARRIVAL_WINDOW_MINUTES} minutes before the start "
+            f"({timezone.localtime(opens, availability.LONDON):%H:%M})."
+        )
+
+
 _MARKS = {
     # action: (allowed from, new status)
     BookingEvent.Action.ATTENDED: ((Status.CONFIRMED, Status.NO_SHOW), Status.ATTENDED),
@@ -471,6 +481,7 @@ def booking_mark(*, booking: Booking, action: str, actor, reason: str = "", now:
     if action == BookingEvent.Action.ARRIVED:
         if booking.status != Status.CONFIRMED:
             raise InvalidStatusChange("Only a confirmed booking can be marked arrived.")
+        check_arrival_open(booking=booking, now=now)
         booking.arrived_at = now
         booking.save(update_fields=["arrived_at", "updated_at"])
         _log(booking, action, actor=actor, from_status=booking.status, reason=reason)

@@ -173,6 +173,14 @@ def _intake_rows(intake: dict) -> list[tuple[str, str]]:
 # One booking ------------------------------------------------------------------------------
 
 
+def _arrival_open(booking: Booking, now) -> bool:
+    try:
+        booking_services.check_arrival_open(booking=booking, now=now)
+    except BookingError:
+        return False
+    return True
+
+
 @staff_required
 def booking_detail(request, pk: int):
     booking = booking_for(request.user, pk)
@@ -197,6 +205,7 @@ def booking_detail(request, pk: int):
         "can_send_link": reception and status == Booking.Status.HELD and booking.patient.can_be_emailed,
         "can_mark": may_mark(request.user, booking),
         "started": booking.start <= now,
+        "can_arrive": _arrival_open(booking, now),
         "day": timezone.localtime(booking.start, LONDON).date(),
         "paid": paid_pence(booking=booking),
         "due": payment_services.balance_due_pence(booking=booking),
