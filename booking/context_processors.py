@@ -1,6 +1,6 @@
 from django.conf import settings
 
-from accounts.roles import is_reception, is_staff_member
+from accounts.roles import is_reception, is_staff_member, practitioner_for
 
 
 def clinic(request):
@@ -13,4 +13,6 @@ def clinic(request):
         # patient's page costs no query; a staff member's is asked (and cached) once.
         "is_desk_user": staff_account and is_staff_member(user),
         "is_reception_user": staff_account and is_reception(user),
+        # "My week" for a physiotherapist (already looked up by the staff pages' permission check).
+        "own_practitioner": practitioner_for(user) if staff_account and not is_reception(user) else None,
     }

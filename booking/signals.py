@@ -17,3 +17,9 @@ def connect() -> None:
         post_save.connect(_changed, sender=model, dispatch_uid=f"slots-save-{model.__name__}")
         post_delete.connect(_changed, sender=model, dispatch_uid=f"slots-delete-{model.__name__}")
     m2m_changed.connect(_changed, sender=Practitioner.services.through, dispatch_uid="slots-practitioner-services")
+    # The staff day view (booking/staff/day_cache.py) shows patients' names and what is still to pay.
+    from django.contrib.auth import get_user_model
+
+    post_save.connect(_changed, sender=get_user_model(), dispatch_uid="slots-save-user")
+    payment = Booking._meta.get_field("payments").related_model
+    post_save.connect(_changed, sender=payment, dispatch_uid="slots-save-payment")

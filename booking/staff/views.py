@@ -8,8 +8,10 @@ from django.contrib import messages
 from django.db.models import Prefetch
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from accounts.roles import is_reception, practitioner_for
@@ -24,6 +26,7 @@ from payments import services as payment_services
 from payments.receipts import takings_for_day
 from payments.services import paid_pence
 
+from . import day_cache
 from . import services as desk
 from .forms import BookForm, CancelForm, MoveForm, TakePaymentForm, TimeOffForm, WorkingHoursForm, today_london
 from .grid import build_grid
@@ -86,18 +89,23 @@ def day_view(request, day: str | None = None):
     if shown is None:
         raise Http404("Not a date.")
     now = timezone.now()
-    pdays = calendar_days(date_from=shown, date_to=shown, practitioner_ids=visible_practitioner_ids(request.user), now=now)
-    grid = build_grid(pdays, by="practitioner", now=now, offer_slots=is_reception(request.user), **_grid_urls())
-    return render(request, "staff/day.html", {
-        "day": shown,
-        "grid": grid,
-        "prev_day": shown - timedelta(days=1),
-        "next_day": shown + timedelta(days=1),
-        "today": today_london(),
-        "cancelled": [b for p in pdays for b in p.cancelled],
-        "can_book": is_reception(request.user),
-        "nav": "day",
-    })
+    visible, reception = visible_practitioner_ids(request.user), is_reception(request.user)
+    cache_key = day_cache.key(day=shown, practitioner_ids=visible, reception=reception)
+    body = day_cache.get(cache_key, now)
+    if body is None:
+        pdays = calendar_days(date_from=shown, date_to=shown, practitioner_ids=visible, now=now)
+        grid = build_grid(pdays, by="practitioner", now=now, offer_slots=reception, **_grid_urls())
+        body = render_to_string("staff/_day_body.html", {
+            "day": shown,
+            "grid": grid,
+            "prev_day": shown - timedelta(days=1),
+            "next_day": shown + timedelta(days=1),
+            "today": today_london(),
+            "cancelled": [b for p in pdays for b in p.cancelled],
+            "can_book": reception,
+        })
+        day_cache.put(cache_key, body, until=day_cache.valid_until(pdays, now))
+    return render(request, "staff/day.html", {"day": shown, "body": mark_safe(body), "nav": "day"})
 
 
 @staff_required
