@@ -23,14 +23,18 @@ def _fingerprint(user) -> str:
     return salted_hmac(SALT, f"{user.pk}|{user.password}|{last_login}", algorithm="sha256").hexdigest()[:32]
 
 
-def login_link_token(*, user, booking_id: int) -> str:
-    return signing.dumps({"u": user.pk, "b": booking_id, "f": _fingerprint(user)}, salt=SALT, compress=True)
+def login_link_token(*, user, booking_id: int, reschedule: bool = False) -> str:
+    data = {"u": user.pk, "b": booking_id, "f": _fingerprint(user)}
+    if reschedule:
+        data["r"] = 1
+    return signing.dumps(data, salt=SALT, compress=True)
 
 
 @dataclass(frozen=True)
 class LoginLink:
     user: object
     booking_id: int
+    reschedule: bool = False  # land on the booking's "choose a new time" page
 
 
 def login_link_check(token: str) -> LoginLink | None:
@@ -42,4 +46,4 @@ def login_link_check(token: str) -> LoginLink | None:
     user = get_user_model().objects.filter(pk=data.get("u"), is_active=True).first()
     if user is None or not constant_time_compare(_fingerprint(user), str(data.get("f", ""))):
         return None
-    return LoginLink(user=user, booking_id=int(data.get("b", 0)))
+    return LoginLink(user=user, booking_id=int(data.get("b", 0)), reschedule=bool(data.get("r")))

@@ -31,5 +31,6 @@ def login_link(request, token):
         if not link.user.has_usable_password():
             messages.success(request, "You are signed in. You can set a password from your profile if you like.")
         mine = link.user.bookings.filter(pk=link.booking_id).exists()
-        return redirect(reverse("booking:my_booking", args=[link.booking_id]) if mine else reverse("booking:my_bookings"))
+        page = "booking:my_booking_reschedule" if link.reschedule else "booking:my_booking"
+        return redirect(reverse(page, args=[link.booking_id]) if mine else reverse("booking:my_bookings"))
     return render(request, "accounts/login_link.html", {"invalid": False, "name": link.user.first_name})

@@ -32,11 +32,13 @@ def _send(*, booking: Booking, subject: str, template: str, context: dict | None
     message.send()
 
 
-def manage_url(booking: Booking) -> str:
-    """The booking's page; for a patient with no password (booked at the desk) a one-time sign-in link to it."""
+def manage_url(booking: Booking, *, reschedule: bool = False) -> str:
+    """The booking's page (or its reschedule page); for a patient with no password (booked at
+    the desk) a one-time sign-in link that lands there."""
+    page = "booking:my_booking_reschedule" if reschedule else "booking:my_booking"
     if booking.patient.has_usable_password():
-        return f"{settings.SITE_URL}{reverse('booking:my_booking', args=[booking.pk])}"
-    token = login_link_token(user=booking.patient, booking_id=booking.pk)
+        return f"{settings.SITE_URL}{reverse(page, args=[booking.pk])}"
+    token = login_link_token(user=booking.patient, booking_id=booking.pk, reschedule=reschedule)
     return f"{settings.SITE_URL}{reverse('login_link', args=[token])}"
 
 

@@ -500,6 +500,11 @@ def booking_mark(*, booking: Booking, action: str, actor, reason: str = "", now:
     return booking
 
 
+def booking_note(*, booking: Booking, actor, reason: str) -> BookingEvent:
+    """Something reception did about a booking without changing it (e.g. asked the patient to rebook)."""
+    return _log(booking, BookingEvent.Action.NOTE, actor=actor, from_status=booking.status, reason=reason)
+
+
 REMINDER_WINDOW_START = timedelta(hours=24)
 REMINDER_WINDOW_END = timedelta(hours=26)
 

@@ -198,6 +198,42 @@ def time_off_create(
                                   created_by=actor if getattr(actor, "is_authenticated", False) else None)
 
 
+def time_off_bookings(*, time_off: TimeOff, now: datetime | None = None) -> list[Booking]:
+    """Live bookings inside a time off: they stay booked until moved, cancelled or asked to choose again."""
+    return list(_active_bookings(time_off.practitioner, now=now or timezone.now()).overlapping(time_off.start, time_off.end))
+
+
+@dataclass
+class RescheduleAsked:
+    emailed: list[Booking]
+    to_phone: list[Booking]  # no email address: reception rings them
+
+
+def time_off_ask_to_reschedule(*, time_off: TimeOff, actor, now: datetime | None = None) -> RescheduleAsked:
+    """Email every patient booked inside a time off to choose a new time (one action), logged on each booking.
+
+    The booking stays as it is until the patient (or reception) moves it. Patients
+    without an email address are returned for reception to call.
+    """
+    from booking.notifications import manage_url
+
+    result = RescheduleAsked(emailed=[], to_phone=[])
+    for booking in time_off_bookings(time_off=time_off, now=now):
+        if not booking.patient.can_be_emailed:
+            result.to_phone.append(booking)
+            continue
+        body = render_to_string("staff/email/choose_new_time.txt", {
+            "booking": booking, "clinic_name": settings.CLINIC_NAME, "start": timezone.localtime(booking.start, LONDON),
+            "link": manage_url(booking, reschedule=True), "clinic_phone": settings.CLINIC_PHONE,
+        })
+        # Sent one by one, outside any transaction: a failure leaves the others sent and logged.
+        send_mail(f"Please choose a new time for your {booking.service.name}", body, None, [booking.patient.email])
+        booking_services.booking_note(booking=booking, actor=actor,
+                                      reason="Asked by email to choose a new time (the practitioner is unavailable).")
+        result.emailed.append(booking)
+    return result
+
+
 @transaction.atomic
 def time_off_delete(*, time_off: TimeOff, actor=None) -> None:
     _lock_practitioner(time_off.practitioner)

@@ -31,6 +31,7 @@ urlpatterns = [
     path("bookings/<int:pk>/take-payment/", views.booking_take_payment, name="take_payment"),
     path("takings/", views.takings, name="takings"),
     path("time-off/new/", views.time_off_new, name="time_off_new"),
+    path("time-off/<int:pk>/", views.time_off_detail, name="time_off_detail"),
     path("time-off/<int:pk>/delete/", views.time_off_delete, name="time_off_delete"),
     path("practitioners/<int:practitioner_id>/hours/", views.working_hours, name="working_hours"),
 ]

@@ -423,7 +423,7 @@ def time_off_new(request):
     if request.method == "POST" and form.is_valid() and form.cleaned_data.get("start") and form.cleaned_data.get("end"):
         data = form.cleaned_data
         try:
-            desk.time_off_create(practitioner=data["practitioner"], start=data["start"], end=data["end"],
+            created = desk.time_off_create(practitioner=data["practitioner"], start=data["start"], end=data["end"],
                                  reason=data["reason"], note=data["note"], actor=request.user,
                                  confirm=bool(request.POST.get("confirm")))
         except desk.BookingsInTheWay as exc:
@@ -433,8 +433,33 @@ def time_off_new(request):
             booking_error_to_form(form, exc)
         else:
             messages.success(request, f"Time off added for {data['practitioner'].name}.")
+            if desk.time_off_bookings(time_off=created):
+                return redirect("staff:time_off_detail", pk=created.pk)
             return redirect(_day_url(timezone.localtime(data["start"], LONDON).date()))
     return render(request, "staff/time_off.html", {"form": form, "clashes": clashes, "day": day})
+
+
+@reception_required
+def time_off_detail(request, pk: int):
+    """Bookings left inside a time off, and the one action that asks their patients to choose a new time."""
+    time_off = get_object_or_404(TimeOff.objects.select_related("practitioner__user"), pk=pk)
+    day = timezone.localtime(time_off.start, LONDON).date()
+    if request.method == "POST":
+        asked = desk.time_off_ask_to_reschedule(time_off=time_off, actor=request.user)
+        if asked.emailed:
+            messages.success(request, f"Emailed {len(asked.emailed)} patient(s) to choose a new time.")
+        if asked.to_phone:
+            names = ", ".join(b.patient.display_name for b in asked.to_phone)
+            messages.warning(request, f"No email address, please call: {names}.")
+        return redirect("staff:time_off_detail", pk=time_off.pk)
+    asked_ids = set(BookingEvent.objects.filter(
+        action=BookingEvent.Action.NOTE, reason__startswith="Asked by email to choose a new time",
+        booking__practitioner=time_off.practitioner, booking__start__lt=time_off.end, booking__blocks_until__gt=time_off.start,
+    ).values_list("booking_id", flat=True))
+    return render(request, "staff/time_off_detail.html", {
+        "time_off": time_off, "day": day, "bookings": desk.time_off_bookings(time_off=time_off), "asked_ids": asked_ids,
+        "start": timezone.localtime(time_off.start, LONDON), "end": timezone.localtime(time_off.end, LONDON),
+    })
 
 
 @reception_required
