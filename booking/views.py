@@ -394,6 +394,7 @@ def my_booking(request, pk):
     now = timezone.now()
     return render(request, "booking/my_booking.html", {
         "booking": booking, "refunded_pence": payments.refunded_pence(booking=booking),
+        "due_pence": payments.balance_due_pence(booking=booking),
         "awaiting_payment": booking.status == Status.HELD and booking.is_blocking(now),
         "lapsed": booking.status == Status.EXPIRED or (booking.status == Status.HELD and not booking.is_blocking(now)),
         "manageable": _allowed(services.check_cancellable, booking, now),
