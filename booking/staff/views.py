@@ -49,6 +49,14 @@ def _parse_day(value: str | None) -> date | None:
         return None
 
 
+def _parse_start(value: str | None) -> datetime | None:
+    try:
+        start = datetime.fromisoformat(value or "")
+    except ValueError:
+        return None
+    return start if timezone.is_aware(start) else None
+
+
 def _grid_urls() -> dict:
     # The booking page's path with a placeholder id, reversed once per page, not once per block.
     return {"book_url": reverse("staff:book"),
@@ -256,9 +264,15 @@ def booking_move(request, pk: int):
     booking = booking_for(request.user, pk)
     practitioners = visible_practitioners(request.user).select_related("user")
     local = timezone.localtime(booking.start, LONDON)
-    form = MoveForm(request.POST or None, practitioners=practitioners, initial={
-        "practitioner": booking.practitioner_id, "date": local.date(), "time": f"{local:%H:%M}",
-    })
+    initial = {"practitioner": booking.practitioner_id, "date": local.date(), "time": f"{local:%H:%M}"}
+    # Dragged (or moved by keyboard) onto a free cell of the calendar: this page is the confirm step.
+    proposed = _parse_start(request.GET.get("start"))
+    if proposed is not None:
+        target = timezone.localtime(proposed, LONDON)
+        initial.update(date=target.date(), time=f"{target:%H:%M}")
+        if request.GET.get("practitioner", "").isdigit():
+            initial["practitioner"] = int(request.GET["practitioner"])
+    form = MoveForm(request.POST or None, practitioners=practitioners, initial=initial)
     if request.method == "POST" and form.is_valid() and form.cleaned_data.get("start"):
         try:
             moved = booking_services.booking_reschedule(
@@ -272,7 +286,8 @@ def booking_move(request, pk: int):
             messages.success(request, f"Moved to {when:%a %-d %b %H:%M} with {moved.practitioner.name}. "
                                       "The patient has been emailed.")
             return redirect(_day_url(when.date()))
-    return render(request, "staff/move.html", {"booking": booking, "form": form, "day": local.date()})
+    return render(request, "staff/move.html", {"booking": booking, "form": form, "day": local.date(),
+                                               "proposed": proposed is not None and request.method == "GET"})
 
 
 @reception_required
