@@ -8,7 +8,10 @@ from .slot_cache import calendar_changed
 
 
 def _changed(sender, **kwargs):
-    # After commit: a reader must not cache the old state under the new version.
+    # Now, so this transaction's own later reads (and a test's, which never
+    # commits) see no answer cached before the write; and again after commit,
+    # so a reader cannot keep the old state cached under the new version.
+    calendar_changed()
     transaction.on_commit(calendar_changed)
 
 
