@@ -421,6 +421,25 @@ def is_free(
     )
 
 
+@dataclass(frozen=True)
+class ServiceFit:
+    service: Service
+    fits: bool
+
+
+def services_fitting(*, practitioner: Practitioner, start: datetime, now: datetime | None = None) -> list[ServiceFit]:
+    """For reception's click on a free cell: which of the practitioner's services fit at `start`
+    (working hours, time off, bookings, each service's own buffer; no online notice rule)."""
+    day = timezone.localtime(start, LONDON).date()
+    offered = list(practitioner.services.filter(active=True))
+    result = []
+    for service in offered:
+        free = free_slots(service=service, date_from=day, date_to=day, practitioner_ids=[practitioner.pk], now=now,
+                          enforce_notice=False)
+        result.append(ServiceFit(service=service, fits=any(slot.start == start for slot in free)))
+    return result
+
+
 def nearest_free(
     *,
     service: Service,

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.roles import is_reception, practitioner_for
 from booking import services as booking_services
+from booking import availability
 from booking.availability import LONDON
 from booking.calendar import calendar_days
 from booking.exceptions import BookingError, SlotTaken
@@ -376,6 +377,16 @@ def book(request):
             pass
     if source.get("practitioner", "").isdigit():
         initial["practitioner"] = int(source["practitioner"])
+    fits = []
+    if request.method == "GET" and initial.get("practitioner") and start:
+        # A free cell was clicked: preselect the first service that fits there and say which do.
+        chosen = practitioners.filter(pk=initial["practitioner"]).first()
+        proposed = _parse_start(start)
+        if chosen is not None and proposed is not None:
+            fits = availability.services_fitting(practitioner=chosen, start=proposed)
+            first_fit = next((f.service for f in fits if f.fits), None)
+            if first_fit is not None:
+                initial["service"] = first_fit.pk
     query = source.get("q", "").strip()
     results = list(desk.patient_find(query=query)) if query else []
 
@@ -420,6 +431,7 @@ def book(request):
     return render(request, "staff/book.html", {
         "form": form, "query": query, "results": results, "selected": selected,
         "keep": {k: source.get(k, "") for k in ("practitioner", "start")}, "day": day, "searched": bool(query),
+        "fits": fits,
     })
 
 
