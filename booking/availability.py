@@ -422,6 +422,45 @@ def is_free(
 
 
 @dataclass(frozen=True)
+class Conflict:
+    """Why a start is not free for a practitioner: the first thing in the way."""
+
+    kind: str  # "booking", "time_off", "hours"
+    start: datetime | None = None
+    end: datetime | None = None
+    booking: Booking | None = None
+    time_off: TimeOff | None = None
+
+
+def conflict_at(
+    *, service: Service, practitioner: Practitioner, start: datetime, exclude_booking_id: int | None = None,
+    now: datetime | None = None,
+) -> Conflict | None:
+    """What stops [start, start + duration + buffer) for this practitioner (for staff refusals), or None."""
+    now = now or timezone.now()
+    end = start + timedelta(minutes=service.blocked_minutes)
+    bookings = Booking.objects.blocking(now).filter(practitioner=practitioner).overlapping(start, end)
+    if exclude_booking_id is not None:
+        bookings = bookings.exclude(pk=exclude_booking_id)
+    clash = bookings.select_related("patient").order_by("start").first()
+    if clash is not None:
+        return Conflict("booking", clash.start, clash.blocks_until, booking=clash)
+    off = TimeOff.objects.filter(practitioner=practitioner, start__lt=end, end__gt=start).order_by("start").first()
+    if off is not None:
+        return Conflict("time_off", off.start, off.end, time_off=off)
+    day = timezone.localtime(start, LONDON).date()
+    rows = [row for row in practitioner.working_hours.all() if row.applies_on(day)]
+    spans = working_spans(day, rows)
+    begin, finish = start.timestamp(), end.timestamp()
+    if any(low <= begin and finish <= high for low, high in spans):
+        return None
+    around = next(((low, high) for low, high in spans if low <= begin < high), None)
+    if around is None:
+        return Conflict("hours")
+    return Conflict("hours", datetime.fromtimestamp(around[0], UTC), datetime.fromtimestamp(around[1], UTC))
+
+
+@dataclass(frozen=True)
 class ServiceFit:
     service: Service
     fits: bool

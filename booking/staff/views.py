@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.db.models import Prefetch
@@ -68,19 +69,56 @@ def _day_url(day: date) -> str:
     return reverse("staff:day", args=[day.isoformat()])
 
 
-def booking_error_to_form(form, exc: BookingError) -> None:
-    """One mapping from a service refusal to form errors: fields it names, else the whole form."""
+def booking_error_to_form(form, exc: BookingError, *, refused: dict | None = None) -> None:
+    """One mapping from a service refusal to form errors: fields it names, else the whole form.
+
+    refused (service, practitioner, start, exclude_booking_id): for SlotTaken, say what is
+    really in the way (staff may see other patients' names); the alternatives are links on the page.
+    """
     field_errors = exc.extra.get("errors") if isinstance(exc.extra.get("errors"), dict) else {}
     placed = False
     for name, message in field_errors.items():
         if name in form.fields:
             form.add_error(name, message)
             placed = True
-    if not placed:
-        form.add_error(None, exc.message)
-    if isinstance(exc, SlotTaken) and exc.alternatives:
-        times = ", ".join(f"{s.local_start:%a %-d %b %H:%M}" for s in exc.alternatives)
-        form.add_error(None, f"Nearest free times: {times}.")
+    if placed:
+        return
+    message = exc.message
+    if isinstance(exc, SlotTaken) and refused and refused.get("practitioner") and refused.get("start"):
+        message = _refusal_text(**refused) or message
+    form.add_error(None, message)
+
+
+def _refusal_text(*, service, practitioner, start, exclude_booking_id=None) -> str:
+    conflict = availability.conflict_at(service=service, practitioner=practitioner, start=start,
+                                        exclude_booking_id=exclude_booking_id)
+    when = f"{timezone.localtime(start, LONDON):%H:%M}"
+    if conflict is None:
+        return ""
+
+    def span(c):
+        return f"{timezone.localtime(c.start, LONDON):%H:%M}-{timezone.localtime(c.end, LONDON):%H:%M}"
+
+    what = f"{service.name} ({service.blocked_minutes} min with its buffer) at {when}"
+    if conflict.kind == "booking":
+        return f"{what} overlaps {conflict.booking.patient.display_name} {span(conflict)} with {practitioner.name}."
+    if conflict.kind == "time_off":
+        return f"{what} overlaps {practitioner.name}'s time off ({conflict.time_off.get_reason_display()}) {span(conflict)}."
+    if conflict.end is not None:
+        return f"{what} does not fit before {timezone.localtime(conflict.end, LONDON):%H:%M}, when {practitioner.name} stops working."
+    return f"{what} is outside {practitioner.name}'s working hours."
+
+
+def _alternative_links(exc: BookingError, url_name: str, args=()) -> list[tuple[str, str]]:
+    """SlotTaken's nearest free times as (label, link to the same page with that time filled in)."""
+    if not isinstance(exc, SlotTaken):
+        return []
+    base = reverse(url_name, args=args)
+    return [
+        (f"{slot.local_start:%a %-d %b %H:%M}",
+         f"{base}?{urlencode({'practitioner': slot.practitioner_id, 'start': slot.start.isoformat()})}")
+        for slot in exc.alternatives
+    ]
 
 
 # Calendars ---------------------------------------------------------------------------
@@ -274,6 +312,7 @@ def booking_move(request, pk: int):
         if request.GET.get("practitioner", "").isdigit():
             initial["practitioner"] = int(request.GET["practitioner"])
     form = MoveForm(request.POST or None, practitioners=practitioners, initial=initial)
+    alternatives = []
     if request.method == "POST" and form.is_valid() and form.cleaned_data.get("start"):
         try:
             moved = booking_services.booking_reschedule(
@@ -281,13 +320,17 @@ def booking_move(request, pk: int):
                 actor=request.user, reason=form.cleaned_data["reason"] or "Moved by reception.", by_staff=True,
             )
         except BookingError as exc:
-            booking_error_to_form(form, exc)
+            booking_error_to_form(form, exc, refused={
+                "service": booking.service, "practitioner": form.cleaned_data["practitioner"],
+                "start": form.cleaned_data["start"], "exclude_booking_id": booking.pk})
+            alternatives = _alternative_links(exc, "staff:move", args=[booking.pk])
         else:
             when = timezone.localtime(moved.start, LONDON)
             messages.success(request, f"Moved to {when:%a %-d %b %H:%M} with {moved.practitioner.name}. "
                                       "The patient has been emailed.")
             return redirect(_day_url(when.date()))
     return render(request, "staff/move.html", {"booking": booking, "form": form, "day": local.date(),
+                                               "alternatives": alternatives,
                                                "proposed": proposed is not None and request.method == "GET"})
 
 
@@ -390,6 +433,7 @@ def book(request):
     query = source.get("q", "").strip()
     results = list(desk.patient_find(query=query)) if query else []
 
+    alternatives = []
     searching = request.method == "POST" and request.POST.get("action") == "search"
     if request.method == "POST" and not searching:
         form = BookForm(request.POST, practitioners=practitioners, patient_choices=results)
@@ -404,7 +448,9 @@ def book(request):
                                  "email": data["new_email"], "phone": data["new_phone"]},
                 )
             except BookingError as exc:
-                booking_error_to_form(form, exc)
+                booking_error_to_form(form, exc, refused={
+                    "service": data["service"], "practitioner": data["practitioner"], "start": data["start"]})
+                alternatives = _alternative_links(exc, "staff:book")
             else:
                 booking = result.booking
                 when = timezone.localtime(booking.start, LONDON)
@@ -431,7 +477,7 @@ def book(request):
     return render(request, "staff/book.html", {
         "form": form, "query": query, "results": results, "selected": selected,
         "keep": {k: source.get(k, "") for k in ("practitioner", "start")}, "day": day, "searched": bool(query),
-        "fits": fits,
+        "fits": fits, "alternatives": alternatives,
     })
 
 

@@ -110,7 +110,7 @@ def test_booking_a_taken_slot_is_a_form_error_and_writes_nothing(reception_clien
     users_before = UserFactory._meta.model.objects.count()
     response = reception_client.post(reverse("staff:book"), book_post(alex, services[1]))
     assert response.status_code == 200
-    assert "that time was just taken" in response.content.decode()
+    assert "overlaps Paula Jones 10:15-10:45 with Alex Ray" in response.content.decode()
     assert Booking.objects.count() == 1 and not Payment.objects.exists()
     # The new patient and the hold are one transaction: no stray patient either.
     assert UserFactory._meta.model.objects.count() == users_before
@@ -156,7 +156,8 @@ def test_moving_into_a_taken_slot_fails_cleanly(reception_client, physios, servi
             "practitioner": sam.pk, "date": "2027-01-12", "time": "11:15", "reason": ""})
     assert response.status_code == 200
     html = response.content.decode()
-    assert "that time was just taken" in html and "Nearest free times" in html
+    # What is really in the way, and the nearest free times as links (tests/staff/test_refusals.py).
+    assert "overlaps Pat Ient" in html and "11:00-11:30 with Sam Lee" in html and "Nearest free times" in html
     assert list(Booking.objects.values_list("pk", "practitioner", "start", "end", "blocks_until", "status").order_by("pk")) == before
     assert not BookingEvent.objects.filter(action="rescheduled").exists()
     assert mail.outbox == []
