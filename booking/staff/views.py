@@ -189,12 +189,20 @@ def my_day(request):
     if practitioner is None and practitioners:
         practitioner = practitioners[0]
     shown = _parse_day(request.GET.get("date")) or today_london()
-    bookings = []
+    bookings, time_off, outside_ids = [], [], set()
     if practitioner is not None:
         pdays = calendar_days(date_from=shown, date_to=shown, practitioner_ids=[practitioner.pk])
-        ids = [b.id for p in pdays for b in p.bookings]
+        day_bookings = [b for p in pdays for b in p.bookings]
+        ids = [b.id for b in day_bookings]
         intakes = dict(Booking.objects.filter(pk__in=ids).values_list("pk", "intake"))
-        bookings = [(b, _intake_rows(intakes.get(b.id) or {})) for p in pdays for b in p.bookings]
+        history = _visit_history(day_bookings)
+        bookings = [(b, _intake_rows(intakes.get(b.id) or history[b.id]["intake"] or {}), history[b.id])
+                    for b in day_bookings]
+        time_off = [o for p in pdays for o in p.time_off]
+        outside_ids = {
+            b.id for p in pdays for b in p.bookings
+            if b.status in ("held", "confirmed") and not any(ws <= b.start and b.end <= we for ws, we in p.working)
+        }
     return render(request, "staff/my_day.html", {
         "practitioner": practitioner,
         "practitioners": practitioners if is_reception(request.user) else [],
@@ -202,8 +210,31 @@ def my_day(request):
         "prev_day": shown - timedelta(days=1),
         "next_day": shown + timedelta(days=1),
         "bookings": bookings,
+        "time_off": time_off,
+        "outside_ids": outside_ids,
+        "today": today_london(),
         "nav": "my_day",
     })
+
+
+def _visit_history(day_bookings) -> dict:
+    """Per booking of the day: the patient's earlier visits (newest first, a few) and, for a
+    follow-up, the intake of their latest earlier assessment. One query for the whole day."""
+    patients = {b.patient_id for b in day_bookings}
+    first = min((b.start for b in day_bookings), default=None)
+    earlier = list(
+        Booking.objects.filter(patient_id__in=patients, start__lt=first or timezone.now())
+        .exclude(status__in=[Booking.Status.CANCELLED, Booking.Status.EXPIRED, Booking.Status.HELD])
+        .select_related("service", "practitioner__user")
+        .order_by("-start")
+    ) if patients else []
+    result = {}
+    for b in day_bookings:
+        visits = [e for e in earlier if e.patient_id == b.patient_id and e.start < b.start]
+        assessment = next((e for e in visits if e.service.is_first_session and e.intake), None)
+        result[b.id] = {"visits": visits[:5], "count": len(visits), "intake": assessment.intake if assessment else None,
+                        "intake_from": assessment}
+    return result
 
 
 def _intake_rows(intake: dict) -> list[tuple[str, str]]:
