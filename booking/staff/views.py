@@ -177,6 +177,29 @@ def week_view(request, practitioner_id: int, day: str | None = None):
 
 
 @staff_required
+def week_all(request, day: str | None = None):
+    """A week of every visible practitioner at a glance: a row each, a cell per day (hours, bookings, time off)."""
+    shown = _parse_day(day or request.GET.get("date")) or today_london()
+    monday = shown - timedelta(days=shown.weekday())
+    pdays = calendar_days(date_from=monday, date_to=monday + timedelta(days=6),
+                          practitioner_ids=visible_practitioner_ids(request.user))
+    rows: dict[int, dict] = {}
+    for pday in pdays:
+        row = rows.setdefault(pday.practitioner_id, {"id": pday.practitioner_id, "name": pday.name, "cells": []})
+        booked = [b for b in pday.bookings if b.status != "no_show"]
+        row["cells"].append({
+            "day": pday.day, "working": pday.working, "booked": len(booked), "time_off": pday.time_off,
+            "due": sum(b.due_pence for b in pday.bookings),
+            "first": booked[0].start if booked else None, "last": booked[-1].end if booked else None,
+        })
+    return render(request, "staff/week_all.html", {
+        "monday": monday, "sunday": monday + timedelta(days=6), "days": [monday + timedelta(days=n) for n in range(7)],
+        "rows": list(rows.values()), "prev_week": monday - timedelta(days=7), "next_week": monday + timedelta(days=7),
+        "today": today_london(), "nav": "week_all",
+    })
+
+
+@staff_required
 def my_day(request):
     """The day's patients in order, with intake answers and flags: the physiotherapist's list."""
     own = practitioner_for(request.user)

@@ -155,6 +155,11 @@ def test_staff_pages_are_accessible(laptop_page, live_server, clinic_day):
     page.goto(f"{base}/staff/my-day/?date={tomorrow.isoformat()}&practitioner={practitioners[1].pk}")
     screenshot(page, "reception-my-day")
     assert_accessible(page)
+    page.goto(f"{base}/staff/week/all/{tomorrow.isoformat()}/")
+    screenshot(page, "reception-week-all-practitioners")
+    assert_accessible(page)
+    page.goto(f"{base}/staff/takings/")
+    assert_accessible(page)
     page.goto(f"{base}/staff/bookings/{clinic_day['to_move'].pk}/")
     assert_accessible(page)
     # The desk's forms too: book, move, cancel, time off, working hours.
