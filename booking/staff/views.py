@@ -16,21 +16,29 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from accounts.roles import is_reception, practitioner_for
-from booking import services as booking_services
 from booking import availability
+from booking import services as booking_services
 from booking.availability import LONDON
 from booking.calendar import calendar_days
 from booking.exceptions import BookingError, SlotTaken
-from booking.intake import FLAG_LABELS, PAIN_AREAS, SIDES, URGENT_SIGNS, FLAG_SIGNS
+from booking.intake import FLAG_LABELS, FLAG_SIGNS, PAIN_AREAS, SIDES, URGENT_SIGNS
 from booking.models import Booking, BookingEvent, Practitioner, TimeOff
-from payments.models import Payment, Refund
 from payments import services as payment_services
+from payments.models import Payment, Refund
 from payments.receipts import takings_for_day
 from payments.services import paid_pence
 
 from . import day_cache
 from . import services as desk
-from .forms import BookForm, CancelForm, MoveForm, TakePaymentForm, TimeOffForm, WorkingHoursForm, today_london
+from .forms import (
+    BookForm,
+    CancelForm,
+    MoveForm,
+    TakePaymentForm,
+    TimeOffForm,
+    WorkingHoursForm,
+    today_london,
+)
 from .grid import build_grid
 from .permissions import (
     booking_for,

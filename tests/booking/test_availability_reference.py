@@ -109,7 +109,7 @@ def reference_slots(service, physios, date_from, date_to, now, enforce_notice=Tr
                 if row.applies_on(day)
             ]
 
-            def working(instant):
+            def working(instant, rows=rows):
                 return any(row_start <= instant < row_end for row_start, row_end in rows)
 
             start = datetime.combine(day, time(0), tzinfo=LONDON)

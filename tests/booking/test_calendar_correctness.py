@@ -13,7 +13,13 @@ from booking import availability, services
 from booking.calendar import calendar_days
 from booking.models import Booking
 from booking.staff import services as desk
-from tests.factories import BookingFactory, FollowUpFactory, PractitionerFactory, ServiceFactory, UserFactory
+from tests.factories import (
+    BookingFactory,
+    FollowUpFactory,
+    PractitionerFactory,
+    ServiceFactory,
+    UserFactory,
+)
 
 pytestmark = [pytest.mark.django_db, pytest.mark.booking]
 

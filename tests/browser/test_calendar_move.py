@@ -11,7 +11,14 @@ from django.utils import timezone
 from booking.availability import LONDON
 from booking.models import Booking
 from tests.a11y import assert_accessible, screenshot
-from tests.factories import BookingFactory, FollowUpFactory, PractitionerFactory, ReceptionistFactory, StaffFactory, UserFactory
+from tests.factories import (
+    BookingFactory,
+    FollowUpFactory,
+    PractitionerFactory,
+    ReceptionistFactory,
+    StaffFactory,
+    UserFactory,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

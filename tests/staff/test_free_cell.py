@@ -29,7 +29,7 @@ def book_page(client, practitioner, clock):
 
 
 def selected_service(html):
-    select = re.search(r'<select name="service".*?</select>', html, re.S).group(0)
+    select = re.search(r'<select name="service".*?</select>', html, re.DOTALL).group(0)
     return re.search(r'<option value="(\d+)" selected>', select).group(1)
 
 

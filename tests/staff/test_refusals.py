@@ -1,7 +1,7 @@
 """Reception's refusals say what really happened, and the suggested times are links."""
 
 import re
-from datetime import datetime, time
+from datetime import datetime
 
 import pytest
 import time_machine
@@ -40,7 +40,7 @@ def test_booking_over_another_says_whose_booking_is_in_the_way(reception_client,
     html = book(reception_client, alex, services[1], "10:15", patient)
     assert "overlaps Derek Jones 10:00-10:30 with Alex Ray" in html
     assert "was just taken" not in html
-    links = re.findall(r'<div class="card alternatives".*?</div>', html, re.S)[0]
+    links = re.findall(r'<div class="card alternatives".*?</div>', html, re.DOTALL)[0]
     hrefs = re.findall(r'href="([^"]+)"', links)
     assert hrefs and all(h.startswith(reverse("staff:book") + "?practitioner=") for h in hrefs)
     assert not Booking.objects.filter(patient=patient).exists()
@@ -66,7 +66,7 @@ def test_move_refusal_links_to_the_move_page_with_the_time(reception_client, phy
     BookingFactory(practitioner=sam, service=services[1], start=at(11))
     html = reception_client.post(reverse("staff:move", args=[booking.pk]), {
         "practitioner": sam.pk, "date": "2027-01-12", "time": "11:15", "reason": ""}).content.decode()
-    links = re.findall(r'<div class="card alternatives".*?</div>', html, re.S)[0]
+    links = re.findall(r'<div class="card alternatives".*?</div>', html, re.DOTALL)[0]
     href = re.findall(r'href="([^"]+)"', links)[0].replace("&amp;", "&")
     assert href.startswith(reverse("staff:move", args=[booking.pk]) + "?practitioner=")
     page = reception_client.get(href).content.decode()

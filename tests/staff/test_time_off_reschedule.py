@@ -39,7 +39,7 @@ def test_bookings_inside_time_off_are_marked_on_the_grid(reception_client, physi
     BookingFactory(practitioner=alex, service=services[1], start=at(14))
     add_time_off(reception_client, alex)
     html = reception_client.get(reverse("staff:day", args=["2027-01-12"])).content.decode()
-    block = re.search(rf'<a class="bk [^"]*"[^>]*data-booking="{inside.pk}".*?</a>', html, re.S).group(0)
+    block = re.search(rf'<a class="bk [^"]*"[^>]*data-booking="{inside.pk}".*?</a>', html, re.DOTALL).group(0)
     assert "outside" in block.split('"')[1] and "In time off" in block
     assert html.count("In time off") == 1
     assert "1 booked: ask to move" in html
