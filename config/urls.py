@@ -5,10 +5,11 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from accounts import views as account_views
 
 from . import api
-from .health import healthz
+from .health import healthz, readyz
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("readyz", readyz, name="readyz"),
     path("admin/", admin.site.urls),
     path("accounts/profile/", include("accounts.urls")),
     path("accounts/link/<str:token>/", account_views.login_link, name="login_link"),
