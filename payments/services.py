@@ -197,7 +197,7 @@ def payment_checkout_completed(*, session: gateway.CheckoutSession, now: datetim
     except SlotLost:
         _auto_refund(payment, reason="Automatic refund: the time was taken before the payment arrived.")
         return payment
-    transaction.on_commit(lambda: notifications.send_payment_receipt(payment.pk))
+    outbox_enqueue(task=notifications.send_payment_receipt, kwargs={"payment_id": payment.pk}, key=f"payment_receipt:{payment.pk}")
     return payment
 
 
@@ -285,7 +285,7 @@ def payment_record_at_clinic(*, booking: Booking, method: str, actor) -> Payment
         created_by=actor,
     )
     booking_services.booking_confirm(booking=booking, actor=actor, reason=f"Paid at the clinic ({payment.get_method_display()}).")
-    transaction.on_commit(lambda: notifications.send_payment_receipt(payment.pk))
+    outbox_enqueue(task=notifications.send_payment_receipt, kwargs={"payment_id": payment.pk}, key=f"payment_receipt:{payment.pk}")
     return payment
 
 
@@ -323,7 +323,7 @@ def payment_take_at_desk(*, booking: Booking, method: str, actor, now: datetime 
         to_status=booking.status, reason=f"Paid {due} pence ({payment.get_method_display()}) at the desk.",
         data={"payment_id": payment.pk},
     )
-    transaction.on_commit(lambda: notifications.send_payment_receipt(payment.pk))
+    outbox_enqueue(task=notifications.send_payment_receipt, kwargs={"payment_id": payment.pk}, key=f"payment_receipt:{payment.pk}")
     return payment
 
 
