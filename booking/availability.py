@@ -1,8 +1,9 @@
 """Which slots are free? Pure reads: no writes, no HTTP, no request objects.
 
 A slot is a start on the clinic's grid (London wall-clock time) where
-[start, start + duration + buffer_after) lies inside the practitioner's working
-hours that day and overlaps no time off and no active booking (with that
+[start, start + duration + buffer_after) lies inside the union of the
+practitioner's working-hours rows that day (rows that touch or overlap are one
+interval) and overlaps no time off and no active booking (with that
 booking's own buffer). The cost is two queries whatever the date range or
 the number of past bookings: working hours (with practitioners), then time off
 and bookings together (UNION ALL; the bookings half an indexed range query).
@@ -14,6 +15,7 @@ import bisect
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -70,47 +72,84 @@ def london_datetime(day: date, clock: time) -> datetime | None:
     return aware
 
 
-def _grid_starts(day: date, start_clock: time, end_clock: time, step: timedelta, last_start_offset: timedelta):
-    """Aware starts on the local grid inside [start_clock, end_clock) of one day.
+def _first_instant_after_gap(naive: datetime) -> datetime:
+    """The first real instant after the spring-forward gap that swallows a local reading.
 
-    last_start_offset is how long a slot occupies; a start whose occupied time
-    runs past the interval's end (measured in real elapsed time) is left out.
+    zoneinfo reads a missing time with the offset before the change (fold=0,
+    an instant after the change) or after it (fold=1, an instant before it):
+    the change lies between the two, found by bisecting whole seconds.
     """
-    window_start = london_datetime(day, start_clock)
-    window_end = london_datetime(day, end_clock)
-    # A working interval that starts or ends inside a skipped hour: clamp to
-    # the first real instant after it.
-    if window_start is None:
-        window_start = datetime.combine(day, start_clock, tzinfo=LONDON).astimezone(UTC)
-    if window_end is None:
-        window_end = datetime.combine(day, end_clock, tzinfo=LONDON).astimezone(UTC)
-    window_start = window_start.astimezone(UTC)
-    window_end = window_end.astimezone(UTC)
+    low = int(naive.replace(tzinfo=LONDON, fold=1).timestamp())
+    high = int(naive.replace(tzinfo=LONDON, fold=0).timestamp())
+    after = datetime.fromtimestamp(high, LONDON).utcoffset()
+    while low < high:
+        middle = (low + high) // 2
+        if datetime.fromtimestamp(middle, LONDON).utcoffset() == after:
+            high = middle
+        else:
+            low = middle + 1
+    return datetime.fromtimestamp(high, UTC)
 
-    offset_start = datetime.combine(day, start_clock, tzinfo=LONDON).utcoffset()
-    offset_end = datetime.combine(day, end_clock, tzinfo=LONDON).utcoffset()
-    if offset_start == offset_end:
-        # No clock change inside the interval (every working day but two a year):
-        # wall-clock steps are real-time steps.
-        current = window_start
-        while current + last_start_offset <= window_end:
-            yield current
-            current += step
-        return
 
-    # A clock change inside the interval: walk the wall clock, skip readings
-    # that do not exist, offer ambiguous ones once.
-    clock = datetime.combine(day, start_clock)
-    end_naive = datetime.combine(day, end_clock)
-    seen = set()
-    while clock < end_naive:
-        aware = london_datetime(day, clock.time())
-        if aware is not None:
-            instant = aware.astimezone(UTC)
-            if instant not in seen and instant >= window_start and instant + last_start_offset <= window_end:
-                seen.add(instant)
-                yield instant
-        clock += step
+@lru_cache(maxsize=4096)
+def hours_boundary(day: date, clock: time) -> datetime:
+    """The instant (UTC) a working-hours boundary names on a London day.
+
+    A reading inside the spring-forward gap means the first real instant after
+    it (01:30 on 28 March 2027 is 02:00 BST); an ambiguous reading on the
+    fall-back day means its first occurrence.
+    """
+    aware = london_datetime(day, clock)
+    if aware is not None:
+        return aware.astimezone(UTC)
+    return _first_instant_after_gap(datetime.combine(day, clock))
+
+
+def working_spans(day: date, rows) -> list[tuple[int, int]]:
+    """The union of one day's working-hours rows as [start, end) POSIX seconds, sorted.
+
+    Rows that touch or overlap make one span (09:00-13:00 and 13:00-17:00 are
+    09:00-17:00): a slot may straddle the line between them. `rows` are the
+    rows that apply on `day` (anything with start_time and end_time).
+    """
+    pieces = sorted(
+        (int(hours_boundary(day, row.start_time).timestamp()), int(hours_boundary(day, row.end_time).timestamp()))
+        for row in rows
+    )
+    spans: list[list[int]] = []
+    for begin, finish in pieces:
+        if finish <= begin:  # a row wholly inside the spring-forward gap
+            continue
+        if spans and begin <= spans[-1][1]:
+            spans[-1][1] = max(spans[-1][1], finish)
+        else:
+            spans.append([begin, finish])
+    return [(begin, finish) for begin, finish in spans]
+
+
+def _second_readings(day: date) -> tuple[int, int, int] | None:
+    """On the fall-back day: (first, last + 1, shift) of the POSIX seconds that are a
+    wall-clock reading's second occurrence, whose first occurrence is `shift` seconds
+    earlier. None on every other day."""
+    day_start, next_day = local_day_bounds(day)
+    before, after = day_start.utcoffset(), next_day.utcoffset()
+    if before <= after:
+        return None
+    low, high = int(day_start.timestamp()), int(next_day.timestamp())
+    while low < high:  # the instant the clocks go back
+        middle = (low + high) // 2
+        if datetime.fromtimestamp(middle, LONDON).utcoffset() == after:
+            high = middle
+        else:
+            low = middle + 1
+    shift = int((before - after).total_seconds())
+    return high, high + shift, shift
+
+
+@dataclass(frozen=True)
+class _Clock:
+    start_time: time
+    end_time: time
 
 
 @dataclass(frozen=True)
@@ -219,36 +258,22 @@ def _load(
     return _Calendar(hours, busy)
 
 
-def _align_up(clock: time, step_minutes: int) -> time | None:
-    """The first grid reading at or after `clock` (the grid divides the hour); None past midnight."""
-    minutes = clock.hour * 60 + clock.minute + (1 if clock.second or clock.microsecond else 0)
-    minutes = -(-minutes // step_minutes) * step_minutes
-    if minutes >= 24 * 60:
-        return None
-    return time(minutes // 60, minutes % 60)
+def _grids(spans: list[tuple[int, int]], step: int, occupied: int) -> list[range]:
+    """The grid starts inside each span whose [start, start + occupied) fits in it, as POSIX seconds.
 
-
-def _grid_timestamps(day: date, start_clock: time, end_clock: time, step: int, occupied: int) -> range | list[int]:
-    """_grid_starts as POSIX seconds: the hot path of free_slots works on integers.
-
-    On every day without a clock change the grid is a plain arithmetic range.
-    The grid is the clinic's (on the hour and every `step` after it, London
-    time), whatever minute the working hours start on: booking_hold refuses
-    any other start.
+    The clinic's grid is London wall-clock time on the hour and every `step`
+    after it. London's offsets are whole hours and the step divides the hour
+    (a system check insists), so the grid lines are the multiples of `step` in
+    POSIX seconds on every day, clock changes included: real elapsed time, no
+    wall-clock arithmetic, and the spring-forward gap has no instants to offer.
     """
-    start_clock = _align_up(start_clock, step // 60)
-    if start_clock is None or start_clock >= end_clock:
-        return range(0)
-    offset_start = datetime.combine(day, start_clock, tzinfo=LONDON).utcoffset()
-    offset_end = datetime.combine(day, end_clock, tzinfo=LONDON).utcoffset()
-    if offset_start == offset_end:
-        first = int(datetime.combine(day, start_clock, tzinfo=LONDON).timestamp())
-        last_end = int(datetime.combine(day, end_clock, tzinfo=LONDON).timestamp())
-        return range(first, last_end - occupied + 1, step)
-    return [
-        int(instant.timestamp())
-        for instant in _grid_starts(day, start_clock, end_clock, timedelta(seconds=step), timedelta(seconds=occupied))
-    ]
+    grids = []
+    for begin, finish in spans:
+        first = -(-begin // step) * step
+        grid = range(first, finish - occupied + 1, step)
+        if grid:
+            grids.append(grid)
+    return grids
 
 
 def _free_on_grid(grid: range, busy_starts, ends, count: int, occupied: int, earliest: float, latest: float):
@@ -322,7 +347,7 @@ def free_slots(
         days.append(day)
         day += timedelta(days=1)
 
-    grids: dict[tuple, range | list[int]] = {}
+    grids: dict[tuple, list[range]] = {}
     found: set[tuple[int, int]] = set()
     for pid, by_weekday in calendar.hours.items():
         busy = calendar.busy.get(pid, [])
@@ -336,30 +361,30 @@ def free_slots(
             ends.append(running)
         count = len(busy)
         for day in days:
-            for row in by_weekday.get(day.weekday(), ()):
-                if not row.applies_on(day):
-                    continue
-                key = (day, row.start_time, row.end_time)
-                grid = grids.get(key)
-                if grid is None:
-                    grid = grids[key] = _grid_timestamps(day, row.start_time, row.end_time, step, occupied)
-                if not grid:
-                    continue
-                if isinstance(grid, range):
-                    found.update(
-                        (start, pid)
-                        for start in _free_on_grid(grid, busy_starts, ends, count, occupied, earliest_ts, latest_ts)
-                    )
-                    continue
-                # A clock change inside the interval: an irregular grid, checked start by start.
-                for start in grid:
-                    if start < earliest_ts or start > latest_ts:
-                        continue
-                    i = bisect.bisect_right(ends, start)
-                    if i < count and busy_starts[i] < start + occupied:
-                        continue
-                    found.add((start, pid))
-    # A set above: two overlapping working-hours rows could yield one start twice.
+            rows = tuple(
+                (row.start_time, row.end_time) for row in by_weekday.get(day.weekday(), ()) if row.applies_on(day)
+            )
+            if not rows:
+                continue
+            key = (day, rows)
+            day_grids = grids.get(key)
+            if day_grids is None:
+                day_grids = grids[key] = _grids(
+                    working_spans(day, [_Clock(*row) for row in rows]), step, occupied
+                )
+            for grid in day_grids:
+                found.update(
+                    (start, pid)
+                    for start in _free_on_grid(grid, busy_starts, ends, count, occupied, earliest_ts, latest_ts)
+                )
+    # The fall-back day: an ambiguous reading is offered once, as its earliest
+    # free reading. The second is dropped where the first is offered too.
+    for day in days:
+        readings = _second_readings(day)
+        if readings is None:
+            continue
+        first, last, shift = readings
+        found = {(start, pid) for start, pid in found if not (first <= start < last and (start - shift, pid) in found)}
     length = timedelta(minutes=service.duration)
     slots = []
     for start, pid in sorted(found):
@@ -396,6 +421,64 @@ def is_free(
     )
 
 
+@dataclass(frozen=True)
+class Conflict:
+    """Why a start is not free for a practitioner: the first thing in the way."""
+
+    kind: str  # "booking", "time_off", "hours"
+    start: datetime | None = None
+    end: datetime | None = None
+    booking: Booking | None = None
+    time_off: TimeOff | None = None
+
+
+def conflict_at(
+    *, service: Service, practitioner: Practitioner, start: datetime, exclude_booking_id: int | None = None,
+    now: datetime | None = None,
+) -> Conflict | None:
+    """What stops [start, start + duration + buffer) for this practitioner (for staff refusals), or None."""
+    now = now or timezone.now()
+    end = start + timedelta(minutes=service.blocked_minutes)
+    bookings = Booking.objects.blocking(now).filter(practitioner=practitioner).overlapping(start, end)
+    if exclude_booking_id is not None:
+        bookings = bookings.exclude(pk=exclude_booking_id)
+    clash = bookings.select_related("patient").order_by("start").first()
+    if clash is not None:
+        return Conflict("booking", clash.start, clash.blocks_until, booking=clash)
+    off = TimeOff.objects.filter(practitioner=practitioner, start__lt=end, end__gt=start).order_by("start").first()
+    if off is not None:
+        return Conflict("time_off", off.start, off.end, time_off=off)
+    day = timezone.localtime(start, LONDON).date()
+    rows = [row for row in practitioner.working_hours.all() if row.applies_on(day)]
+    spans = working_spans(day, rows)
+    begin, finish = start.timestamp(), end.timestamp()
+    if any(low <= begin and finish <= high for low, high in spans):
+        return None
+    around = next(((low, high) for low, high in spans if low <= begin < high), None)
+    if around is None:
+        return Conflict("hours")
+    return Conflict("hours", datetime.fromtimestamp(around[0], UTC), datetime.fromtimestamp(around[1], UTC))
+
+
+@dataclass(frozen=True)
+class ServiceFit:
+    service: Service
+    fits: bool
+
+
+def services_fitting(*, practitioner: Practitioner, start: datetime, now: datetime | None = None) -> list[ServiceFit]:
+    """For reception's click on a free cell: which of the practitioner's services fit at `start`
+    (working hours, time off, bookings, each service's own buffer; no online notice rule)."""
+    day = timezone.localtime(start, LONDON).date()
+    offered = list(practitioner.services.filter(active=True))
+    result = []
+    for service in offered:
+        free = free_slots(service=service, date_from=day, date_to=day, practitioner_ids=[practitioner.pk], now=now,
+                          enforce_notice=False)
+        result.append(ServiceFit(service=service, fits=any(slot.start == start for slot in free)))
+    return result
+
+
 def nearest_free(
     *,
     service: Service,
@@ -426,12 +509,13 @@ def nearest_free(
 
 
 def working_intervals(practitioner_hours: list[WorkingHours], day: date) -> list[tuple[datetime, datetime]]:
-    """A practitioner's working intervals on one London day, as aware instants (for calendars)."""
-    result = []
-    for row in practitioner_hours:
-        if row.applies_on(day):
-            start = london_datetime(day, row.start_time) or datetime.combine(day, row.start_time, tzinfo=LONDON)
-            end = london_datetime(day, row.end_time) or datetime.combine(day, row.end_time, tzinfo=LONDON)
-            result.append((start, end))
-    return sorted(result)
+    """A practitioner's working time on one London day, as aware UTC instants (for calendars).
 
+    The same union of rows the engine offers slots in: touching or overlapping
+    rows are one interval.
+    """
+    rows = [row for row in practitioner_hours if row.applies_on(day)]
+    return [
+        (datetime.fromtimestamp(begin, UTC), datetime.fromtimestamp(finish, UTC))
+        for begin, finish in working_spans(day, rows)
+    ]

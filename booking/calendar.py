@@ -41,6 +41,8 @@ class CalendarBooking:
     arrived: bool
     source: str
     hold_expires_at: datetime | None
+    # Still to pay at the clinic (pence); 0 when paid, held or cancelled.
+    due_pence: int = 0
 
     @property
     def is_flagged(self) -> bool:
@@ -104,6 +106,7 @@ def _calendar_booking(booking: Booking, status: str) -> CalendarBooking:
         arrived=booking.arrived_at is not None,
         source=booking.source,
         hold_expires_at=booking.hold_expires_at,
+        due_pence=booking.balance_due(booking.taken_pence),
     )
 
 
@@ -168,10 +171,12 @@ def calendar_days(
     bookings = (
         Booking.objects.filter(practitioner_id__in=ids, start__lt=range_end, end__gt=range_start)
         .select_related("patient", "service")
+        .with_taken_pence()
         # Only what a calendar shows: a busy day has hundreds of rows, and every
         # timestamp column costs parsing.
         .only(
             "id", "practitioner_id", "start", "end", "status", "hold_expires_at", "flags", "arrived_at", "source",
+            "amount_due_pence",
             "patient__id", "patient__first_name", "patient__last_name", "patient__email", "patient__phone",
             "service__id", "service__name",
         )

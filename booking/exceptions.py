@@ -156,3 +156,14 @@ class OfferWrongService(OfferRefused):
 class RefundTooLarge(BookingError):
     code = "refund_too_large"
     default_message = "A refund cannot be more than what was paid and not yet refunded."
+
+
+class NothingToPay(BookingError):
+    code = "nothing_to_pay"
+    status_code = 409
+    default_message = "Nothing is due for this booking: it has been paid."
+
+
+class InvalidPaymentMethod(BookingError):
+    code = "invalid_payment_method"
+    default_message = "Take payment on the card terminal or in cash."

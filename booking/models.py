@@ -6,7 +6,8 @@ from django.conf import settings
 from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.fields import DateTimeRangeField, RangeOperators
 from django.db import models
-from django.db.models import Func, Q
+from django.db.models import Func, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 
@@ -154,6 +155,21 @@ class PostgresExclusionConstraint(ExclusionConstraint):
 
 
 class BookingQuerySet(models.QuerySet):
+    def with_taken_pence(self):
+        """Annotate taken_pence: the money taken for each booking (payments succeeded, then maybe refunded).
+
+        The payment model is reached through the relation, not imported: payments sits above booking.
+        """
+        payment = Booking._meta.get_field("payments").related_model
+        taken = (
+            payment.objects.filter(booking=OuterRef("pk"), status__in=payment.PAID_STATUSES, auto_refunded=False)
+            .order_by()
+            .values("booking")
+            .annotate(total=Sum("amount_pence"))
+            .values("total")
+        )
+        return self.annotate(taken_pence=Coalesce(Subquery(taken), 0))
+
     def blocking(self, now=None):
         """Bookings that hold their time: confirmed, attended, or held with an unexpired hold."""
         now = now or timezone.now()
@@ -259,6 +275,16 @@ class Booking(models.Model):
     @property
     def is_flagged(self) -> bool:
         return bool(self.flags)
+
+    # A confirmed booking owes its price until it is paid: reception's "pay at
+    # the clinic" confirms with the amount still due.
+    OWING_STATUSES = ("confirmed", "attended", "no_show")
+
+    def balance_due(self, taken_pence: int) -> int:
+        """What is still owed, given the money taken for it (refunds never make it owed again)."""
+        if self.status not in self.OWING_STATUSES:
+            return 0
+        return max(self.amount_due_pence - taken_pence, 0)
 
     @property
     def duration(self) -> timedelta:

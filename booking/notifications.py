@@ -6,7 +6,10 @@ from datetime import datetime
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
+
+from accounts.login_links import login_link_token
 
 from .models import Booking
 
@@ -18,7 +21,8 @@ def _booking(booking_id: int) -> Booking:
 def _send(*, booking: Booking, subject: str, template: str, context: dict | None = None, attach_ics: bool = False):
     if not booking.patient.can_be_emailed:
         return  # booked by phone with no address: reception tells them
-    context = {"booking": booking, "site_url": settings.SITE_URL, "clinic_name": settings.CLINIC_NAME, **(context or {})}
+    context = {"booking": booking, "site_url": settings.SITE_URL, "clinic_name": settings.CLINIC_NAME,
+               "manage_url": manage_url(booking), **(context or {})}
     body = render_to_string(f"booking/email/{template}.txt", context)
     message = EmailMultiAlternatives(subject=subject, body=body, to=[booking.patient.email])
     if attach_ics:
@@ -28,13 +32,26 @@ def _send(*, booking: Booking, subject: str, template: str, context: dict | None
     message.send()
 
 
+def manage_url(booking: Booking, *, reschedule: bool = False) -> str:
+    """The booking's page (or its reschedule page); for a patient with no password (booked at
+    the desk) a one-time sign-in link that lands there."""
+    page = "booking:my_booking_reschedule" if reschedule else "booking:my_booking"
+    if booking.patient.has_usable_password():
+        return f"{settings.SITE_URL}{reverse(page, args=[booking.pk])}"
+    token = login_link_token(user=booking.patient, booking_id=booking.pk, reschedule=reschedule)
+    return f"{settings.SITE_URL}{reverse('login_link', args=[token])}"
+
+
 def send_booking_confirmed(booking_id: int) -> None:
-    booking = _booking(booking_id)
+    booking = Booking.objects.with_taken_pence().select_related("service", "practitioner__user", "patient").get(
+        pk=booking_id
+    )
     when = timezone.localtime(booking.start)
     _send(
         booking=booking,
         subject=f"Booking confirmed: {booking.service.name} on {when:%a %-d %b at %H:%M}",
         template="confirmed",
+        context={"due_pence": booking.balance_due(booking.taken_pence)},
         attach_ics=True,
     )
 

@@ -11,7 +11,7 @@ SQLite the IMMEDIATE transaction mode (settings) serialises writers.
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -106,6 +106,17 @@ def _check_start(*, start: datetime, now: datetime, enforce_notice: bool) -> Non
             raise InvalidSlot(f"Bookings open {settings.BOOKING_HORIZON_DAYS} days ahead.")
 
 
+def _utc(start: datetime) -> datetime:
+    """The start in UTC, so that adding minutes is real elapsed time.
+
+    Python adds a timedelta to a London-aware datetime on the wall clock: 00:45
+    BST on the fall-back night + 75 minutes would read 02:00 GMT, 135 real
+    minutes later, and across the spring-forward gap the end could land before
+    the start's own buffer.
+    """
+    return start.astimezone(UTC)
+
+
 def _slot_taken(*, service: Service, start: datetime, practitioner: Practitioner | None, now: datetime, enforce_notice: bool):
     return SlotTaken(
         alternatives=availability.nearest_free(
@@ -195,6 +206,7 @@ def _hold(*, patient, service, start, practitioner, offer_code, intake, source, 
     if not service.active or (online and not service.bookable_online):
         raise ServiceNotBookable()
     _check_start(start=start, now=now, enforce_notice=online)
+    start = _utc(start)
     parsed_intake = parse_intake(service=service, intake=intake, required=online)
 
     end = start + timedelta(minutes=service.duration)
@@ -385,6 +397,7 @@ def booking_reschedule(
     booking = _lock_booking(current)
     check_movable(booking=booking, now=now, by_staff=by_staff)
     _check_start(start=start, now=now, enforce_notice=not by_staff)
+    start = _utc(start)
     if not target.active or not target.services.filter(pk=booking.service_id).exists():
         raise InvalidSlot(f"{target.name} does not offer {booking.service.name}.")
     service = booking.service
@@ -444,6 +457,16 @@ def bookings_expire_lapsed(*, now: datetime | None = None) -> list[Booking]:
     return expired
 
 
+def check_arrival_open(*, booking: Booking, now: datetime) -> None:
+    """Raise InvalidStatusChange before ARRIVAL_WINDOW_MINUTES ahead of the start. Pages ask it to show the button."""
+    opens = booking.start - timedelta(minutes=settings.ARRIVAL_WINDOW_MINUTES)
+    if now < opens:
+        raise InvalidStatusChange(
+            f"A patient can be marked arrived from {settings.ARRIVAL_WINDOW_MINUTES} minutes before the start "
+            f"({timezone.localtime(opens, availability.LONDON):%H:%M})."
+        )
+
+
 _MARKS = {
     # action: (allowed from, new status)
     BookingEvent.Action.ATTENDED: ((Status.CONFIRMED, Status.NO_SHOW), Status.ATTENDED),
@@ -459,6 +482,7 @@ def booking_mark(*, booking: Booking, action: str, actor, reason: str = "", now:
     if action == BookingEvent.Action.ARRIVED:
         if booking.status != Status.CONFIRMED:
             raise InvalidStatusChange("Only a confirmed booking can be marked arrived.")
+        check_arrival_open(booking=booking, now=now)
         booking.arrived_at = now
         booking.save(update_fields=["arrived_at", "updated_at"])
         _log(booking, action, actor=actor, from_status=booking.status, reason=reason)
@@ -475,6 +499,11 @@ def booking_mark(*, booking: Booking, action: str, actor, reason: str = "", now:
     booking.save(update_fields=["status", "updated_at"])
     _log(booking, action, actor=actor, from_status=previous, reason=reason)
     return booking
+
+
+def booking_note(*, booking: Booking, actor, reason: str) -> BookingEvent:
+    """Something reception did about a booking without changing it (e.g. asked the patient to rebook)."""
+    return _log(booking, BookingEvent.Action.NOTE, actor=actor, from_status=booking.status, reason=reason)
 
 
 REMINDER_WINDOW_START = timedelta(hours=24)

@@ -8,7 +8,10 @@ from .slot_cache import calendar_changed
 
 
 def _changed(sender, **kwargs):
-    # After commit: a reader must not cache the old state under the new version.
+    # Now, so this transaction's own later reads (and a test's, which never
+    # commits) see no answer cached before the write; and again after commit,
+    # so a reader cannot keep the old state cached under the new version.
+    calendar_changed()
     transaction.on_commit(calendar_changed)
 
 
@@ -17,3 +20,9 @@ def connect() -> None:
         post_save.connect(_changed, sender=model, dispatch_uid=f"slots-save-{model.__name__}")
         post_delete.connect(_changed, sender=model, dispatch_uid=f"slots-delete-{model.__name__}")
     m2m_changed.connect(_changed, sender=Practitioner.services.through, dispatch_uid="slots-practitioner-services")
+    # The staff day view (booking/staff/day_cache.py) shows patients' names and what is still to pay.
+    from django.contrib.auth import get_user_model
+
+    post_save.connect(_changed, sender=get_user_model(), dispatch_uid="slots-save-user")
+    payment = Booking._meta.get_field("payments").related_model
+    post_save.connect(_changed, sender=payment, dispatch_uid="slots-save-payment")

@@ -396,6 +396,7 @@ def my_booking(request, pk):
     now = timezone.now()
     return render(request, "booking/my_booking.html", {
         "booking": booking, "refunded_pence": payments.refunded_pence(booking=booking),
+        "due_pence": payments.balance_due_pence(booking=booking),
         "awaiting_payment": booking.status == Status.HELD and booking.is_blocking(now),
         "lapsed": booking.status == Status.EXPIRED or (booking.status == Status.HELD and not booking.is_blocking(now)),
         "manageable": _allowed(services.check_cancellable, booking, now),
@@ -425,6 +426,7 @@ def my_booking_cancel(request, pk):
         return redirect("booking:my_booking", booking.pk)
     form = CancelForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        paid_before = payments.paid_pence(booking=booking)
         try:
             cancelled = services.booking_cancel(
                 booking=booking, actor=request.user, reason=form.cleaned_data["reason"] or "Cancelled by the patient online."
@@ -434,6 +436,10 @@ def my_booking_cancel(request, pk):
         else:
             if cancelled.refund_pence:
                 messages.success(request, f"Your booking is cancelled. A full refund of £{cancelled.refund_pence / 100:.2f} is on its way.")
+            elif paid_before:
+                # The refund window can close while the page is open: say so, never imply a refund.
+                messages.success(request, "Your booking is cancelled. No refund was given: it is now less than "
+                                          f"{settings.BOOKING_FREE_CANCEL_HOURS} hours before the appointment.")
             else:
                 messages.success(request, "Your booking is cancelled.")
         return redirect("booking:my_booking", booking.pk)

@@ -207,6 +207,10 @@ ACCOUNT_LOGOUT_REDIRECT_URL = "/"
 ACCOUNT_CHANGE_EMAIL = True
 # Back to the booking being made after signing in or confirming an email (accounts.adapter).
 ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
+# "Email me a sign-in code" on the log-in page: patients booked by phone have no password.
+ACCOUNT_LOGIN_BY_CODE_ENABLED = True
+# One-time sign-in links in booking emails to patients without a password (accounts/login_links.py).
+LOGIN_LINK_DAYS = env_int("LOGIN_LINK_DAYS", 14)
 # allauth's rate limits (pages and the headless API alike) count in the shared cache above.
 ACCOUNT_RATE_LIMITS = {
     "login": env("RATE_LOGIN", "30/m/ip"),
@@ -277,7 +281,15 @@ if not DEBUG and not STRIPE_SECRET_KEY and not ALLOW_TEST_PAYMENTS:
 
 # The clinic's booking rules.
 CLINIC_NAME = env("CLINIC_NAME", "Physiobook Clinic, London")
+# On receipts (what UK insurers ask for: the clinic's name, address and contact details).
+CLINIC_ADDRESS = env("CLINIC_ADDRESS", "12 Example Street, London N1 0AA")
+CLINIC_PHONE = env("CLINIC_PHONE", "020 7946 0000")
+# Reception may mark a patient arrived from this many minutes before the start.
+ARRIVAL_WINDOW_MINUTES = env_int("ARRIVAL_WINDOW_MINUTES", 60)
 BOOKING_SLOT_MINUTES = env_int("BOOKING_SLOT_MINUTES", 15)
+if BOOKING_SLOT_MINUTES <= 0 or 60 % BOOKING_SLOT_MINUTES:
+    # The engine's grid (booking/availability.py) relies on the step dividing the hour.
+    raise ImproperlyConfigured("BOOKING_SLOT_MINUTES must divide 60 (5, 10, 15, 20, 30 or 60).")
 BOOKING_MIN_NOTICE_MINUTES = env_int("BOOKING_MIN_NOTICE_MINUTES", 120)
 BOOKING_HORIZON_DAYS = env_int("BOOKING_HORIZON_DAYS", 60)
 # Stripe Checkout sessions expire after 30 minutes at least.

@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from accounts import views as account_views
+
 from . import api
 from .health import healthz, readyz
 
@@ -10,6 +12,7 @@ urlpatterns = [
     path("readyz", readyz, name="readyz"),
     path("admin/", admin.site.urls),
     path("accounts/profile/", include("accounts.urls")),
+    path("accounts/link/<str:token>/", account_views.login_link, name="login_link"),
     path("accounts/", include("allauth.urls")),
     path("_allauth/", include("allauth.headless.urls")),
     path("payments/", include("payments.urls")),

@@ -18,3 +18,21 @@ def send_payment_auto_refunded(payment_id: int) -> None:
     EmailMultiAlternatives(
         subject=f"Your payment has been refunded: {booking.service.name}", body=body, to=[booking.patient.email]
     ).send()
+
+
+def send_payment_receipt(payment_id: int) -> None:
+    """The receipt for money taken, online or at the desk (not to phone-only patients without an address)."""
+    from django.urls import reverse
+
+    from .receipts import receipt_for, receipt_payments
+
+    payment = receipt_payments().filter(pk=payment_id).first()
+    if payment is None or not payment.booking.patient.can_be_emailed:
+        return
+    receipt = receipt_for(payment)
+    context = {"receipt": receipt, "url": settings.SITE_URL + reverse("payments:receipt", args=[payment.pk])}
+    EmailMultiAlternatives(
+        subject=f"Receipt {receipt.number}: {receipt.service}",
+        body=render_to_string("payments/email/receipt.txt", context),
+        to=[payment.booking.patient.email],
+    ).send()

@@ -18,7 +18,14 @@ from django.urls import reverse
 from django.utils import timezone
 
 from booking import services as booking_services
-from booking.exceptions import BookingError, InvalidStatusChange, RefundTooLarge, SlotLost
+from booking.exceptions import (
+    BookingError,
+    InvalidPaymentMethod,
+    InvalidStatusChange,
+    NothingToPay,
+    RefundTooLarge,
+    SlotLost,
+)
 from booking.models import Booking, BookingEvent, Practitioner
 from outbox.services import outbox_enqueue
 
@@ -252,6 +259,8 @@ def payment_checkout_completed(*, session: gateway.CheckoutSession, now: datetim
             booking_services.booking_confirm(booking=booking, reason="Payment received.", now=now)
     except SlotLost:
         _auto_refund(payment, reason="Automatic refund: the time was taken before the payment arrived.")
+        return payment
+    outbox_enqueue(task=notifications.send_payment_receipt, kwargs={"payment_id": payment.pk}, key=f"payment_receipt:{payment.pk}")
     return payment
 
 
@@ -405,6 +414,45 @@ def payment_record_at_clinic(*, booking: Booking, method: str, actor) -> Payment
         created_by=actor,
     )
     booking_services.booking_confirm(booking=booking, actor=actor, reason=f"Paid at the clinic ({payment.get_method_display()}).")
+    outbox_enqueue(task=notifications.send_payment_receipt, kwargs={"payment_id": payment.pk}, key=f"payment_receipt:{payment.pk}")
+    return payment
+
+
+def balance_due_pence(*, booking: Booking) -> int:
+    """What a confirmed booking still owes (booked to pay at the clinic); 0 once taken, and for held or cancelled ones."""
+    taken = Booking.objects.with_taken_pence().values_list("taken_pence", flat=True).get(pk=booking.pk)
+    return booking.balance_due(taken)
+
+
+@transaction.atomic
+def payment_take_at_desk(*, booking: Booking, method: str, actor, now: datetime | None = None) -> Payment:
+    """Reception took the amount due on the card terminal or in cash: record it now, with who took it.
+
+    The booking row is locked, so two receptionists pressing "Take payment" at
+    once record one payment; the second is told it has been paid (NothingToPay).
+    """
+    now = now or timezone.now()
+    if method not in CLINIC_METHODS:
+        raise InvalidPaymentMethod(errors={"method": "Choose card terminal or cash."})
+    booking = Booking.objects.select_for_update(of=("self",)).get(pk=booking.pk)
+    due = balance_due_pence(booking=booking)
+    if due <= 0:
+        raise NothingToPay()
+    payment = Payment.objects.create(
+        booking=booking,
+        method=method,
+        status=Payment.Status.SUCCEEDED,
+        amount_pence=due,
+        idempotency_key=f"booking-{booking.pk}-desk-{uuid.uuid4().hex}",
+        paid_at=now,
+        created_by=_user(actor),
+    )
+    BookingEvent.objects.create(
+        booking=booking, action=BookingEvent.Action.PAYMENT, actor=_user(actor), from_status=booking.status,
+        to_status=booking.status, reason=f"Paid {due} pence ({payment.get_method_display()}) at the desk.",
+        data={"payment_id": payment.pk},
+    )
+    outbox_enqueue(task=notifications.send_payment_receipt, kwargs={"payment_id": payment.pk}, key=f"payment_receipt:{payment.pk}")
     return payment
 
 

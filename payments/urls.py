@@ -9,4 +9,5 @@ urlpatterns = [
     path("stripe/webhook/", views.stripe_webhook, name="stripe_webhook"),
     path("attention/", views.attention_list, name="attention"),
     path("attention/<int:pk>/resolve/", views.attention_resolve, name="attention_resolve"),
+    path("receipts/<int:payment_id>/", views.receipt, name="receipt"),
 ]

@@ -103,3 +103,17 @@ def attention_resolve(request, pk):
         services.attention_resolve(key=item.key, resolution=note, actor=request.user)
         messages.success(request, "Marked as resolved.")
     return redirect("payments:attention")
+
+
+@login_required
+def receipt(request, payment_id):
+    """A payment's receipt: for the patient who paid and for reception; anyone else gets 404."""
+    from accounts.roles import is_reception
+
+    from .receipts import receipt_for, receipt_payments
+
+    payments = receipt_payments()
+    if not is_reception(request.user):
+        payments = payments.filter(booking__patient=request.user)
+    payment = get_object_or_404(payments, pk=payment_id)
+    return render(request, "payments/receipt.html", {"receipt": receipt_for(payment)})

@@ -1,10 +1,12 @@
 """Median render time of the staff day view beside /healthz, same server, same run.
 
 Seeds a clinic day (8 practitioners, 60 bookings by default) into its own
-database, starts gunicorn on 127.0.0.1:8501, logs a receptionist in through a
-session cookie, then asks /healthz and the day view in turn N times each.
+database, starts gunicorn on a free 127.0.0.1 port, logs a receptionist in
+through a session cookie, counts the day view's queries once in process, then
+asks /healthz and the day view in turn N times each and prints the ratio of
+the medians (target: <= 5x /healthz with 240 bookings, <= 7 queries).
 
-    /work/main/.venv/bin/python scripts/bench_dayview.py [--bookings 60] [--requests 100]
+    .venv/bin/python scripts/bench_dayview.py [--bookings 240] [--requests 100]
         [--offset-days 1] [--production] [--database-url postgres://postgres@127.0.0.1:5432/reception_bench]
 """
 
@@ -64,6 +66,23 @@ def seed(bookings: int, offset_days: int):
     return day, session.session_key
 
 
+def count_queries(day) -> int:
+    """The day view's queries, rendered once in process by the same receptionist."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from accounts.models import User
+
+    client = Client()
+    client.force_login(User.objects.get(email="bench-reception@clinic.example"))
+    client.get(f"/staff/day/{day.isoformat()}/", HTTP_HOST="127.0.0.1")  # warm: caches, first-use imports
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(f"/staff/day/{day.isoformat()}/", HTTP_HOST="127.0.0.1")
+    assert response.status_code == 200
+    return len(captured)
+
+
 def timed_get(url: str, cookie: str | None = None) -> tuple[float, int, int]:
     request = urllib.request.Request(url, headers={"Cookie": f"sessionid={cookie}"} if cookie else {})
     started = time.perf_counter()
@@ -81,7 +100,7 @@ def main():
                         help="0 = today; 1 (default) = tomorrow, every free 15-minute cell is a booking link (heavier)")
     parser.add_argument("--production", action="store_true",
                         help="DEBUG=0 as deployed (collectstatic into staticfiles/, a throwaway SECRET_KEY, no SSL redirect)")
-    parser.add_argument("--port", type=int, default=8501)
+    parser.add_argument("--port", type=int, default=0, help="0 (default) = any free port")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/reception_bench")
     args = parser.parse_args()
@@ -98,6 +117,13 @@ def main():
     os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/5")
     ensure_postgres_database(args.database_url)
     day, cookie = seed(args.bookings, args.offset_days)
+    queries = count_queries(day)
+    if not args.port:
+        import socket
+
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            args.port = probe.getsockname()[1]
 
     env = {**os.environ, "DEBUG": os.environ.get("DEBUG", "1")}
     server = subprocess.Popen(
@@ -135,6 +161,8 @@ def main():
           f"{args.bookings} bookings, 8 practitioners, page {size} bytes")
     print(line("/healthz", health))
     print(line(f"/staff/day/{day.isoformat()}/", dayview))
+    ratio = statistics.median(dayview) / statistics.median(health)
+    print(f"day view = {ratio:.1f}x /healthz (target <= 5x), {queries} queries (target <= 7)")
 
 
 if __name__ == "__main__":

@@ -65,11 +65,10 @@ class BookForm(forms.Form):
         label="Payment",
         widget=forms.RadioSelect,
         choices=[
-            (desk.PAY_AT_CLINIC_CARD, "Pay at clinic: card terminal"),
-            (desk.PAY_AT_CLINIC_CASH, "Pay at clinic: cash"),
+            (desk.PAY_AT_CLINIC, "Pay at the clinic (take payment when they come)"),
             (desk.PAY_BY_LINK, "Send payment link by email"),
         ],
-        initial=desk.PAY_AT_CLINIC_CARD,
+        initial=desk.PAY_AT_CLINIC,
     )
     hold_minutes = forms.TypedChoiceField(
         label="Hold the slot for (payment link)",
@@ -261,3 +260,10 @@ class WorkingHoursForm(forms.Form):
 
 def today_london():
     return timezone.localtime(timezone.now(), LONDON).date()
+
+
+class TakePaymentForm(forms.Form):
+    method = forms.ChoiceField(
+        label="Taken by", widget=forms.RadioSelect,
+        choices=[("card_terminal", "Card terminal"), ("cash", "Cash")], initial="card_terminal",
+    )

@@ -45,6 +45,8 @@ class BookingBlock(Block):
     compact: bool = False
     # A live booking outside the practitioner's working hours (hours changed after it was made).
     outside_hours: bool = False
+    # A live booking inside time off added after it was made: the time off's id.
+    time_off_id: int | None = None
     href: str = ""
     time_label: str = ""
 
@@ -52,6 +54,8 @@ class BookingBlock(Block):
 @dataclass
 class OffBlock(Block):
     off: CalendarTimeOff | None = None
+    # Live bookings inside it (added after they were booked): reception asks them to move.
+    clashes: int = 0
 
 
 @dataclass
@@ -164,13 +168,16 @@ def build_grid(
             column.time_off.append(OffBlock(start_row, rows, off=off))
         for booking in pday.bookings:
             start_row, rows = span(booking.start, booking.end, pday.day)
-            outside = booking.status in ("held", "confirmed") and not any(
-                ws <= booking.start and booking.end <= we for ws, we in pday.working
-            )
+            live = booking.status in ("held", "confirmed")
+            outside = live and not any(ws <= booking.start and booking.end <= we for ws, we in pday.working)
+            in_time_off = next((o for o in pday.time_off if o.start < booking.end and booking.start < o.end), None) if live else None
             column.bookings.append(BookingBlock(
                 start_row, rows, booking=booking, compact=rows < 2, outside_hours=outside,
+                time_off_id=in_time_off.id if in_time_off else None,
                 href=booking_url.format(booking.id), time_label=f"{booking.start:%H:%M}",
             ))
+        for block in column.time_off:
+            block.clashes = sum(1 for b in column.bookings if b.time_off_id == block.off.id)
         _assign_lanes(column.bookings)
         if offer_slots:
             busy = [(_minute(b.start, pday.day), _minute(b.end, pday.day)) for b in pday.bookings]

@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from booking import services as booking_services
-from booking.availability import LONDON, local_day_bounds, london_datetime
+from booking.availability import LONDON, local_day_bounds, working_spans
 from booking.exceptions import BookingError
 from booking.models import Booking, Practitioner, Service, TimeOff, WorkingHours
 from payments import gateway
@@ -99,8 +99,7 @@ def patient_create(*, first_name: str, last_name: str = "", email: str = "", pho
 
 # Booking from the desk ------------------------------------------------------
 
-PAY_AT_CLINIC_CARD = "card_terminal"
-PAY_AT_CLINIC_CASH = "cash"
+PAY_AT_CLINIC = "clinic"
 PAY_BY_LINK = "link"
 
 
@@ -126,11 +125,13 @@ def reception_book(
 
     new_patient (first_name, last_name, email, phone) creates the patient in
     the same transaction as the hold, so a refused slot leaves no stray
-    patient behind. Pay at clinic: held and paid in that one transaction, so
-    it is confirmed or nothing is written. Payment link: the hold is committed
-    first, then the checkout opened and emailed outside the transaction (no
-    provider call while the practitioner row is locked); if the provider is
-    down the hold stays and the booking page offers "send payment link" again.
+    patient behind. Pay at clinic: held and confirmed in that one transaction
+    with the amount still due; reception takes the money when the patient
+    comes (payments.services.payment_take_at_desk). Payment link: the hold is
+    committed first, then the checkout opened and emailed outside the
+    transaction (no provider call while the practitioner row is locked); if
+    the provider is down the hold stays and the booking page offers "send
+    payment link" again.
     """
     with transaction.atomic():
         if patient is None:
@@ -138,12 +139,12 @@ def reception_book(
         booking = booking_services.booking_hold(
             patient=patient, service=service, start=start, practitioner=practitioner,
             source=Booking.Source.RECEPTION, actor=actor,
-            hold_minutes=None if payment in (PAY_AT_CLINIC_CARD, PAY_AT_CLINIC_CASH) else hold_minutes,
+            hold_minutes=None if payment == PAY_AT_CLINIC else hold_minutes,
         )
-        if payment in (PAY_AT_CLINIC_CARD, PAY_AT_CLINIC_CASH):
-            payment_services.payment_record_at_clinic(booking=booking, method=payment, actor=actor)
+        if payment == PAY_AT_CLINIC:
+            booking_services.booking_confirm(booking=booking, actor=actor, reason="Booked by reception: to pay at the clinic.")
     booking.refresh_from_db()
-    if payment in (PAY_AT_CLINIC_CARD, PAY_AT_CLINIC_CASH):
+    if payment == PAY_AT_CLINIC:
         return DeskBooking(booking=booking)
     return payment_link_send(booking=booking, actor=actor)
 
@@ -199,6 +200,42 @@ def time_off_create(
                                   created_by=actor if getattr(actor, "is_authenticated", False) else None)
 
 
+def time_off_bookings(*, time_off: TimeOff, now: datetime | None = None) -> list[Booking]:
+    """Live bookings inside a time off: they stay booked until moved, cancelled or asked to choose again."""
+    return list(_active_bookings(time_off.practitioner, now=now or timezone.now()).overlapping(time_off.start, time_off.end))
+
+
+@dataclass
+class RescheduleAsked:
+    emailed: list[Booking]
+    to_phone: list[Booking]  # no email address: reception rings them
+
+
+def time_off_ask_to_reschedule(*, time_off: TimeOff, actor, now: datetime | None = None) -> RescheduleAsked:
+    """Email every patient booked inside a time off to choose a new time (one action), logged on each booking.
+
+    The booking stays as it is until the patient (or reception) moves it. Patients
+    without an email address are returned for reception to call.
+    """
+    from booking.notifications import manage_url
+
+    result = RescheduleAsked(emailed=[], to_phone=[])
+    for booking in time_off_bookings(time_off=time_off, now=now):
+        if not booking.patient.can_be_emailed:
+            result.to_phone.append(booking)
+            continue
+        body = render_to_string("staff/email/choose_new_time.txt", {
+            "booking": booking, "clinic_name": settings.CLINIC_NAME, "start": timezone.localtime(booking.start, LONDON),
+            "link": manage_url(booking, reschedule=True), "clinic_phone": settings.CLINIC_PHONE,
+        })
+        # Sent one by one, outside any transaction: a failure leaves the others sent and logged.
+        send_mail(f"Please choose a new time for your {booking.service.name}", body, None, [booking.patient.email])
+        booking_services.booking_note(booking=booking, actor=actor,
+                                      reason="Asked by email to choose a new time (the practitioner is unavailable).")
+        result.emailed.append(booking)
+    return result
+
+
 @transaction.atomic
 def time_off_delete(*, time_off: TimeOff, actor=None) -> None:
     _lock_practitioner(time_off.practitioner)
@@ -217,21 +254,16 @@ class HoursRow:
 
 
 def _fits(booking: Booking, rows: list[HoursRow]) -> bool:
-    """Does the appointment itself ([start, end), London wall clock) lie inside one new interval?
+    """Does the appointment itself ([start, end)) lie inside the union of the new rows that day?
 
-    The buffer after is the clinic's tidy-up time and may run past closing.
+    The same union the engine offers slots in (booking.availability.working_spans):
+    09:00-13:00 and 13:00-17:00 hold a 12:30-13:15 appointment. The buffer
+    after is the clinic's tidy-up time and may run past closing.
     """
-    local_start = timezone.localtime(booking.start, LONDON)
-    local_end = timezone.localtime(booking.end, LONDON)
-    day = local_start.date()
-    for row in rows:
-        if row.weekday != day.weekday():
-            continue
-        s = london_datetime(day, row.start_time) or datetime.combine(day, row.start_time, tzinfo=LONDON)
-        e = london_datetime(day, row.end_time) or datetime.combine(day, row.end_time, tzinfo=LONDON)
-        if s <= local_start and local_end <= e:
-            return True
-    return False
+    day = timezone.localtime(booking.start, LONDON).date()
+    start, end = booking.start.timestamp(), booking.end.timestamp()
+    spans = working_spans(day, [row for row in rows if row.weekday == day.weekday()])
+    return any(begin <= start and end <= finish for begin, finish in spans)
 
 
 def working_hours_check(*, practitioner: Practitioner, rows: list[HoursRow], effective_from: date,

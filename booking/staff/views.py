@@ -3,27 +3,42 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.db.models import Prefetch
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from accounts.roles import is_reception, practitioner_for
+from booking import availability
 from booking import services as booking_services
 from booking.availability import LONDON
 from booking.calendar import calendar_days
 from booking.exceptions import BookingError, SlotTaken
-from booking.intake import FLAG_LABELS, PAIN_AREAS, SIDES, URGENT_SIGNS, FLAG_SIGNS
+from booking.intake import FLAG_LABELS, FLAG_SIGNS, PAIN_AREAS, SIDES, URGENT_SIGNS
 from booking.models import Booking, BookingEvent, Practitioner, TimeOff
+from payments import services as payment_services
 from payments.models import Attention, Payment, Refund
+from payments.receipts import takings_for_day
 from payments.services import paid_pence
 
+from . import day_cache
 from . import services as desk
-from .forms import BookForm, CancelForm, MoveForm, TimeOffForm, WorkingHoursForm, today_london
+from .forms import (
+    BookForm,
+    CancelForm,
+    MoveForm,
+    TakePaymentForm,
+    TimeOffForm,
+    WorkingHoursForm,
+    today_london,
+)
 from .grid import build_grid
 from .permissions import (
     booking_for,
@@ -44,6 +59,14 @@ def _parse_day(value: str | None) -> date | None:
         return None
 
 
+def _parse_start(value: str | None) -> datetime | None:
+    try:
+        start = datetime.fromisoformat(value or "")
+    except ValueError:
+        return None
+    return start if timezone.is_aware(start) else None
+
+
 def _grid_urls() -> dict:
     # The booking page's path with a placeholder id, reversed once per page, not once per block.
     return {"book_url": reverse("staff:book"),
@@ -54,19 +77,56 @@ def _day_url(day: date) -> str:
     return reverse("staff:day", args=[day.isoformat()])
 
 
-def booking_error_to_form(form, exc: BookingError) -> None:
-    """One mapping from a service refusal to form errors: fields it names, else the whole form."""
+def booking_error_to_form(form, exc: BookingError, *, refused: dict | None = None) -> None:
+    """One mapping from a service refusal to form errors: fields it names, else the whole form.
+
+    refused (service, practitioner, start, exclude_booking_id): for SlotTaken, say what is
+    really in the way (staff may see other patients' names); the alternatives are links on the page.
+    """
     field_errors = exc.extra.get("errors") if isinstance(exc.extra.get("errors"), dict) else {}
     placed = False
     for name, message in field_errors.items():
         if name in form.fields:
             form.add_error(name, message)
             placed = True
-    if not placed:
-        form.add_error(None, exc.message)
-    if isinstance(exc, SlotTaken) and exc.alternatives:
-        times = ", ".join(f"{s.local_start:%a %-d %b %H:%M}" for s in exc.alternatives)
-        form.add_error(None, f"Nearest free times: {times}.")
+    if placed:
+        return
+    message = exc.message
+    if isinstance(exc, SlotTaken) and refused and refused.get("practitioner") and refused.get("start"):
+        message = _refusal_text(**refused) or message
+    form.add_error(None, message)
+
+
+def _refusal_text(*, service, practitioner, start, exclude_booking_id=None) -> str:
+    conflict = availability.conflict_at(service=service, practitioner=practitioner, start=start,
+                                        exclude_booking_id=exclude_booking_id)
+    when = f"{timezone.localtime(start, LONDON):%H:%M}"
+    if conflict is None:
+        return ""
+
+    def span(c):
+        return f"{timezone.localtime(c.start, LONDON):%H:%M}-{timezone.localtime(c.end, LONDON):%H:%M}"
+
+    what = f"{service.name} ({service.blocked_minutes} min with its buffer) at {when}"
+    if conflict.kind == "booking":
+        return f"{what} overlaps {conflict.booking.patient.display_name} {span(conflict)} with {practitioner.name}."
+    if conflict.kind == "time_off":
+        return f"{what} overlaps {practitioner.name}'s time off ({conflict.time_off.get_reason_display()}) {span(conflict)}."
+    if conflict.end is not None:
+        return f"{what} does not fit before {timezone.localtime(conflict.end, LONDON):%H:%M}, when {practitioner.name} stops working."
+    return f"{what} is outside {practitioner.name}'s working hours."
+
+
+def _alternative_links(exc: BookingError, url_name: str, args=()) -> list[tuple[str, str]]:
+    """SlotTaken's nearest free times as (label, link to the same page with that time filled in)."""
+    if not isinstance(exc, SlotTaken):
+        return []
+    base = reverse(url_name, args=args)
+    return [
+        (f"{slot.local_start:%a %-d %b %H:%M}",
+         f"{base}?{urlencode({'practitioner': slot.practitioner_id, 'start': slot.start.isoformat()})}")
+        for slot in exc.alternatives
+    ]
 
 
 # Calendars ---------------------------------------------------------------------------
@@ -84,18 +144,25 @@ def day_view(request, day: str | None = None):
     if shown is None:
         raise Http404("Not a date.")
     now = timezone.now()
-    pdays = calendar_days(date_from=shown, date_to=shown, practitioner_ids=visible_practitioner_ids(request.user), now=now)
-    grid = build_grid(pdays, by="practitioner", now=now, offer_slots=is_reception(request.user), **_grid_urls())
+    visible, reception = visible_practitioner_ids(request.user), is_reception(request.user)
+    cache_key = day_cache.key(day=shown, practitioner_ids=visible, reception=reception)
+    body = day_cache.get(cache_key, now)
+    if body is None:
+        pdays = calendar_days(date_from=shown, date_to=shown, practitioner_ids=visible, now=now)
+        grid = build_grid(pdays, by="practitioner", now=now, offer_slots=reception, **_grid_urls())
+        body = render_to_string("staff/_day_body.html", {
+            "day": shown,
+            "grid": grid,
+            "prev_day": shown - timedelta(days=1),
+            "next_day": shown + timedelta(days=1),
+            "today": today_london(),
+            "cancelled": [b for p in pdays for b in p.cancelled],
+            "can_book": reception,
+        })
+        day_cache.put(cache_key, body, until=day_cache.valid_until(pdays, now))
+    attention_count = Attention.objects.filter(resolved_at__isnull=True).count() if reception else 0
     return render(request, "staff/day.html", {
-        "day": shown,
-        "grid": grid,
-        "prev_day": shown - timedelta(days=1),
-        "next_day": shown + timedelta(days=1),
-        "today": today_london(),
-        "cancelled": [b for p in pdays for b in p.cancelled],
-        "can_book": is_reception(request.user),
-        "attention_count": Attention.objects.filter(resolved_at__isnull=True).count() if is_reception(request.user) else 0,
-        "nav": "day",
+        "day": shown, "body": mark_safe(body), "nav": "day", "can_book": reception, "attention_count": attention_count,
     })
 
 
@@ -121,6 +188,29 @@ def week_view(request, practitioner_id: int, day: str | None = None):
 
 
 @staff_required
+def week_all(request, day: str | None = None):
+    """A week of every visible practitioner at a glance: a row each, a cell per day (hours, bookings, time off)."""
+    shown = _parse_day(day or request.GET.get("date")) or today_london()
+    monday = shown - timedelta(days=shown.weekday())
+    pdays = calendar_days(date_from=monday, date_to=monday + timedelta(days=6),
+                          practitioner_ids=visible_practitioner_ids(request.user))
+    rows: dict[int, dict] = {}
+    for pday in pdays:
+        row = rows.setdefault(pday.practitioner_id, {"id": pday.practitioner_id, "name": pday.name, "cells": []})
+        booked = [b for b in pday.bookings if b.status != "no_show"]
+        row["cells"].append({
+            "day": pday.day, "working": pday.working, "booked": len(booked), "time_off": pday.time_off,
+            "due": sum(b.due_pence for b in pday.bookings),
+            "first": booked[0].start if booked else None, "last": booked[-1].end if booked else None,
+        })
+    return render(request, "staff/week_all.html", {
+        "monday": monday, "sunday": monday + timedelta(days=6), "days": [monday + timedelta(days=n) for n in range(7)],
+        "rows": list(rows.values()), "prev_week": monday - timedelta(days=7), "next_week": monday + timedelta(days=7),
+        "today": today_london(), "nav": "week_all",
+    })
+
+
+@staff_required
 def my_day(request):
     """The day's patients in order, with intake answers and flags: the physiotherapist's list."""
     own = practitioner_for(request.user)
@@ -133,12 +223,20 @@ def my_day(request):
     if practitioner is None and practitioners:
         practitioner = practitioners[0]
     shown = _parse_day(request.GET.get("date")) or today_london()
-    bookings = []
+    bookings, time_off, outside_ids = [], [], set()
     if practitioner is not None:
         pdays = calendar_days(date_from=shown, date_to=shown, practitioner_ids=[practitioner.pk])
-        ids = [b.id for p in pdays for b in p.bookings]
+        day_bookings = [b for p in pdays for b in p.bookings]
+        ids = [b.id for b in day_bookings]
         intakes = dict(Booking.objects.filter(pk__in=ids).values_list("pk", "intake"))
-        bookings = [(b, _intake_rows(intakes.get(b.id) or {})) for p in pdays for b in p.bookings]
+        history = _visit_history(day_bookings)
+        bookings = [(b, _intake_rows(intakes.get(b.id) or history[b.id]["intake"] or {}), history[b.id])
+                    for b in day_bookings]
+        time_off = [o for p in pdays for o in p.time_off]
+        outside_ids = {
+            b.id for p in pdays for b in p.bookings
+            if b.status in ("held", "confirmed") and not any(ws <= b.start and b.end <= we for ws, we in p.working)
+        }
     return render(request, "staff/my_day.html", {
         "practitioner": practitioner,
         "practitioners": practitioners if is_reception(request.user) else [],
@@ -146,8 +244,31 @@ def my_day(request):
         "prev_day": shown - timedelta(days=1),
         "next_day": shown + timedelta(days=1),
         "bookings": bookings,
+        "time_off": time_off,
+        "outside_ids": outside_ids,
+        "today": today_london(),
         "nav": "my_day",
     })
+
+
+def _visit_history(day_bookings) -> dict:
+    """Per booking of the day: the patient's earlier visits (newest first, a few) and, for a
+    follow-up, the intake of their latest earlier assessment. One query for the whole day."""
+    patients = {b.patient_id for b in day_bookings}
+    first = min((b.start for b in day_bookings), default=None)
+    earlier = list(
+        Booking.objects.filter(patient_id__in=patients, start__lt=first or timezone.now())
+        .exclude(status__in=[Booking.Status.CANCELLED, Booking.Status.EXPIRED, Booking.Status.HELD])
+        .select_related("service", "practitioner__user")
+        .order_by("-start")
+    ) if patients else []
+    result = {}
+    for b in day_bookings:
+        visits = [e for e in earlier if e.patient_id == b.patient_id and e.start < b.start]
+        assessment = next((e for e in visits if e.service.is_first_session and e.intake), None)
+        result[b.id] = {"visits": visits[:5], "count": len(visits), "intake": assessment.intake if assessment else None,
+                        "intake_from": assessment}
+    return result
 
 
 def _intake_rows(intake: dict) -> list[tuple[str, str]]:
@@ -170,6 +291,14 @@ def _intake_rows(intake: dict) -> list[tuple[str, str]]:
 
 
 # One booking ------------------------------------------------------------------------------
+
+
+def _arrival_open(booking: Booking, now) -> bool:
+    try:
+        booking_services.check_arrival_open(booking=booking, now=now)
+    except BookingError:
+        return False
+    return True
 
 
 @staff_required
@@ -196,8 +325,11 @@ def booking_detail(request, pk: int):
         "can_send_link": reception and status == Booking.Status.HELD and booking.patient.can_be_emailed,
         "can_mark": may_mark(request.user, booking),
         "started": booking.start <= now,
+        "can_arrive": _arrival_open(booking, now),
         "day": timezone.localtime(booking.start, LONDON).date(),
         "paid": paid_pence(booking=booking),
+        "due": payment_services.balance_due_pence(booking=booking),
+        "take_form": TakePaymentForm() if reception else None,
         "nav": "",
     })
 
@@ -236,9 +368,16 @@ def booking_move(request, pk: int):
     booking = booking_for(request.user, pk)
     practitioners = visible_practitioners(request.user).select_related("user")
     local = timezone.localtime(booking.start, LONDON)
-    form = MoveForm(request.POST or None, practitioners=practitioners, initial={
-        "practitioner": booking.practitioner_id, "date": local.date(), "time": f"{local:%H:%M}",
-    })
+    initial = {"practitioner": booking.practitioner_id, "date": local.date(), "time": f"{local:%H:%M}"}
+    # Dragged (or moved by keyboard) onto a free cell of the calendar: this page is the confirm step.
+    proposed = _parse_start(request.GET.get("start"))
+    if proposed is not None:
+        target = timezone.localtime(proposed, LONDON)
+        initial.update(date=target.date(), time=f"{target:%H:%M}")
+        if request.GET.get("practitioner", "").isdigit():
+            initial["practitioner"] = int(request.GET["practitioner"])
+    form = MoveForm(request.POST or None, practitioners=practitioners, initial=initial)
+    alternatives = []
     if request.method == "POST" and form.is_valid() and form.cleaned_data.get("start"):
         try:
             moved = booking_services.booking_reschedule(
@@ -246,13 +385,18 @@ def booking_move(request, pk: int):
                 actor=request.user, reason=form.cleaned_data["reason"] or "Moved by reception.", by_staff=True,
             )
         except BookingError as exc:
-            booking_error_to_form(form, exc)
+            booking_error_to_form(form, exc, refused={
+                "service": booking.service, "practitioner": form.cleaned_data["practitioner"],
+                "start": form.cleaned_data["start"], "exclude_booking_id": booking.pk})
+            alternatives = _alternative_links(exc, "staff:move", args=[booking.pk])
         else:
             when = timezone.localtime(moved.start, LONDON)
             messages.success(request, f"Moved to {when:%a %-d %b %H:%M} with {moved.practitioner.name}. "
                                       "The patient has been emailed.")
             return redirect(_day_url(when.date()))
-    return render(request, "staff/move.html", {"booking": booking, "form": form, "day": local.date()})
+    return render(request, "staff/move.html", {"booking": booking, "form": form, "day": local.date(),
+                                               "alternatives": alternatives,
+                                               "proposed": proposed is not None and request.method == "GET"})
 
 
 @reception_required
@@ -275,6 +419,36 @@ def booking_cancel(request, pk: int):
                              "Booking cancelled; no refund.")
             return redirect(_day_url(day))
     return render(request, "staff/cancel.html", {"booking": booking, "form": form, "paid": paid, "day": day})
+
+
+@reception_required
+@require_POST
+def booking_take_payment(request, pk: int):
+    """Record money taken at the desk (card terminal or cash), then show its receipt."""
+    booking = booking_for(request.user, pk)
+    form = TakePaymentForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose card terminal or cash.")
+        return redirect("staff:booking", pk=booking.pk)
+    try:
+        payment = payment_services.payment_take_at_desk(booking=booking, method=form.cleaned_data["method"],
+                                                        actor=request.user)
+    except BookingError as exc:
+        messages.error(request, exc.message)
+        return redirect("staff:booking", pk=booking.pk)
+    messages.success(request, f"£{payment.amount_pence / 100:.2f} taken ({payment.get_method_display()}). "
+                              "Receipt below" + (" and emailed." if booking.patient.can_be_emailed else "."))
+    return redirect("payments:receipt", payment_id=payment.pk)
+
+
+@reception_required
+def takings(request):
+    """End of day: money taken by method and by practitioner."""
+    day = _parse_day(request.GET.get("date")) or today_london()
+    return render(request, "staff/takings.html", {
+        "takings": takings_for_day(day), "day": day, "prev_day": day - timedelta(days=1),
+        "next_day": day + timedelta(days=1), "nav": "takings",
+    })
 
 
 @reception_required
@@ -311,9 +485,20 @@ def book(request):
             pass
     if source.get("practitioner", "").isdigit():
         initial["practitioner"] = int(source["practitioner"])
+    fits = []
+    if request.method == "GET" and initial.get("practitioner") and start:
+        # A free cell was clicked: preselect the first service that fits there and say which do.
+        chosen = practitioners.filter(pk=initial["practitioner"]).first()
+        proposed = _parse_start(start)
+        if chosen is not None and proposed is not None:
+            fits = availability.services_fitting(practitioner=chosen, start=proposed)
+            first_fit = next((f.service for f in fits if f.fits), None)
+            if first_fit is not None:
+                initial["service"] = first_fit.pk
     query = source.get("q", "").strip()
     results = list(desk.patient_find(query=query)) if query else []
 
+    alternatives = []
     searching = request.method == "POST" and request.POST.get("action") == "search"
     if request.method == "POST" and not searching:
         form = BookForm(request.POST, practitioners=practitioners, patient_choices=results)
@@ -328,7 +513,9 @@ def book(request):
                                  "email": data["new_email"], "phone": data["new_phone"]},
                 )
             except BookingError as exc:
-                booking_error_to_form(form, exc)
+                booking_error_to_form(form, exc, refused={
+                    "service": data["service"], "practitioner": data["practitioner"], "start": data["start"]})
+                alternatives = _alternative_links(exc, "staff:book")
             else:
                 booking = result.booking
                 when = timezone.localtime(booking.start, LONDON)
@@ -338,7 +525,8 @@ def book(request):
                 elif result.checkout_url:
                     messages.success(request, f"{name} held at {when:%H:%M}; payment link emailed.")
                 else:
-                    messages.success(request, f"{name} booked at {when:%H:%M} and paid; confirmed.")
+                    messages.success(request, f"{name} booked at {when:%H:%M}; confirmed, "
+                                              f"£{booking.amount_due_pence / 100:.2f} to pay at the clinic.")
                 return redirect(_day_url(when.date()))
     else:
         # First visit or a patient search: nothing to validate yet, keep what was typed.
@@ -347,13 +535,14 @@ def book(request):
         if searching and len(results) == 1:
             typed["patient_id"] = results[0].pk
         form = BookForm(practitioners=practitioners, patient_choices=results, initial={
-            **initial, "payment": desk.PAY_AT_CLINIC_CARD, "hold_minutes": 1440, **typed,
+            **initial, "payment": desk.PAY_AT_CLINIC, "hold_minutes": 1440, **typed,
         })
     selected = str(form["patient_id"].value() or "")
     day = _parse_day(str(form["date"].value() or "")) or initial.get("date") or today_london()
     return render(request, "staff/book.html", {
         "form": form, "query": query, "results": results, "selected": selected,
         "keep": {k: source.get(k, "") for k in ("practitioner", "start")}, "day": day, "searched": bool(query),
+        "fits": fits, "alternatives": alternatives,
     })
 
 
@@ -372,7 +561,7 @@ def time_off_new(request):
     if request.method == "POST" and form.is_valid() and form.cleaned_data.get("start") and form.cleaned_data.get("end"):
         data = form.cleaned_data
         try:
-            desk.time_off_create(practitioner=data["practitioner"], start=data["start"], end=data["end"],
+            created = desk.time_off_create(practitioner=data["practitioner"], start=data["start"], end=data["end"],
                                  reason=data["reason"], note=data["note"], actor=request.user,
                                  confirm=bool(request.POST.get("confirm")))
         except desk.BookingsInTheWay as exc:
@@ -382,8 +571,33 @@ def time_off_new(request):
             booking_error_to_form(form, exc)
         else:
             messages.success(request, f"Time off added for {data['practitioner'].name}.")
+            if desk.time_off_bookings(time_off=created):
+                return redirect("staff:time_off_detail", pk=created.pk)
             return redirect(_day_url(timezone.localtime(data["start"], LONDON).date()))
     return render(request, "staff/time_off.html", {"form": form, "clashes": clashes, "day": day})
+
+
+@reception_required
+def time_off_detail(request, pk: int):
+    """Bookings left inside a time off, and the one action that asks their patients to choose a new time."""
+    time_off = get_object_or_404(TimeOff.objects.select_related("practitioner__user"), pk=pk)
+    day = timezone.localtime(time_off.start, LONDON).date()
+    if request.method == "POST":
+        asked = desk.time_off_ask_to_reschedule(time_off=time_off, actor=request.user)
+        if asked.emailed:
+            messages.success(request, f"Emailed {len(asked.emailed)} patient(s) to choose a new time.")
+        if asked.to_phone:
+            names = ", ".join(b.patient.display_name for b in asked.to_phone)
+            messages.warning(request, f"No email address, please call: {names}.")
+        return redirect("staff:time_off_detail", pk=time_off.pk)
+    asked_ids = set(BookingEvent.objects.filter(
+        action=BookingEvent.Action.NOTE, reason__startswith="Asked by email to choose a new time",
+        booking__practitioner=time_off.practitioner, booking__start__lt=time_off.end, booking__blocks_until__gt=time_off.start,
+    ).values_list("booking_id", flat=True))
+    return render(request, "staff/time_off_detail.html", {
+        "time_off": time_off, "day": day, "bookings": desk.time_off_bookings(time_off=time_off), "asked_ids": asked_ids,
+        "start": timezone.localtime(time_off.start, LONDON), "end": timezone.localtime(time_off.end, LONDON),
+    })
 
 
 @reception_required

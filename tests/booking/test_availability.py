@@ -385,4 +385,7 @@ def test_fall_back_booking_in_the_ambiguous_hour_blocks_the_right_instant(follow
     assert datetime(2027, 10, 31, 0, 45, tzinfo=UTC) not in starts_utc
     # 02:00 GMT (02:00 UTC) after it: free.
     assert datetime(2027, 10, 31, 2, 0, tzinfo=UTC) in starts_utc
-    assert local_clocks(slots) == clocks("00:00", "01:30") + clocks("02:00", "02:30")
+    # 01:45's first reading is busy, its second (01:45 GMT, 01:45-02:15 UTC) is
+    # free and inside hours: that one is offered, once.
+    assert datetime(2027, 10, 31, 1, 45, tzinfo=UTC) in starts_utc
+    assert local_clocks(slots) == clocks("00:00", "02:30")

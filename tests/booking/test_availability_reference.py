@@ -1,7 +1,11 @@
 """free_slots against a slow, obviously-correct reference on random calendars.
 
-The engine walks gaps between busy intervals on integer seconds for speed;
-the reference tests every grid start against every interval with datetimes.
+The engine merges working-hours rows into spans and walks gaps between busy
+intervals on integer seconds for speed; the reference is a minute-by-minute
+model: a start is in hours when every minute it occupies lies inside some
+row that applies that day (so touching and overlapping rows count as one
+block, as ../shared/design.md says), and is free when no busy interval meets
+it, tested with datetimes.
 Dates are in January-February 2027 (no clock change: the DST days have their
 own tests in test_availability.py). Working hours, time off and bookings are
 deliberately off the grid (09:10, 10:07:30 ...) and buffers are odd lengths.
@@ -37,6 +41,17 @@ def build_calendar(rng):
     for _ in range(rng.randint(1, 3)):
         physio = PractitionerFactory(services=[service], hours=[])
         for weekday in range(7):
+            if rng.random() < 0.4:
+                # Split shifts as the desk's form offers them: 09:00-13:00 and
+                # 13:00-17:00 (touching), or rows that overlap by a little.
+                middle = random_clock(rng, 10, 14)
+                morning_start = random_clock(rng, 7, 9)
+                afternoon_end = time(rng.randint(15, 18), rng.choice([0, 30]))
+                overlap = rng.choice([0, 0, 15, 30])
+                afternoon_start = (datetime.combine(FIRST_DAY, middle) - timedelta(minutes=overlap)).time()
+                for start, end in ((morning_start, middle), (afternoon_start, afternoon_end)):
+                    if start < end:
+                        WorkingHours.objects.create(practitioner=physio, weekday=weekday, start_time=start, end_time=end)
             for _ in range(rng.choice([0, 1, 1, 2, 3])):
                 start = random_clock(rng, 7, 16)
                 end_minutes = start.hour * 60 + start.minute + rng.choice([30, 60, 95, 180, 240])
@@ -77,7 +92,9 @@ NOW = datetime(2027, 1, 11, 9, 7, 30, tzinfo=LONDON)
 
 def reference_slots(service, physios, date_from, date_to, now, enforce_notice=True):
     step = timedelta(minutes=settings.BOOKING_SLOT_MINUTES)
-    occupied = timedelta(minutes=service.duration + service.buffer_after)
+    minute = timedelta(minutes=1)
+    occupied_minutes = service.duration + service.buffer_after
+    occupied = timedelta(minutes=occupied_minutes)
     earliest = now + timedelta(minutes=settings.BOOKING_MIN_NOTICE_MINUTES) if enforce_notice else now
     latest = now + timedelta(days=settings.BOOKING_HORIZON_DAYS) if enforce_notice else None
     found = set()
@@ -86,18 +103,23 @@ def reference_slots(service, physios, date_from, date_to, now, enforce_notice=Tr
         busy += [(b.start, b.blocks_until) for b in physio.bookings.all() if b.is_blocking(now)]
         day = date_from
         while day <= date_to:
-            for row in physio.working_hours.all():
-                if not row.applies_on(day):
-                    continue
-                start = datetime.combine(day, time(row.start_time.hour), tzinfo=LONDON)
-                end = datetime.combine(day, row.end_time, tzinfo=LONDON)
-                while start + occupied <= end:
-                    on_or_after_row_start = start.time() >= row.start_time
-                    in_window = start >= earliest and (latest is None or start <= latest)
-                    clear = not any(b_start < start + occupied and b_end > start for b_start, b_end in busy)
-                    if on_or_after_row_start and in_window and clear:
-                        found.add((start, physio.pk))
-                    start += step
+            rows = [
+                (datetime.combine(day, row.start_time, tzinfo=LONDON), datetime.combine(day, row.end_time, tzinfo=LONDON))
+                for row in physio.working_hours.all()
+                if row.applies_on(day)
+            ]
+
+            def working(instant, rows=rows):
+                return any(row_start <= instant < row_end for row_start, row_end in rows)
+
+            start = datetime.combine(day, time(0), tzinfo=LONDON)
+            while start.date() == day:
+                in_hours = all(working(start + n * minute) for n in range(occupied_minutes))
+                in_window = start >= earliest and (latest is None or start <= latest)
+                clear = not any(b_start < start + occupied and b_end > start for b_start, b_end in busy)
+                if in_hours and in_window and clear:
+                    found.add((start, physio.pk))
+                start += step
             day += timedelta(days=1)
     return sorted(found)
 

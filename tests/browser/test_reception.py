@@ -79,7 +79,7 @@ def test_reception_books_moves_cancels_and_marks_no_show(laptop_page, live_serve
     screenshot(page, "reception-day-view-8-practitioners")
     assert_accessible(page)
 
-    # 1. A phone caller, new to the clinic, into a free slot (Hamza, 09:30), paid at the clinic by card.
+    # 1. A phone caller, new to the clinic, into a free slot (Hamza, 09:30), to pay at the clinic.
     caller_column = day_column(page, practitioners[7])
     caller_column.locator(".free", has_text="09:30").click()
     page.wait_for_url("**/staff/book/**")
@@ -91,14 +91,14 @@ def test_reception_books_moves_cancels_and_marks_no_show(laptop_page, live_serve
     page.fill("input[name=new_last_name]", "Caller")
     page.fill("input[name=new_phone]", "07700 900999")
     page.select_option("select[name=service]", str(clinic_day["follow_up"].pk))
-    page.get_by_label("Pay at clinic: card terminal").check()
+    page.get_by_label("Pay at the clinic (take payment when they come)").check()
     screenshot(page, "reception-book-form")
     page.get_by_role("button", name="Book", exact=True).click()
     page.wait_for_url(f"**/staff/day/{tomorrow.isoformat()}/")
-    assert page.get_by_role("status").filter(has_text="Carol Caller booked at 09:30 and paid").is_visible()
+    assert page.get_by_role("status").filter(has_text="Carol Caller booked at 09:30; confirmed, £60.00 to pay").is_visible()
     caller_block = caller_column.locator(".bk", has_text="Carol Caller")
     assert caller_block.get_attribute("data-status") == "confirmed"
-    assert "09:30" in caller_block.inner_text()
+    assert "09:30" in caller_block.inner_text() and "£60.00 due" in caller_block.inner_text()
 
     # 2. Move a booking from Amara (17:00) to Dev at 17:30.
     to_move = clinic_day["to_move"]
@@ -154,6 +154,11 @@ def test_staff_pages_are_accessible(laptop_page, live_server, clinic_day):
     assert_accessible(page)
     page.goto(f"{base}/staff/my-day/?date={tomorrow.isoformat()}&practitioner={practitioners[1].pk}")
     screenshot(page, "reception-my-day")
+    assert_accessible(page)
+    page.goto(f"{base}/staff/week/all/{tomorrow.isoformat()}/")
+    screenshot(page, "reception-week-all-practitioners")
+    assert_accessible(page)
+    page.goto(f"{base}/staff/takings/")
     assert_accessible(page)
     page.goto(f"{base}/staff/bookings/{clinic_day['to_move'].pk}/")
     assert_accessible(page)

@@ -45,6 +45,11 @@ def staff_urls(objects):
         ("post", reverse("staff:time_off_delete", args=[off])),
         ("get", reverse("staff:working_hours", args=[alex])),
         ("post", reverse("staff:working_hours", args=[alex])),
+        ("post", reverse("staff:take_payment", args=[b])),
+        ("get", reverse("staff:takings")),
+        ("get", reverse("staff:week_all")),
+        ("get", reverse("staff:time_off_detail", args=[off])),
+        ("post", reverse("staff:time_off_detail", args=[off])),
     ]
 
 

@@ -60,7 +60,7 @@ def desk_setup():
     return follow_up, physio, receptionists, patients, datetime.combine(tomorrow, time(10), tzinfo=LONDON)
 
 
-@pytest.mark.parametrize("payment", [desk.PAY_AT_CLINIC_CARD, desk.PAY_BY_LINK])
+@pytest.mark.parametrize("payment", [desk.PAY_AT_CLINIC, desk.PAY_BY_LINK])
 def test_reception_desks_racing_for_one_slot_book_it_once(desk_setup, payment):
     follow_up, physio, receptionists, patients, start = desk_setup
     calls = [
@@ -76,10 +76,11 @@ def test_reception_desks_racing_for_one_slot_book_it_once(desk_setup, payment):
     kinds = sorted(kind for kind, _ in outcomes)
     assert kinds == ["ok"] + ["taken"] * (THREADS - 1), outcomes
     assert Booking.objects.blocking().count() == 1
-    if payment == desk.PAY_AT_CLINIC_CARD:
-        # The losers wrote nothing: one payment, for the one booking.
-        assert Payment.objects.count() == 1
+    if payment == desk.PAY_AT_CLINIC:
+        # The losers wrote nothing: one booking, confirmed with the amount still due, no payment yet.
+        assert Payment.objects.count() == 0
         assert Booking.objects.count() == 1
+        assert Booking.objects.get().status == Booking.Status.CONFIRMED
 
 
 def test_reception_and_online_race_for_one_slot(desk_setup):
@@ -94,7 +95,7 @@ def test_reception_and_online_race_for_one_slot(desk_setup):
         else:
             calls.append(lambda i=i: desk.reception_book(
                 patient=patients[i], service=follow_up, practitioner=physio, start=start,
-                payment=desk.PAY_AT_CLINIC_CASH, actor=receptionists[0]))
+                payment=desk.PAY_AT_CLINIC, actor=receptionists[0]))
     outcomes = _race(calls)
     assert sorted(kind for kind, _ in outcomes) == ["ok"] + ["taken"] * (THREADS - 1), outcomes
     assert Booking.objects.blocking().count() == 1
@@ -118,7 +119,7 @@ def test_time_off_and_a_booking_racing_never_both_win(desk_setup, attempt):
 
     def book():
         return desk.reception_book(patient=patients[0], service=follow_up, practitioner=physio, start=start,
-                                   payment=desk.PAY_AT_CLINIC_CARD, actor=receptionists[1])
+                                   payment=desk.PAY_AT_CLINIC, actor=receptionists[1])
 
     outcomes = _race([block, book])
     assert _outcome_kinds(outcomes) == ["ok", "taken"], outcomes
@@ -143,7 +144,7 @@ def test_working_hours_change_and_a_booking_racing_never_orphan(desk_setup, atte
 
     def book():
         return desk.reception_book(patient=patients[0], service=follow_up, practitioner=physio, start=late,
-                                   payment=desk.PAY_AT_CLINIC_CASH, actor=receptionists[1])
+                                   payment=desk.PAY_AT_CLINIC, actor=receptionists[1])
 
     outcomes = _race([shorten, book])
     assert _outcome_kinds(outcomes) == ["ok", "taken"], outcomes

@@ -1,0 +1,111 @@
+"""Moving a booking from the calendar in a browser (laptop): by dragging it onto a free time, and the same
+move by keyboard only. Both end on the move page as the confirm step. axe runs in the moving states."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+
+import pytest
+from django.utils import timezone
+
+from booking.availability import LONDON
+from booking.models import Booking
+from tests.a11y import assert_accessible, screenshot
+from tests.factories import (
+    BookingFactory,
+    FollowUpFactory,
+    PractitionerFactory,
+    ReceptionistFactory,
+    StaffFactory,
+    UserFactory,
+)
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+PASSWORD = "correct-horse-battery"
+
+
+@pytest.fixture
+def calendar():
+    day = timezone.localtime(timezone.now(), LONDON).date() + timedelta(days=1)
+    follow_up = FollowUpFactory()
+    week = [(d, time(9), time(17)) for d in range(7)]
+    amara = PractitionerFactory(services=[follow_up], hours=week,
+                                user=StaffFactory(first_name="Amara", last_name="Obi"))
+    dev = PractitionerFactory(services=[follow_up], hours=week, user=StaffFactory(first_name="Dev", last_name="Rao"))
+    ReceptionistFactory(email="rita@clinic.example")
+    booking = BookingFactory(practitioner=amara, service=follow_up, start=datetime.combine(day, time(10), tzinfo=LONDON),
+                             patient=UserFactory(first_name="Paula", last_name="Jones"))
+    return {"day": day, "amara": amara, "dev": dev, "booking": booking}
+
+
+def login(page, base):
+    page.goto(f"{base}/accounts/login/")
+    page.fill("input[name=login]", "rita@clinic.example")
+    page.fill("input[name=password]", PASSWORD)
+    page.locator("form button[type=submit]").last.click()
+    page.wait_for_url(f"{base}/staff/")
+
+
+def test_drag_a_booking_to_another_practitioner_and_confirm(laptop_page, live_server, calendar):
+    page, base, day, booking = laptop_page, live_server.url, calendar["day"], calendar["booking"]
+    login(page, base)
+    page.goto(f"{base}/staff/day/{day.isoformat()}/")
+    source = page.locator(f'.bk[data-booking="{booking.pk}"]')
+    target = page.locator(f'.cal-col[data-practitioner="{calendar["dev"].pk}"] .free', has_text="14:30")
+    source.drag_to(target)
+    page.wait_for_url(f"**/staff/bookings/{booking.pk}/move/?**")
+    assert page.locator("#move-proposed").is_visible()
+    assert page.locator("select[name=time]").input_value() == "14:30"
+    assert page.locator("select[name=practitioner]").input_value() == str(calendar["dev"].pk)
+    screenshot(page, "calendar-drag-confirm")
+    assert_accessible(page)
+    booking.refresh_from_db()
+    assert booking.practitioner == calendar["amara"]  # nothing moves before the confirm
+    page.get_by_role("button", name="Move booking").click()
+    page.wait_for_url(f"**/staff/day/{day.isoformat()}/")
+    booking.refresh_from_db()
+    assert booking.practitioner == calendar["dev"]
+    assert booking.start == datetime.combine(day, time(14, 30), tzinfo=LONDON)
+
+
+def test_the_same_move_by_keyboard_only(laptop_page, live_server, calendar):
+    page, base, day, booking = laptop_page, live_server.url, calendar["day"], calendar["booking"]
+    login(page, base)
+    page.goto(f"{base}/staff/day/{day.isoformat()}/")
+    page.locator(f'.bk[data-booking="{booking.pk}"]').focus()
+    page.keyboard.press("m")
+    assert "Moving Paula Jones" in page.locator("#cal-live").inner_text()
+    focused = page.evaluate("document.activeElement.className")
+    assert "free" in focused
+    screenshot(page, "calendar-keyboard-moving")
+    assert_accessible(page)
+    # Right to Dev's column, then down four free times from the nearest one.
+    page.keyboard.press("ArrowRight")
+    start_label = page.evaluate("document.activeElement.textContent")
+    for _ in range(4):
+        page.keyboard.press("ArrowDown")
+    chosen = page.evaluate("document.activeElement.textContent").strip()[-5:]
+    assert chosen != start_label[-5:]
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"**/staff/bookings/{booking.pk}/move/?**")
+    assert page.locator("select[name=time]").input_value() == chosen
+    assert page.locator("select[name=practitioner]").input_value() == str(calendar["dev"].pk)
+    page.locator("button", has_text="Move booking").focus()
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"**/staff/day/{day.isoformat()}/")
+    booking.refresh_from_db()
+    assert booking.practitioner == calendar["dev"]
+    assert timezone.localtime(booking.start, LONDON).strftime("%H:%M") == chosen
+
+
+def test_escape_cancels_a_keyboard_move(laptop_page, live_server, calendar):
+    page, base, day, booking = laptop_page, live_server.url, calendar["day"], calendar["booking"]
+    login(page, base)
+    page.goto(f"{base}/staff/day/{day.isoformat()}/")
+    page.locator(f'.bk[data-booking="{booking.pk}"]').focus()
+    page.keyboard.press("m")
+    page.keyboard.press("Escape")
+    assert page.evaluate("document.activeElement.dataset.booking") == str(booking.pk)
+    assert "Move cancelled" in page.locator("#cal-live").inner_text()
+    assert Booking.objects.get(pk=booking.pk).practitioner == calendar["amara"]

@@ -1,0 +1,52 @@
+"""The day view's cached calendar is never stale: every write bumps the version, time bounds the rest."""
+
+from datetime import datetime, timedelta
+
+import pytest
+import time_machine
+from django.urls import reverse
+
+from booking.availability import LONDON
+from booking.models import Booking
+from booking.staff import services as desk
+from payments import services as payment_services
+from tests.factories import BookingFactory
+
+NOW = datetime(2027, 1, 12, 7, 0, tzinfo=LONDON)
+DAY_URL = reverse("staff:day", args=["2027-01-12"])
+
+
+@pytest.fixture(autouse=True)
+def cached(settings):
+    settings.SLOT_CACHE = True
+
+
+@pytest.mark.django_db(transaction=True)
+def test_cached_day_view_shows_a_payment_and_a_new_booking_at_once(client, reception, physios, services, patient,
+                                                                     django_assert_max_num_queries):
+    with time_machine.travel(NOW, tick=False):
+        client.force_login(reception)
+        booking = desk.reception_book(patient=patient, service=services[1], practitioner=physios[0],
+                                      start=datetime(2027, 1, 12, 10, tzinfo=LONDON), payment=desk.PAY_AT_CLINIC,
+                                      actor=reception).booking
+        assert "£60.00 due" in client.get(DAY_URL).content.decode()
+        with django_assert_max_num_queries(4):  # session, user, groups, needs-attention count: the calendar came from the cache
+            assert "£60.00 due" in client.get(DAY_URL).content.decode()
+        payment_services.payment_take_at_desk(booking=booking, method="cash", actor=reception)
+        assert "£60.00 due" not in client.get(DAY_URL).content.decode()
+        BookingFactory(practitioner=physios[1], service=services[1], start=datetime(2027, 1, 12, 11, tzinfo=LONDON))
+        assert client.get(DAY_URL).content.decode().count('class="bk ') == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_cached_day_view_shows_a_hold_lapse_without_any_write(client, reception, physios, services, patient):
+    with time_machine.travel(NOW, tick=False):
+        client.force_login(reception)
+        held = BookingFactory(practitioner=physios[0], service=services[1], patient=patient,
+                              start=datetime(2027, 1, 12, 10, tzinfo=LONDON), status=Booking.Status.HELD,
+                              hold_expires_at=NOW + timedelta(seconds=20))
+        assert f'data-booking="{held.pk}" data-status="held"' in client.get(DAY_URL).content.decode()
+    with time_machine.travel(NOW + timedelta(seconds=21), tick=False):
+        page = client.get(DAY_URL).content.decode()
+    assert f'data-booking="{held.pk}" data-status="held"' not in page
+    assert f'data-booking="{held.pk}" data-status="expired"' in page

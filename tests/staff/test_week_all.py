@@ -1,0 +1,43 @@
+"""A week view of every practitioner at once."""
+
+from datetime import datetime
+
+import pytest
+import time_machine
+from django.urls import reverse
+
+from booking.availability import LONDON
+from tests.factories import BookingFactory, TimeOffFactory
+
+pytestmark = pytest.mark.django_db
+
+NOW = datetime(2027, 1, 11, 7, 0, tzinfo=LONDON)  # Monday
+
+
+@pytest.fixture(autouse=True)
+def frozen():
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+def test_week_of_all_practitioners_shows_each_row_and_day(reception_client, physios, services,
+                                                          django_assert_max_num_queries):
+    alex, sam = physios
+    BookingFactory(practitioner=alex, service=services[1], start=datetime(2027, 1, 12, 10, tzinfo=LONDON))
+    BookingFactory(practitioner=sam, service=services[1], start=datetime(2027, 1, 14, 11, tzinfo=LONDON))
+    TimeOffFactory(practitioner=sam, start=datetime(2027, 1, 15, 12, tzinfo=LONDON),
+                   end=datetime(2027, 1, 15, 13, tzinfo=LONDON), reason="training")
+    with django_assert_max_num_queries(8):
+        html = reception_client.get(reverse("staff:week_all")).content.decode()
+    assert "Week of 11 January 2027" in html
+    alex_row = html.split(f'data-practitioner="{alex.pk}"')[1].split("</tr>")[0]
+    sam_row = html.split(f'data-practitioner="{sam.pk}"')[1].split("</tr>")[0]
+    assert alex_row.count("1 booked") == 1 and "09:00–17:00" in alex_row
+    assert sam_row.count("1 booked") == 1 and "Training 12:00–13:00" in sam_row
+
+
+def test_physiotherapist_sees_only_their_own_row(client, physios):
+    alex, sam = physios
+    client.force_login(alex.user)
+    html = client.get(reverse("staff:week_all")).content.decode()
+    assert f'data-practitioner="{alex.pk}"' in html and f'data-practitioner="{sam.pk}"' not in html
