@@ -1,8 +1,10 @@
 from django.conf import settings
 
+from clinic.contact import contact
+
 
 def clinic(request):
     return {
-        "clinic_name": settings.CLINIC_NAME,
+        **contact(),
         "test_payment_mode": not settings.STRIPE_SECRET_KEY,
     }

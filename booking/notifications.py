@@ -3,10 +3,9 @@ action never sends anything."""
 
 from datetime import datetime
 
-from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
-from django.template.loader import render_to_string
 from django.utils import timezone
+
+from clinic.mail import email_send
 
 from .models import Booking
 
@@ -18,14 +17,13 @@ def _booking(booking_id: int) -> Booking:
 def _send(*, booking: Booking, subject: str, template: str, context: dict | None = None, attach_ics: bool = False):
     if not booking.patient.can_be_emailed:
         return  # booked by phone with no address: reception tells them
-    context = {"booking": booking, "site_url": settings.SITE_URL, "clinic_name": settings.CLINIC_NAME, **(context or {})}
-    body = render_to_string(f"booking/email/{template}.txt", context)
-    message = EmailMultiAlternatives(subject=subject, body=body, to=[booking.patient.email])
+    attachments = ()
     if attach_ics:
         from .ics import booking_ics
 
-        message.attach("appointment.ics", booking_ics(booking), "text/calendar; method=PUBLISH; charset=utf-8")
-    message.send()
+        attachments = (("appointment.ics", booking_ics(booking), "text/calendar; method=PUBLISH; charset=utf-8"),)
+    email_send(subject=subject, template=f"booking/email/{template}.txt", to=[booking.patient.email],
+               context={"booking": booking, **(context or {})}, attachments=attachments)
 
 
 def send_booking_confirmed(booking_id: int) -> None:

@@ -32,8 +32,9 @@ from .exceptions import (
     SlotLost,
     SlotTaken,
 )
-from .intake import Intake
-from .models import Booking, BookingEvent, Practitioner, Service
+from .exceptions import UrgentCareNeeded
+from .intake import URGENT_CALL_FLAG, Intake, urgent_signs_in
+from .models import Booking, BookingEvent, Practitioner, Service, UrgentAdvice
 
 Status = Booking.Status
 log = logging.getLogger(__name__)
@@ -144,6 +145,61 @@ def _lock_practitioner_for(pid: int, service: Service) -> Practitioner:
 
 def _is_overlap_refusal(error: IntegrityError) -> bool:
     return "booking_no_overlap_per_practitioner" in str(error)
+
+
+@transaction.atomic
+def urgent_advice_record(
+    *, signs: list[str], source: str, booking: Booking | None = None, now: datetime | None = None
+) -> UrgentAdvice:
+    """Record that urgent-care advice was shown (for the clinical lead's audit)."""
+    return UrgentAdvice.objects.create(shown_at=now or timezone.now(), signs=list(signs), source=source, booking=booking)
+
+
+def intake_screen(*, data, source: str) -> None:
+    """Urgent signs first: raise UrgentCareNeeded (and record it) if any cauda equina
+    sign is answered yes in the raw answers, before anything else is checked or written."""
+    signs = urgent_signs_in(data)
+    if signs:
+        urgent_advice_record(signs=signs, source=source)
+        raise UrgentCareNeeded(signs=signs)
+
+
+def booking_intake_answer(*, booking: Booking, data, actor=None) -> Booking:
+    """A phone-booked patient answers the intake through their link.
+
+    Urgent signs first: the booking is flagged for reception to call the patient
+    at once, the advice is recorded, and UrgentCareNeeded is raised once that is
+    committed. Otherwise the answers are checked (InvalidIntake) and saved, with
+    the clinical flags they raise.
+    """
+    signs = urgent_signs_in(data)
+    if signs:
+        _intake_flag_urgent(booking=booking, signs=signs, actor=actor)
+        raise UrgentCareNeeded(signs=signs)
+    intake = Intake.from_dict(data)
+    return _intake_save(booking=booking, intake=intake, actor=actor)
+
+
+@transaction.atomic
+def _intake_flag_urgent(*, booking: Booking, signs: list[str], actor) -> None:
+    booking = _lock_booking(booking)
+    if URGENT_CALL_FLAG not in booking.flags:
+        booking.flags = [URGENT_CALL_FLAG, *booking.flags]
+        booking.save(update_fields=["flags", "updated_at"])
+    urgent_advice_record(signs=signs, source=UrgentAdvice.Source.INTAKE_LINK, booking=booking)
+    _log(booking, BookingEvent.Action.NOTE, actor=actor, from_status=booking.status,
+         reason="Urgent signs answered in the intake link: call the patient now.", signs=signs)
+
+
+@transaction.atomic
+def _intake_save(*, booking: Booking, intake: Intake, actor) -> Booking:
+    booking = _lock_booking(booking)
+    booking.intake = intake.as_dict()
+    booking.flags = [*booking.flags, *(f for f in intake.flags() if f not in booking.flags)]
+    booking.save(update_fields=["intake", "flags", "updated_at"])
+    _log(booking, BookingEvent.Action.NOTE, actor=actor, from_status=booking.status,
+         reason="Intake answered through the intake link.")
+    return booking
 
 
 def parse_intake(*, service: Service, intake: dict | Intake | None, required: bool) -> Intake | None:

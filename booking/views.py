@@ -42,9 +42,12 @@ from .exceptions import (
 )
 from .forms import CancelForm, IntakeForm, OfferCodeForm
 from .ics import booking_ics
-from .models import Booking, Practitioner, Service
+from .intake import URGENT_SIGNS
+from .intake_link import intake_link_booking, intake_link_open
+from .models import Booking, Practitioner, Service, UrgentAdvice
 
 DRAFT = "booking_draft"
+URGENT_SIGNS_KEY = "urgent_signs"
 ANY = "any"
 Status = Booking.Status
 
@@ -234,6 +237,17 @@ def book_choose(request):
     return redirect("booking:book_review")
 
 
+def _urgent_redirect(request, urgent: UrgentCareNeeded):
+    """Show the urgent-care page by redirect, so reloading it never asks to resend the form."""
+    request.session[URGENT_SIGNS_KEY] = list(urgent.extra.get("signs") or [])
+    return redirect("booking:urgent_care")
+
+
+def urgent_care(request):
+    signs = [URGENT_SIGNS[name] for name in request.session.get(URGENT_SIGNS_KEY, []) if name in URGENT_SIGNS]
+    return render(request, "booking/urgent_care.html", {"signs": signs})
+
+
 def book_intake(request):
     draft = _draft(request)
     objects = draft and _draft_objects(draft)
@@ -243,16 +257,18 @@ def book_intake(request):
     service, practitioner, start = objects
     if request.method == "POST":
         form = IntakeForm(request.POST)
+        try:
+            # Urgent signs first, whatever else is blank or invalid in the form.
+            services.intake_screen(data=request.POST, source=UrgentAdvice.Source.ONLINE)
+        except UrgentCareNeeded as urgent:
+            # Nothing is booked and nothing is kept: the answers stop here.
+            draft["intake"] = None
+            _save_draft(request, draft)
+            return _urgent_redirect(request, urgent)
         if form.is_valid():
             try:
                 intake = form.intake()
                 services.parse_intake(service=service, intake=intake, required=True)
-            except UrgentCareNeeded as urgent:
-                # Nothing is booked and nothing is kept: the answers stop here.
-                draft["intake"] = None
-                _save_draft(request, draft)
-                return render(request, "booking/urgent_care.html",
-                              {"message": urgent.message, "signs": [form[s].label for s in urgent.extra.get("signs", [])]})
             except InvalidIntake as invalid:
                 for field, error in (invalid.extra.get("errors") or {}).items():
                     form.add_error(field if field in form.fields else None, error)
@@ -265,6 +281,40 @@ def book_intake(request):
     return render(request, "booking/book_intake.html", {
         "form": form, "service": service, "practitioner": practitioner, "start": start, "step": 5,
     })
+
+
+def intake_link(request, token):
+    """A phone booking's intake, answered through the signed link in the patient's email (no password)."""
+    booking = intake_link_booking(token)
+    if booking is None:
+        raise Http404
+    if not intake_link_open(booking):
+        return render(request, "booking/intake_link_done.html", {"booking": booking})
+    if request.method == "POST":
+        form = IntakeForm(request.POST)
+        try:
+            services.booking_intake_answer(booking=booking, data=_form_answers(request.POST, form))
+        except UrgentCareNeeded as urgent:
+            return _urgent_redirect(request, urgent)
+        except InvalidIntake as invalid:
+            form.is_valid()
+            for field, error in (invalid.extra.get("errors") or {}).items():
+                if field in form.fields and field not in form.errors:
+                    form.add_error(field, error)
+        else:
+            messages.success(request, "Thank you: your answers are with your physiotherapist.")
+            return redirect("booking:intake_link", token)
+    else:
+        form = IntakeForm()
+    return render(request, "booking/intake_link.html", {"form": form, "booking": booking})
+
+
+def _form_answers(post, form: IntakeForm) -> dict:
+    """The intake form's answers as the API's intake (yes/no to booleans); invalid values stay as given,
+    so Intake.from_dict names them."""
+    if form.is_valid():
+        return form.intake().as_dict()
+    return form.raw_answers()
 
 
 @login_required
@@ -352,7 +402,7 @@ def _hold_and_pay(request, draft, service, practitioner, start, form):
         _save_draft(request, draft)
         return None
     except UrgentCareNeeded as urgent:
-        return render(request, "booking/urgent_care.html", {"message": urgent.message})
+        return _urgent_redirect(request, urgent)
     except (IntakeRequired, InvalidIntake):
         return redirect("booking:book_intake")
     except (InvalidSlot, ServiceNotBookable) as refused:

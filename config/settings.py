@@ -250,6 +250,12 @@ STRIPE_API_BASE = env("STRIPE_API_BASE")
 
 # The clinic's booking rules.
 CLINIC_NAME = env("CLINIC_NAME", "Physiobook Clinic, London")
+# How patients reach the clinic: footer of every page, urgent-care page, booking and
+# cancellation pages, every email, and the .ics LOCATION. The phone number is shown
+# as written and dialled as its digits (a tel: link).
+CLINIC_PHONE = env("CLINIC_PHONE", "020 7946 0000")
+CLINIC_ADDRESS = env("CLINIC_ADDRESS", "12 Example Street, London EC1A 1AA")
+CLINIC_MAP_URL = env("CLINIC_MAP_URL", "https://www.openstreetmap.org/search?query=EC1A%201AA")
 BOOKING_SLOT_MINUTES = env_int("BOOKING_SLOT_MINUTES", 15)
 BOOKING_MIN_NOTICE_MINUTES = env_int("BOOKING_MIN_NOTICE_MINUTES", 120)
 BOOKING_HORIZON_DAYS = env_int("BOOKING_HORIZON_DAYS", 60)

@@ -1,8 +1,6 @@
 """Emails about money. Called from transaction.on_commit, so a rolled-back change sends nothing."""
 
-from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
-from django.template.loader import render_to_string
+from clinic.mail import email_send
 
 from .models import Payment
 
@@ -13,8 +11,9 @@ def send_payment_auto_refunded(payment_id: int) -> None:
         pk=payment_id
     )
     booking = payment.booking
-    context = {"booking": booking, "payment": payment, "site_url": settings.SITE_URL, "clinic_name": settings.CLINIC_NAME}
-    body = render_to_string("payments/email/auto_refunded.txt", context)
-    EmailMultiAlternatives(
-        subject=f"Your payment has been refunded: {booking.service.name}", body=body, to=[booking.patient.email]
-    ).send()
+    email_send(
+        subject=f"Your payment has been refunded: {booking.service.name}",
+        template="payments/email/auto_refunded.txt",
+        to=[booking.patient.email],
+        context={"booking": booking, "payment": payment},
+    )

@@ -15,13 +15,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Q
-from django.template.loader import render_to_string
 from django.utils import timezone
 
 from accounts.models import User
+from clinic.mail import email_send
 from booking import services as booking_services
 from booking.availability import LONDON, local_day_bounds, london_datetime
 from booking.exceptions import BookingError
@@ -158,12 +157,12 @@ def payment_link_send(*, booking: Booking, actor=None) -> DeskBooking:
                                                        "try \"Send payment link\" again from the booking page.")
     booking = Booking.objects.select_related("patient", "service", "practitioner__user").get(pk=booking.pk)
     if booking.patient.can_be_emailed:
-        body = render_to_string("staff/email/payment_link.txt", {
-            "booking": booking, "checkout_url": payment.checkout_url, "clinic_name": settings.CLINIC_NAME,
+        email_send(subject=f"Pay {booking.amount_due_pence / 100:.2f} GBP for your {booking.service.name} booking",
+                   template="staff/email/payment_link.txt", to=[booking.patient.email], context={
+            "booking": booking, "checkout_url": payment.checkout_url,
             "start": timezone.localtime(booking.start, LONDON),
             "hold_expires_at": timezone.localtime(booking.hold_expires_at, LONDON) if booking.hold_expires_at else None,
         })
-        send_mail(f"Pay for your {booking.service.name} booking", body, None, [booking.patient.email])
     return DeskBooking(booking=booking, checkout_url=payment.checkout_url)
 
 

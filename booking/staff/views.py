@@ -15,8 +15,9 @@ from django.views.decorators.http import require_POST
 from accounts.roles import is_reception, practitioner_for
 from booking import services as booking_services
 from booking.availability import LONDON
-from booking.calendar import calendar_days
+from booking.calendar import calendar_days, urgent_advice_count
 from booking.exceptions import BookingError, SlotTaken
+from booking.intake_link import intake_link_open, intake_link_url
 from booking.intake import FLAG_LABELS, PAIN_AREAS, SIDES, URGENT_SIGNS, FLAG_SIGNS
 from booking.models import Booking, BookingEvent, Practitioner, TimeOff
 from payments.models import Payment, Refund
@@ -94,6 +95,7 @@ def day_view(request, day: str | None = None):
         "today": today_london(),
         "cancelled": [b for p in pdays for b in p.cancelled],
         "can_book": is_reception(request.user),
+        "urgent_advice_count": urgent_advice_count(day=shown),
         "nav": "day",
     })
 
@@ -197,6 +199,7 @@ def booking_detail(request, pk: int):
         "started": booking.start <= now,
         "day": timezone.localtime(booking.start, LONDON).date(),
         "paid": paid_pence(booking=booking),
+        "intake_link": intake_link_url(booking) if intake_link_open(booking, now=now) else "",
         "nav": "",
     })
 
