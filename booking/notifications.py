@@ -3,9 +3,12 @@ action never sends anything."""
 
 from datetime import datetime
 
+from django.conf import settings
 from django.utils import timezone
 
 from clinic.mail import email_send
+
+from . import policy
 
 from .models import Booking
 
@@ -27,21 +30,34 @@ def _send(*, booking: Booking, subject: str, template: str, context: dict | None
 
 
 def send_booking_confirmed(booking_id: int) -> None:
+    from .ics import google_calendar_url
+    from .intake_link import intake_link_open, intake_link_url
+
     booking = _booking(booking_id)
     when = timezone.localtime(booking.start)
+    now = timezone.now()
     _send(
         booking=booking,
         subject=f"Booking confirmed: {booking.service.name} on {when:%a %-d %b at %H:%M}",
         template="confirmed",
+        context={
+            "inside_window": policy.inside_policy_window(start=booking.start, now=now),
+            "free_until": policy.free_cancellation_ends(booking.start),
+            "free_cancel_hours": settings.BOOKING_FREE_CANCEL_HOURS,
+            "google_calendar_url": google_calendar_url(booking),
+            # Booked by phone: the patient answers the assessment questions through a signed link.
+            "intake_link": intake_link_url(booking) if intake_link_open(booking, now=now) else "",
+        },
         attach_ics=True,
     )
 
 
-def send_booking_cancelled(booking_id: int, refund_pence: int) -> None:
+def send_booking_cancelled(booking_id: int, refund_pence: int, *, by_clinic: bool = False, reason: str = "") -> None:
     booking = _booking(booking_id)
     # The attached .ics (STATUS:CANCELLED, same UID) removes the event from calendars that imported it.
     _send(booking=booking, subject=f"Booking cancelled: {booking.service.name}", template="cancelled",
-          context={"refund_pence": refund_pence, "was_paid": booking.payments.filter(paid_at__isnull=False).exists()},
+          context={"refund_pence": refund_pence, "was_paid": booking.payments.filter(paid_at__isnull=False).exists(),
+                   "by_clinic": by_clinic, "reason": reason, "free_cancel_hours": settings.BOOKING_FREE_CANCEL_HOURS},
           attach_ics=True)
 
 

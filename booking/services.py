@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from offers import services as offers
 
-from . import availability, notifications
+from . import availability, notifications, policy
 from .exceptions import (
     IntakeRequired,
     InvalidSlot,
@@ -31,8 +31,8 @@ from .exceptions import (
     ServiceNotBookable,
     SlotLost,
     SlotTaken,
+    UrgentCareNeeded,
 )
-from .exceptions import UrgentCareNeeded
 from .intake import URGENT_CALL_FLAG, Intake, urgent_signs_in
 from .models import Booking, BookingEvent, Practitioner, Service, UrgentAdvice
 
@@ -349,7 +349,7 @@ def booking_confirm(*, booking: Booking, actor=None, reason: str = "", now: date
 
 def refund_due(*, booking: Booking, now: datetime) -> bool:
     """The patient's policy: free cancellation with full refund up to BOOKING_FREE_CANCEL_HOURS before."""
-    return booking.start - now >= timedelta(hours=settings.BOOKING_FREE_CANCEL_HOURS)
+    return not policy.inside_policy_window(start=booking.start, now=now)
 
 
 def _still_open(booking: Booking, now: datetime) -> bool:
@@ -416,7 +416,8 @@ def booking_cancel(
     if previous == Status.HELD:
         payments.payment_abandon(booking=booking)
     booking.refund_pence = refund_pence
-    transaction.on_commit(lambda: notifications.send_booking_cancelled(booking.pk, refund_pence))
+    transaction.on_commit(lambda: notifications.send_booking_cancelled(
+        booking.pk, refund_pence, by_clinic=by_staff, reason=reason))
     return booking
 
 

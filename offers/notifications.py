@@ -1,5 +1,7 @@
 """The offer code email. Sent from transaction.on_commit, so a rolled-back claim sends nothing."""
 
+from urllib.parse import urlencode
+
 from django.conf import settings
 from django.urls import reverse
 
@@ -13,7 +15,8 @@ def send_offer_code(code_id: int) -> None:
     context = {
         "code": code,
         "offer": code.offer,
-        "book_url": settings.SITE_URL + reverse("booking:home"),
+        # Straight into the booking flow for the first session, with the code applied at review.
+        "book_url": settings.SITE_URL + reverse("booking:book_first_session") + "?" + urlencode({"code": code.code}),
     }
     email_send(
         subject=f"Your code for {code.offer.percent_off}% off your first session: {code.display_code}",

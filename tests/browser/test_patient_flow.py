@@ -136,7 +136,13 @@ def test_new_visitor_books_pays_and_cancels_on_a_phone(phone_page, clinic):
     expect(page.get_by_role("heading", name=re.compile("Times on"))).to_be_visible()
     step(page, "13-reschedule-times")
     page.locator("#times .time-grid button").nth(4).click()
+    expect(page.get_by_role("heading", name="Move your booking?")).to_be_visible()
+    step(page, "13b-reschedule-confirm")
+    booking.refresh_from_db()
+    assert booking.start == old_start  # nothing moves before "Yes, move it"
+    page.get_by_role("button", name="Yes, move it").click()
     expect(page.get_by_text("Your booking has been moved")).to_be_visible()
+    expect(page.get_by_text("Your booking is confirmed")).to_have_count(0)
     booking.refresh_from_db()
     assert booking.start != old_start and booking.status == Booking.Status.CONFIRMED
     step(page, "14-rescheduled")
