@@ -97,11 +97,12 @@ class IntakeForm(DescribedErrorsMixin, forms.Form):
         return data
 
     @classmethod
-    def initial_from(cls, intake: dict | None) -> dict:
-        """Pre-fill from a saved intake (coming back to the step)."""
+    def initial_from(cls, intake: dict | None, *, ask_urgent_again: bool = False) -> dict:
+        """Pre-fill from a saved intake (coming back to the step, or a returning patient's last answers:
+        then the urgent questions are left blank, to be answered for today)."""
         if not intake:
             return {}
-        initial = dict(intake)
+        initial = {k: v for k, v in intake.items() if not (ask_urgent_again and k in URGENT_SIGNS)}
         for name in (*URGENT_SIGNS, *FLAG_SIGNS):
             if name in initial:
                 initial[name] = "yes" if initial[name] else "no"

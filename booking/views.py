@@ -280,6 +280,7 @@ def book_intake(request):
         messages.error(request, "Please choose a time first.")
         return redirect("booking:book_service")
     service, practitioner, start = objects
+    previous = None
     if request.method == "POST":
         form = IntakeForm(request.POST)
         try:
@@ -302,10 +303,22 @@ def book_intake(request):
                 _save_draft(request, draft)
                 return redirect("booking:book_review")
     else:
-        form = IntakeForm(initial=IntakeForm.initial_from(draft.get("intake")))
+        if not draft.get("intake") and request.user.is_authenticated:
+            previous = _previous_intake(request.user)
+        form = IntakeForm(initial=IntakeForm.initial_from(draft.get("intake") or (previous and previous["intake"]),
+                                                          ask_urgent_again=bool(previous)))
     return render(request, "booking/book_intake.html", {
         "form": form, "service": service, "practitioner": practitioner, "start": start, "step": 5, "steps": _steps(service),
+        "previous": previous,
     })
+
+
+def _previous_intake(user) -> dict | None:
+    """A returning patient's last answers, offered to confirm or change (the urgent questions are asked afresh)."""
+    return (
+        Booking.objects.filter(patient=user).exclude(intake={}).order_by("-created_at", "-pk")
+        .values("intake", "start").first()
+    )
 
 
 def intake_link(request, token):

@@ -16,7 +16,7 @@ def send_offer_code(code_id: int) -> None:
         "code": code,
         "offer": code.offer,
         # Straight into the booking flow for the first session, with the code applied at review.
-        "book_url": settings.SITE_URL + reverse("booking:book_first_session") + "?" + urlencode({"code": code.code}),
+        "book_url": settings.SITE_URL + reverse("booking:book_first_session") + "?" + urlencode({"code": code.display_code}),
     }
     email_send(
         subject=f"Your code for {code.offer.percent_off}% off your first session: {code.display_code}",

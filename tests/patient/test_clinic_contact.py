@@ -49,3 +49,16 @@ def test_confirmation_email_is_branded_and_useful(contact, clinic, mailoutbox, f
     assert "Physiobook Clinic, London" in html and 'href="tel:+442079460123"' in html
     assert f'href="https://book.example-clinic.co.uk/my-bookings/{booking.pk}/reschedule/"' in html
     assert "<script" not in html and "style=" not in html
+
+
+def test_allauth_emails_carry_the_clinic_name_and_site_url_domain(client, contact, mailoutbox):
+    from tests.factories import UserFactory
+
+    UserFactory(email="forgetful@example.com")
+    client.post("/accounts/password/reset/", {"email": "forgetful@example.com"})
+    mail = mailoutbox[-1]
+    assert mail.subject.startswith("[Physiobook Clinic, London]")
+    assert "https://book.example-clinic.co.uk/accounts/password/reset/key/" in mail.body
+    assert "testserver" not in mail.body and "127.0.0.1" not in mail.body
+    html, mimetype = mail.alternatives[0]
+    assert mimetype == "text/html" and "1 Harley Street" in html

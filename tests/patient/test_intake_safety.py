@@ -1,5 +1,6 @@
 """Clinical safety in the intake: red flags stop the booking; other flags reach the physiotherapist."""
 
+import re
 from datetime import datetime
 
 import pytest
@@ -107,3 +108,23 @@ def test_error_messages_say_what_to_do(patient_client, clinic):
     text = patient_client.post("/book/intake/", {}).content.decode()
     for message in ("Tick at least one area.", "Choose left, right or both.", "Enter the number of weeks", "Answer yes or no."):
         assert message in text
+
+
+def test_a_second_booking_offers_the_previous_answers_but_asks_urgent_signs_afresh(patient_client, patient, clinic):
+    from tests.factories import BookingFactory
+
+    service, physio = clinic
+    BookingFactory(patient=patient, practitioner=physio, service=service, intake={
+        "pain_areas": ["calf"], "side": "right", "duration_weeks": 14, "numbness": True, "previous_injuries": "Disc 2019",
+        "bladder_or_bowel_changes": False, "saddle_numbness": False, "worsening_weakness_both_legs": False,
+        "cancer_history": False, "unexplained_weight_loss": False, "fever": False, "recent_trauma": False,
+    })
+    choose(patient_client, service)
+    page = patient_client.get("/book/intake/").content.decode()
+    assert "We have filled in your answers from your booking on" in page
+    assert 'value="14"' in page and "Disc 2019" in page
+    assert re.search(r'<input[^>]*value="calf"[^>]*checked', page)
+    assert re.search(r'<input[^>]*name="cancer_history" value="no"[^>]*checked', page)
+    # The cauda equina questions are answered for today, never carried over.
+    assert not re.search(r'<input[^>]*name="saddle_numbness"[^>]*checked', page)
+    assert not re.search(r'<input[^>]*name="bladder_or_bowel_changes"[^>]*checked', page)

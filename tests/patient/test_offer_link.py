@@ -31,7 +31,7 @@ def test_link_goes_to_the_first_session_and_applies_the_code_at_review(patient_c
 def test_a_refused_code_from_the_link_says_why_and_books_at_full_price(patient_client, patient, clinic):
     service, _ = clinic
     code = OfferCodeFactory(offer=OfferFactory(services=[service]), email="someone.else@example.com")
-    patient_client.get(f"/book/first-session/?code={code.code}")
+    patient_client.get(f"/book/first-session/?code={code.display_code}")
     patient_client.post("/book/choose/", {"service": service.slug, "who": "any", "start": START.isoformat()})
     patient_client.post("/book/intake/", intake_post())
     page = patient_client.get("/book/review/").content.decode()
@@ -43,6 +43,6 @@ def test_offer_email_links_into_the_flow_with_the_code(clinic, mailoutbox):
     code = OfferCodeFactory(offer=OfferFactory(services=[service]))
     notifications.send_offer_code(code.pk)
     mail = mailoutbox[-1]
-    assert f"/book/first-session/?code={code.code}" in mail.body
+    assert f"/book/first-session/?code={code.display_code}" in mail.body
     html = mail.alternatives[0][0]
-    assert f"/book/first-session/?code={code.code}" in html
+    assert f"/book/first-session/?code={code.display_code}" in html
