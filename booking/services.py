@@ -101,7 +101,8 @@ def _check_start(*, start: datetime, now: datetime, enforce_notice: bool) -> Non
     if enforce_notice:
         if start < now + timedelta(minutes=settings.BOOKING_MIN_NOTICE_MINUTES):
             hours = settings.BOOKING_MIN_NOTICE_MINUTES / 60
-            raise InvalidSlot(f"Online bookings need at least {hours:g} hours' notice. Please call us for sooner.")
+            raise InvalidSlot(f"Online bookings need at least {hours:g} hours' notice. "
+                              f"Please call us on {settings.CLINIC_PHONE} for sooner.")
         if start > now + timedelta(days=settings.BOOKING_HORIZON_DAYS):
             raise InvalidSlot(f"Bookings open {settings.BOOKING_HORIZON_DAYS} days ahead.")
 
@@ -374,7 +375,7 @@ def check_movable(*, booking: Booking, now: datetime, by_staff: bool = False) ->
     if not by_staff and not refund_due(booking=booking, now=now):
         raise InsidePolicyWindow(
             f"Bookings cannot be moved online less than {settings.BOOKING_FREE_CANCEL_HOURS} hours before they start. "
-            "Please call the clinic."
+            f"Please call the clinic on {settings.CLINIC_PHONE}."
         )
 
 

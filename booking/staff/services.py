@@ -157,7 +157,7 @@ def payment_link_send(*, booking: Booking, actor=None) -> DeskBooking:
                                                        "try \"Send payment link\" again from the booking page.")
     booking = Booking.objects.select_related("patient", "service", "practitioner__user").get(pk=booking.pk)
     if booking.patient.can_be_emailed:
-        email_send(subject=f"Pay {booking.amount_due_pence / 100:.2f} GBP for your {booking.service.name} booking",
+        email_send(subject=f"Pay £{booking.amount_due_pence / 100:,.2f} for your {booking.service.name} booking",
                    template="staff/email/payment_link.txt", to=[booking.patient.email], context={
             "booking": booking, "checkout_url": payment.checkout_url,
             "start": timezone.localtime(booking.start, LONDON),

@@ -62,3 +62,17 @@ def test_allauth_emails_carry_the_clinic_name_and_site_url_domain(client, contac
     assert "testserver" not in mail.body and "127.0.0.1" not in mail.body
     html, mimetype = mail.alternatives[0]
     assert mimetype == "text/html" and "1 Harley Street" in html
+
+
+def test_a_please_call_message_links_the_number(patient_client, clinic):
+    from datetime import datetime
+
+    from booking.availability import LONDON
+    from tests.patient.conftest import intake_post
+
+    service, _ = clinic
+    too_soon = datetime(2027, 1, 11, 9, 0, tzinfo=LONDON)  # one hour after NOW: under the 2 hours' notice
+    patient_client.post("/book/choose/", {"service": service.slug, "who": "any", "start": too_soon.isoformat()})
+    patient_client.post("/book/intake/", intake_post())
+    page = patient_client.post("/book/review/", {"action": "pay", "offer_code": ""}, follow=True).content.decode()
+    assert ('Please call us on <a href="tel:02079460000" class="tel">020 7946 0000</a> for sooner.' in page)
