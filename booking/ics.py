@@ -1,6 +1,6 @@
 """The .ics for a booking (RFC 5545), in Europe/London with a VTIMEZONE."""
 
-from datetime import timezone as dt_timezone
+from datetime import UTC
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -48,7 +48,7 @@ def _description(booking) -> str:
 def google_calendar_url(booking) -> str:
     """An "add to Google Calendar" link for the booking (beside the .ics, for phones without a calendar app)."""
     def utc(instant):
-        return instant.astimezone(dt_timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        return instant.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
 
     query = urlencode({
         "action": "TEMPLATE",

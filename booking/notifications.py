@@ -9,7 +9,6 @@ from django.utils import timezone
 from clinic.mail import email_send
 
 from . import policy
-
 from .models import Booking
 
 

@@ -22,12 +22,12 @@ from offers import services as offers
 
 from . import availability, notifications, policy
 from .exceptions import (
+    InsidePolicyWindow,
     IntakeRequired,
     InvalidSlot,
     InvalidStatusChange,
     NotCancellable,
     NotReschedulable,
-    InsidePolicyWindow,
     ServiceNotBookable,
     SlotLost,
     SlotTaken,

@@ -20,7 +20,6 @@ from django.template.loader import get_template
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-
 from offers import services as offers
 from offers.throttles import RateLimited, offer_code_validate_for_request
 from payments import services as payments

@@ -21,17 +21,20 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from booking import slot_cache
 from booking import services as booking_services
+from booking import slot_cache
 from booking.exceptions import OfferRefused, UnknownPractitioner, UnknownService
 from booking.models import Booking, Practitioner, Service, UrgentAdvice
 from offers import services as offer_services
+from offers.throttles import (
+    OfferClaimThrottle,
+    OfferValidateIPThrottle,
+    OfferValidateUserThrottle,
+)
 from payments import gateway
 from payments import services as payment_services
 
 from . import serializers as s
-from offers.throttles import OfferClaimThrottle, OfferValidateIPThrottle, OfferValidateUserThrottle
-
 from .throttles import BookingCreateThrottle
 
 

@@ -14,17 +14,16 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import User
-from clinic.mail import email_send
 from booking import services as booking_services
 from booking.availability import LONDON, local_day_bounds, london_datetime
 from booking.exceptions import BookingError
 from booking.models import Booking, Practitioner, Service, TimeOff, WorkingHours
+from clinic.mail import email_send
 from payments import gateway
 from payments import services as payment_services
 

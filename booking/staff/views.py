@@ -17,14 +17,21 @@ from booking import services as booking_services
 from booking.availability import LONDON
 from booking.calendar import calendar_days, urgent_advice_count
 from booking.exceptions import BookingError, SlotTaken
+from booking.intake import FLAG_LABELS, FLAG_SIGNS, PAIN_AREAS, SIDES, URGENT_SIGNS
 from booking.intake_link import intake_link_open, intake_link_url
-from booking.intake import FLAG_LABELS, PAIN_AREAS, SIDES, URGENT_SIGNS, FLAG_SIGNS
 from booking.models import Booking, BookingEvent, Practitioner, TimeOff
 from payments.models import Payment, Refund
 from payments.services import paid_pence
 
 from . import services as desk
-from .forms import BookForm, CancelForm, MoveForm, TimeOffForm, WorkingHoursForm, today_london
+from .forms import (
+    BookForm,
+    CancelForm,
+    MoveForm,
+    TimeOffForm,
+    WorkingHoursForm,
+    today_london,
+)
 from .grid import build_grid
 from .permissions import (
     booking_for,

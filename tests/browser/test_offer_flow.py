@@ -11,7 +11,12 @@ from playwright.sync_api import expect
 
 from offers.models import OfferCode
 from tests.a11y import ALL_IMPACTS, assert_accessible, screenshot
-from tests.factories import FollowUpFactory, OfferFactory, PractitionerFactory, ServiceFactory
+from tests.factories import (
+    FollowUpFactory,
+    OfferFactory,
+    PractitionerFactory,
+    ServiceFactory,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -17,7 +17,12 @@ from booking.models import Booking, UrgentAdvice
 from booking.staff import services as desk
 from payments.models import Payment
 from tests.a11y import ALL_IMPACTS, assert_accessible, screenshot
-from tests.factories import PractitionerFactory, ReceptionistFactory, ServiceFactory, UserFactory
+from tests.factories import (
+    PractitionerFactory,
+    ReceptionistFactory,
+    ServiceFactory,
+    UserFactory,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

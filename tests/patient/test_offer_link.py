@@ -13,7 +13,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.booking]
 
 
 def test_link_goes_to_the_first_session_and_applies_the_code_at_review(patient_client, patient, clinic):
-    service, physio = clinic
+    service, _ = clinic
     FollowUpFactory()  # another service exists; the link still picks the first session
     code = OfferCodeFactory(offer=OfferFactory(services=[service]), email=patient.email)
     response = patient_client.get(f"/book/first-session/?code={code.display_code}")
