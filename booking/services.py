@@ -173,12 +173,18 @@ def booking_intake_answer(*, booking: Booking, data, actor=None) -> Booking:
     committed. Otherwise the answers are checked (InvalidIntake) and saved, with
     the clinical flags they raise.
     """
+    booking_intake_screen(booking=booking, data=data, actor=actor)
+    intake = Intake.from_dict(data)
+    return _intake_save(booking=booking, intake=intake, actor=actor)
+
+
+def booking_intake_screen(*, booking: Booking, data, actor=None) -> None:
+    """Urgent signs in a phone booking's intake answers, complete or not: flag the booking for a
+    call, record the advice, then raise UrgentCareNeeded (after the commit)."""
     signs = urgent_signs_in(data)
     if signs:
         _intake_flag_urgent(booking=booking, signs=signs, actor=actor)
         raise UrgentCareNeeded(signs=signs)
-    intake = Intake.from_dict(data)
-    return _intake_save(booking=booking, intake=intake, actor=actor)
 
 
 @transaction.atomic

@@ -330,28 +330,23 @@ def intake_link(request, token):
     if request.method == "POST":
         form = IntakeForm(request.POST)
         try:
-            services.booking_intake_answer(booking=booking, data=_form_answers(request.POST, form))
+            if form.is_valid():
+                services.booking_intake_answer(booking=booking, data=form.intake().as_dict())
+            else:
+                # Urgent signs first, whatever else is blank or invalid; then the form's errors.
+                services.booking_intake_screen(booking=booking, data=form.raw_answers())
         except UrgentCareNeeded as urgent:
             return _urgent_redirect(request, urgent)
         except InvalidIntake as invalid:
-            form.is_valid()
             for field, error in (invalid.extra.get("errors") or {}).items():
-                if field in form.fields and field not in form.errors:
-                    form.add_error(field, error)
+                form.add_error(field if field in form.fields else None, error)
         else:
-            messages.success(request, "Thank you: your answers are with your physiotherapist.")
-            return redirect("booking:intake_link", token)
+            if form.is_valid():
+                messages.success(request, "Thank you: your answers are with your physiotherapist.")
+                return redirect("booking:intake_link", token)
     else:
         form = IntakeForm()
     return render(request, "booking/intake_link.html", {"form": form, "booking": booking})
-
-
-def _form_answers(post, form: IntakeForm) -> dict:
-    """The intake form's answers as the API's intake (yes/no to booleans); invalid values stay as given,
-    so Intake.from_dict names them."""
-    if form.is_valid():
-        return form.intake().as_dict()
-    return form.raw_answers()
 
 
 @login_required

@@ -110,3 +110,12 @@ def test_reception_sees_the_days_urgent_advice_count(reception_client, physios):
     page = reception_client.get(reverse("staff:day", args=["2027-01-12"])).content.decode()
     assert 'data-urgent-advice-count="2"' in page
 
+
+
+def test_unanswered_health_questions_are_asked_not_saved_as_no(phone_booking, client):
+    url = reverse("booking:intake_link", args=[intake_link_token(phone_booking)])
+    answers = {k: v for k, v in ANSWERS.items() if k not in ("cancer_history", "fever")}
+    page = client.post(url, answers).content.decode()
+    assert 'id="id_cancer_history_error"' in page and 'id="id_fever_error"' in page
+    phone_booking.refresh_from_db()
+    assert phone_booking.intake == {} and phone_booking.intake_pending
