@@ -30,7 +30,6 @@ import io
 import json
 import os
 import secrets
-import shlex
 import signal
 import statistics
 import subprocess
@@ -40,7 +39,7 @@ import threading
 import time
 import urllib.request
 from collections import Counter, defaultdict
-from datetime import timedelta
+from datetime import timedelta, UTC
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -465,9 +464,9 @@ def main() -> int:
         table, outside = report(events, faults.windows if faults else [])
         print("\n".join(table))
         print()
-        from datetime import datetime, timezone as dt_timezone
+        from datetime import datetime
 
-        results = checks(workdir / "mail.jsonl", since=datetime.fromtimestamp(t0, dt_timezone.utc))
+        results = checks(workdir / "mail.jsonl", since=datetime.fromtimestamp(t0, UTC))
         for name, ok, detail in results:
             print(f"  [{'ok' if ok else 'FAIL'}] {name}: {detail}")
         failed = [name for name, ok, _ in results if not ok]
