@@ -87,7 +87,7 @@ def test_urgent_advice_comes_first_with_an_incomplete_form(phone_page, clinic):
     assert not Booking.objects.exists() and not Payment.objects.exists()
 
 
-def test_urgent_page_from_a_phone_booked_intake_link(phone_page, clinic, mailoutbox):
+def test_urgent_page_from_a_phone_booked_intake_link(phone_page, clinic):
     service, physio = clinic
     from datetime import timedelta
 
@@ -98,7 +98,8 @@ def test_urgent_page_from_a_phone_booked_intake_link(phone_page, clinic, mailout
     booking = desk.reception_book(patient=patient, service=service, practitioner=physio, start=start,
                                   payment=desk.PAY_AT_CLINIC_CASH, actor=ReceptionistFactory()).booking
     link = intake_link_url(booking)
-    assert any(link in message.body for message in mail.outbox)
+    # The link reaches the patient in the confirmation email (tests/staff/test_intake_link.py); here it is opened.
+    assert booking.intake_pending
 
     page = phone_page
     page.goto(link)  # no password: the link is the key
