@@ -56,7 +56,10 @@ def send_booking_cancelled(booking_id: int, refund_pence: int, *, by_clinic: boo
     # The attached .ics (STATUS:CANCELLED, same UID) removes the event from calendars that imported it.
     _send(booking=booking, subject=f"Booking cancelled: {booking.service.name}", template="cancelled",
           context={"refund_pence": refund_pence, "was_paid": booking.payments.filter(paid_at__isnull=False).exists(),
-                   "by_clinic": by_clinic, "reason": reason, "free_cancel_hours": settings.BOOKING_FREE_CANCEL_HOURS},
+                   "by_clinic": by_clinic, "reason": reason, "free_cancel_hours": settings.BOOKING_FREE_CANCEL_HOURS,
+                   # Money taken at the desk goes back at the desk, by a person (never "to your card" by itself).
+                   "desk_refund": booking.payments.filter(method__in=["card_terminal", "cash"],
+                                                          refunds__status="pending").exists()},
           attach_ics=True)
 
 

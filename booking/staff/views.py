@@ -20,7 +20,7 @@ from booking.exceptions import BookingError, SlotTaken
 from booking.intake import FLAG_LABELS, FLAG_SIGNS, PAIN_AREAS, SIDES, URGENT_SIGNS
 from booking.intake_link import intake_link_open, intake_link_url
 from booking.models import Booking, BookingEvent, Practitioner, TimeOff
-from payments.models import Payment, Refund
+from payments.models import Attention, Payment, Refund
 from payments.services import paid_pence
 
 from . import services as desk
@@ -103,6 +103,7 @@ def day_view(request, day: str | None = None):
         "cancelled": [b for p in pdays for b in p.cancelled],
         "can_book": is_reception(request.user),
         "urgent_advice_count": urgent_advice_count(day=shown),
+        "attention_count": Attention.objects.filter(resolved_at__isnull=True).count() if is_reception(request.user) else 0,
         "nav": "day",
     })
 
