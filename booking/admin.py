@@ -1,6 +1,14 @@
 from django.contrib import admin
 
-from .models import Booking, BookingEvent, Practitioner, Service, TimeOff, WorkingHours
+from .models import (
+    Booking,
+    BookingEvent,
+    Practitioner,
+    Service,
+    TimeOff,
+    UrgentAdvice,
+    WorkingHours,
+)
 
 
 @admin.register(Service)
@@ -73,4 +81,21 @@ class BookingAdmin(admin.ModelAdmin):
         return ", ".join(obj.flags)
 
     def has_add_permission(self, request):
+        return False
+
+
+@admin.register(UrgentAdvice)
+class UrgentAdviceAdmin(admin.ModelAdmin):
+    """The clinical lead's audit of the screening: read-only, nothing here is edited."""
+
+    list_display = ["shown_at", "source", "signs", "booking"]
+    list_filter = ["source", "shown_at"]
+    date_hierarchy = "shown_at"
+    list_select_related = ["booking"]
+    readonly_fields = ["shown_at", "source", "signs", "booking"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False

@@ -13,12 +13,12 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from django.db.models import Prefetch
+from django.db.models import BooleanField, ExpressionWrapper, Prefetch, Q
 from django.utils import timezone
 
 from .availability import LONDON, local_day_bounds, working_intervals
 from .intake import FLAG_LABELS
-from .models import Booking, Practitioner, TimeOff, WorkingHours
+from .models import Booking, Practitioner, TimeOff, UrgentAdvice, WorkingHours
 
 Status = Booking.Status
 
@@ -43,6 +43,7 @@ class CalendarBooking:
     hold_expires_at: datetime | None
     # Still to pay at the clinic (pence); 0 when paid, held or cancelled.
     due_pence: int = 0
+    intake_pending: bool = False
 
     @property
     def is_flagged(self) -> bool:
@@ -107,6 +108,7 @@ def _calendar_booking(booking: Booking, status: str) -> CalendarBooking:
         source=booking.source,
         hold_expires_at=booking.hold_expires_at,
         due_pence=booking.balance_due(booking.taken_pence),
+        intake_pending=bool(getattr(booking, "intake_missing", False)) and status in (Status.HELD, Status.CONFIRMED),
     )
 
 
@@ -180,6 +182,8 @@ def calendar_days(
             "patient__id", "patient__first_name", "patient__last_name", "patient__email", "patient__phone",
             "service__id", "service__name",
         )
+        # The intake is read as one boolean, not loaded: see Booking.intake_pending.
+        .annotate(intake_missing=ExpressionWrapper(Q(service__is_first_session=True, intake={}), BooleanField()))
         .order_by("start", "pk")
     )
     for booking in bookings:
@@ -210,3 +214,9 @@ def calendar_days(
                 )
             )
     return result
+
+
+def urgent_advice_count(*, day: date) -> int:
+    """How many times urgent-care advice was shown on a London day (reception's day view)."""
+    start, end = local_day_bounds(day)
+    return UrgentAdvice.objects.filter(shown_at__gte=start, shown_at__lt=end).count()

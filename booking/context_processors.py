@@ -1,5 +1,6 @@
 from django.conf import settings
 
+from clinic.contact import contact
 from accounts.roles import is_reception, is_staff_member, practitioner_for
 
 
@@ -7,7 +8,7 @@ def clinic(request):
     user = getattr(request, "user", None)
     staff_account = bool(user is not None and getattr(user, "is_staff", False))
     return {
-        "clinic_name": settings.CLINIC_NAME,
+        **contact(),
         "test_payment_mode": not settings.STRIPE_SECRET_KEY,
         # The header's link to the desk. Staff accounts carry is_staff, so a
         # patient's page costs no query; a staff member's is asked (and cached) once.

@@ -72,9 +72,10 @@ class InvalidIntake(BookingError):
 class UrgentCareNeeded(BookingError):
     code = "urgent_care"
     status_code = 422
+    # NHS advice for suspected cauda equina syndrome: A&E now or 999; 111 only if unsure.
     default_message = (
-        "Your answers suggest a problem that needs urgent medical attention today, not a physiotherapy "
-        "appointment. Please call NHS 111 now, or call 999 / go to A&E if your symptoms are severe or getting worse. "
+        "Your answers can be signs of cauda equina syndrome, which needs to be seen in hospital today, not at a "
+        "physiotherapy appointment. Go to A&E now or call 999. If you are not sure, call NHS 111. "
         "No booking has been made and you have not been charged."
     )
 

@@ -79,12 +79,30 @@ class IntakeForm(DescribedErrorsMixin, forms.Form):
             data[name] = data[name] == "yes"
         return Intake.from_dict(data)
 
+    def raw_answers(self) -> dict:
+        """The submitted answers in the intake's shape, unchecked (yes/no become booleans when they are)."""
+        data = {}
+        for name, field in self.fields.items():
+            if isinstance(field, forms.MultipleChoiceField):
+                data[name] = self.data.getlist(name) if hasattr(self.data, "getlist") else self.data.get(name, [])
+            elif name in self.data:
+                data[name] = self.data.get(name)
+        for name in ("numbness", "tingling", "weakness"):
+            data[name] = name in self.data
+        for name in (*URGENT_SIGNS, *FLAG_SIGNS):
+            if data.get(name) in ("yes", "no"):
+                data[name] = data[name] == "yes"
+        if isinstance(data.get("duration_weeks"), str) and data["duration_weeks"].strip().isdigit():
+            data["duration_weeks"] = int(data["duration_weeks"])
+        return data
+
     @classmethod
-    def initial_from(cls, intake: dict | None) -> dict:
-        """Pre-fill from a saved intake (coming back to the step)."""
+    def initial_from(cls, intake: dict | None, *, ask_urgent_again: bool = False) -> dict:
+        """Pre-fill from a saved intake (coming back to the step, or a returning patient's last answers:
+        then the urgent questions are left blank, to be answered for today)."""
         if not intake:
             return {}
-        initial = dict(intake)
+        initial = {k: v for k, v in intake.items() if not (ask_urgent_again and k in URGENT_SIGNS)}
         for name in (*URGENT_SIGNS, *FLAG_SIGNS):
             if name in initial:
                 initial[name] = "yes" if initial[name] else "no"

@@ -1,8 +1,13 @@
 """The .ics for a booking (RFC 5545), in Europe/London with a VTIMEZONE."""
 
+from datetime import UTC
+from urllib.parse import urlencode
+
 from django.conf import settings
 from django.utils import timezone
 from icalendar import Calendar, Event, Timezone, vText
+
+from clinic.contact import location
 
 from .availability import LONDON
 
@@ -19,11 +24,10 @@ def booking_ics(booking) -> bytes:
     event.add("dtstart", timezone.localtime(booking.start, LONDON))
     event.add("dtend", timezone.localtime(booking.end, LONDON))
     event.add("summary", f"{booking.service.name} with {booking.practitioner.name}")
-    event.add("location", vText(settings.CLINIC_NAME))
+    event.add("location", vText(location()))
     event.add(
         "description",
-        "Please wear loose clothing that is easy to remove over the painful area. "
-        f"Manage your booking: {settings.SITE_URL}/my-bookings/{booking.pk}/",
+        _description(booking),
     )
     # Calendars replace an event with the same UID only when SEQUENCE grows:
     # a moved or cancelled booking's file then updates the one already imported.
@@ -31,3 +35,27 @@ def booking_ics(booking) -> bytes:
     event.add("status", "CANCELLED" if booking.status == "cancelled" else "CONFIRMED")
     calendar.add_component(event)
     return calendar.to_ical()
+
+
+def _description(booking) -> str:
+    return (
+        "Please wear loose clothing that is easy to remove over the painful area. "
+        f"Manage your booking: {settings.SITE_URL}/my-bookings/{booking.pk}/ "
+        f"Clinic: {settings.CLINIC_PHONE}"
+    )
+
+
+def google_calendar_url(booking) -> str:
+    """An "add to Google Calendar" link for the booking (beside the .ics, for phones without a calendar app)."""
+    def utc(instant):
+        return instant.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+    query = urlencode({
+        "action": "TEMPLATE",
+        "text": f"{booking.service.name} with {booking.practitioner.name}",
+        "dates": f"{utc(booking.start)}/{utc(booking.end)}",
+        "location": location(),
+        "details": _description(booking),
+        "ctz": "Europe/London",
+    })
+    return f"https://calendar.google.com/calendar/render?{query}"

@@ -29,8 +29,35 @@ FLAG_SIGNS = {
     "fever": "Fever",
     "recent_trauma": "Recent significant trauma",
 }
+# Answers read as "yes" when screening raw input for urgent signs: a JSON true, or a
+# form's "yes" / "on" / "true" / "1". Screening is deliberately lenient.
+YES_VALUES = {"yes", "y", "true", "on", "1"}
 LONG_STANDING_WEEKS = 8
-FLAG_LABELS = {**FLAG_SIGNS, "long_standing": f"Pain for over {LONG_STANDING_WEEKS} weeks"}
+
+
+def urgent_signs_in(data) -> list[str]:
+    """The cauda equina signs answered yes in raw, possibly incomplete or invalid input.
+
+    Asked before anything else is checked: a patient with these signs sees urgent
+    advice whatever else the form holds (NICE CKS "Sciatica": refer immediately).
+    """
+    if not hasattr(data, "get"):
+        return []
+    signs = []
+    for name in URGENT_SIGNS:
+        value = data.get(name)
+        if value is True or (isinstance(value, int) and not isinstance(value, bool) and value == 1) or (
+            isinstance(value, str) and value.strip().lower() in YES_VALUES
+        ):
+            signs.append(name)
+    return signs
+# Set when a phone-booked patient answers an urgent sign through the intake link.
+URGENT_CALL_FLAG = "urgent_call"
+FLAG_LABELS = {
+    URGENT_CALL_FLAG: "URGENT: cauda equina signs in the intake, call the patient now",
+    **FLAG_SIGNS,
+    "long_standing": f"Pain for over {LONG_STANDING_WEEKS} weeks",
+}
 
 
 @dataclass
@@ -55,6 +82,9 @@ class Intake:
         """Parse and check an intake; raise InvalidIntake naming each bad field."""
         if not isinstance(data, dict):
             raise InvalidIntake("The intake must be an object.")
+        # Urgent signs come first, whatever else is missing or invalid.
+        if signs := urgent_signs_in(data):
+            raise UrgentCareNeeded(signs=signs)
         errors: dict[str, str] = {}
         unknown = set(data) - set(cls.__dataclass_fields__)
         for name in sorted(unknown):

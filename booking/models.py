@@ -10,6 +10,8 @@ from django.db.models import Func, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from .intake import URGENT_CALL_FLAG
+
 
 class Service(models.Model):
     name = models.CharField(max_length=120)
@@ -287,6 +289,18 @@ class Booking(models.Model):
         return max(self.amount_due_pence - taken_pence, 0)
 
     @property
+    def intake_pending(self) -> bool:
+        """A first session with no intake answers yet (booked by phone): the patient has an intake link."""
+        return self.service.is_first_session and not self.intake and self.status in (
+            self.Status.HELD, self.Status.CONFIRMED
+        )
+
+    @property
+    def needs_urgent_call(self) -> bool:
+        """Cauda equina signs answered through the intake link: reception calls the patient at once."""
+        return URGENT_CALL_FLAG in (self.flags or [])
+
+    @property
     def duration(self) -> timedelta:
         return self.end - self.start
 
@@ -322,3 +336,29 @@ class BookingEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} by {self.actor or 'system'} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class UrgentAdvice(models.Model):
+    """A record that urgent-care advice was shown (cauda equina signs answered yes).
+
+    For the clinical lead's audit of the screening: when, which signs, and where.
+    Online and API screenings book nothing, so they name no booking and no patient;
+    an answer through a phone booking's intake link names that booking (flagged).
+    """
+
+    class Source(models.TextChoices):
+        ONLINE = "online", "Online booking form"
+        API = "api", "API"
+        INTAKE_LINK = "intake_link", "Intake link (phone booking)"
+
+    shown_at = models.DateTimeField(default=timezone.now, db_index=True)
+    signs = models.JSONField(default=list)
+    source = models.CharField(max_length=16, choices=Source.choices)
+    booking = models.ForeignKey(Booking, null=True, blank=True, on_delete=models.SET_NULL, related_name="urgent_advice")
+
+    class Meta:
+        ordering = ["-shown_at"]
+        verbose_name_plural = "urgent advice shown"
+
+    def __str__(self) -> str:
+        return f"Urgent advice ({self.get_source_display()}) at {timezone.localtime(self.shown_at):%Y-%m-%d %H:%M}"

@@ -21,20 +21,21 @@ from django.utils import timezone
 from offers import services as offers
 from outbox.services import outbox_enqueue
 
-from . import availability, notifications
+from . import availability, notifications, policy
 from .exceptions import (
+    InsidePolicyWindow,
     IntakeRequired,
     InvalidSlot,
     InvalidStatusChange,
     NotCancellable,
     NotReschedulable,
-    InsidePolicyWindow,
     ServiceNotBookable,
     SlotLost,
     SlotTaken,
+    UrgentCareNeeded,
 )
-from .intake import Intake
-from .models import Booking, BookingEvent, Practitioner, Service
+from .intake import URGENT_CALL_FLAG, Intake, urgent_signs_in
+from .models import Booking, BookingEvent, Practitioner, Service, UrgentAdvice
 
 Status = Booking.Status
 log = logging.getLogger(__name__)
@@ -101,7 +102,8 @@ def _check_start(*, start: datetime, now: datetime, enforce_notice: bool) -> Non
     if enforce_notice:
         if start < now + timedelta(minutes=settings.BOOKING_MIN_NOTICE_MINUTES):
             hours = settings.BOOKING_MIN_NOTICE_MINUTES / 60
-            raise InvalidSlot(f"Online bookings need at least {hours:g} hours' notice. Please call us for sooner.")
+            raise InvalidSlot(f"Online bookings need at least {hours:g} hours' notice. "
+                              f"Please call us on {settings.CLINIC_PHONE} for sooner.")
         if start > now + timedelta(days=settings.BOOKING_HORIZON_DAYS):
             raise InvalidSlot(f"Bookings open {settings.BOOKING_HORIZON_DAYS} days ahead.")
 
@@ -156,6 +158,67 @@ def _lock_practitioner_for(pid: int, service: Service) -> Practitioner:
 
 def _is_overlap_refusal(error: IntegrityError) -> bool:
     return "booking_no_overlap_per_practitioner" in str(error)
+
+
+@transaction.atomic
+def urgent_advice_record(
+    *, signs: list[str], source: str, booking: Booking | None = None, now: datetime | None = None
+) -> UrgentAdvice:
+    """Record that urgent-care advice was shown (for the clinical lead's audit)."""
+    return UrgentAdvice.objects.create(shown_at=now or timezone.now(), signs=list(signs), source=source, booking=booking)
+
+
+def intake_screen(*, data, source: str) -> None:
+    """Urgent signs first: raise UrgentCareNeeded (and record it) if any cauda equina
+    sign is answered yes in the raw answers, before anything else is checked or written."""
+    signs = urgent_signs_in(data)
+    if signs:
+        urgent_advice_record(signs=signs, source=source)
+        raise UrgentCareNeeded(signs=signs)
+
+
+def booking_intake_answer(*, booking: Booking, data, actor=None) -> Booking:
+    """A phone-booked patient answers the intake through their link.
+
+    Urgent signs first: the booking is flagged for reception to call the patient
+    at once, the advice is recorded, and UrgentCareNeeded is raised once that is
+    committed. Otherwise the answers are checked (InvalidIntake) and saved, with
+    the clinical flags they raise.
+    """
+    booking_intake_screen(booking=booking, data=data, actor=actor)
+    intake = Intake.from_dict(data)
+    return _intake_save(booking=booking, intake=intake, actor=actor)
+
+
+def booking_intake_screen(*, booking: Booking, data, actor=None) -> None:
+    """Urgent signs in a phone booking's intake answers, complete or not: flag the booking for a
+    call, record the advice, then raise UrgentCareNeeded (after the commit)."""
+    signs = urgent_signs_in(data)
+    if signs:
+        _intake_flag_urgent(booking=booking, signs=signs, actor=actor)
+        raise UrgentCareNeeded(signs=signs)
+
+
+@transaction.atomic
+def _intake_flag_urgent(*, booking: Booking, signs: list[str], actor) -> None:
+    booking = _lock_booking(booking)
+    if URGENT_CALL_FLAG not in booking.flags:
+        booking.flags = [URGENT_CALL_FLAG, *booking.flags]
+        booking.save(update_fields=["flags", "updated_at"])
+    urgent_advice_record(signs=signs, source=UrgentAdvice.Source.INTAKE_LINK, booking=booking)
+    _log(booking, BookingEvent.Action.NOTE, actor=actor, from_status=booking.status,
+         reason="Urgent signs answered in the intake link: call the patient now.", signs=signs)
+
+
+@transaction.atomic
+def _intake_save(*, booking: Booking, intake: Intake, actor) -> Booking:
+    booking = _lock_booking(booking)
+    booking.intake = intake.as_dict()
+    booking.flags = [*booking.flags, *(f for f in intake.flags() if f not in booking.flags)]
+    booking.save(update_fields=["intake", "flags", "updated_at"])
+    _log(booking, BookingEvent.Action.NOTE, actor=actor, from_status=booking.status,
+         reason="Intake answered through the intake link.")
+    return booking
 
 
 def parse_intake(*, service: Service, intake: dict | Intake | None, required: bool) -> Intake | None:
@@ -306,7 +369,7 @@ def booking_confirm(*, booking: Booking, actor=None, reason: str = "", now: date
 
 def refund_due(*, booking: Booking, now: datetime) -> bool:
     """The patient's policy: free cancellation with full refund up to BOOKING_FREE_CANCEL_HOURS before."""
-    return booking.start - now >= timedelta(hours=settings.BOOKING_FREE_CANCEL_HOURS)
+    return not policy.inside_policy_window(start=booking.start, now=now)
 
 
 def _still_open(booking: Booking, now: datetime) -> bool:
@@ -331,7 +394,7 @@ def check_movable(*, booking: Booking, now: datetime, by_staff: bool = False) ->
     if not by_staff and not refund_due(booking=booking, now=now):
         raise InsidePolicyWindow(
             f"Bookings cannot be moved online less than {settings.BOOKING_FREE_CANCEL_HOURS} hours before they start. "
-            "Please call the clinic."
+            f"Please call the clinic on {settings.CLINIC_PHONE}."
         )
 
 
@@ -373,7 +436,9 @@ def booking_cancel(
     if previous == Status.HELD:
         payments.payment_abandon(booking=booking)
     booking.refund_pence = refund_pence
-    outbox_enqueue(task=notifications.send_booking_cancelled, kwargs={"booking_id": booking.pk, "refund_pence": refund_pence}, key=f"booking_cancelled:{booking.pk}")
+    outbox_enqueue(task=notifications.send_booking_cancelled,
+                   kwargs={"booking_id": booking.pk, "refund_pence": refund_pence, "by_clinic": by_staff, "reason": reason},
+                   key=f"booking_cancelled:{booking.pk}")
     return booking
 
 

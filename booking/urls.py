@@ -8,8 +8,11 @@ urlpatterns = [
     # The booking flow: service -> practitioner -> day -> time -> intake -> review -> payment.
     path("book/", views.book_service, name="book_service"),
     path("book/choose/", views.book_choose, name="book_choose"),
+    path("book/first-session/", views.book_first_session, name="book_first_session"),
     path("book/intake/", views.book_intake, name="book_intake"),
     path("book/review/", views.book_review, name="book_review"),
+    path("urgent-care/", views.urgent_care, name="urgent_care"),
+    path("intake/<str:token>/", views.intake_link, name="intake_link"),
     path("book/<slug:service>/", views.book_practitioner, name="book_practitioner"),
     path("book/<slug:service>/<str:who>/", views.book_day, name="book_day"),
     path("book/<slug:service>/<str:who>/<str:day>/", views.book_time, name="book_time"),

@@ -20,13 +20,12 @@ from django.template.loader import get_template
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-
 from offers import services as offers
 from offers.throttles import RateLimited, offer_code_validate_for_request
 from payments import services as payments
 from payments.gateway import GatewayError
 
-from . import availability, services, slot_cache
+from . import availability, policy, services, slot_cache
 from .exceptions import (
     BookingError,
     InsidePolicyWindow,
@@ -42,9 +41,13 @@ from .exceptions import (
 )
 from .forms import CancelForm, IntakeForm, OfferCodeForm
 from .ics import booking_ics
-from .models import Booking, Practitioner, Service
+from .intake import URGENT_SIGNS
+from .intake_link import intake_link_booking, intake_link_open
+from .models import Booking, Practitioner, Service, UrgentAdvice
 
 DRAFT = "booking_draft"
+URGENT_SIGNS_KEY = "urgent_signs"
+OFFER_CODE_KEY = "booking_offer_code"  # from the offer's "Book your first session" link
 ANY = "any"
 Status = Booking.Status
 
@@ -112,6 +115,12 @@ def _paging(day_from: date) -> dict:
     }
 
 
+def _steps(service: Service) -> int:
+    """How many steps this service's booking takes: service, physiotherapist, day, time,
+    the intake (first sessions only), check, payment."""
+    return 7 if service.is_first_session else 6
+
+
 def _draft(request) -> dict | None:
     return request.session.get(DRAFT)
 
@@ -174,11 +183,23 @@ def book_service(request):
     return render(request, "booking/book_service.html", {"services": services_, "step": 1})
 
 
+def book_first_session(request):
+    """The offer's "Book your first session": into the flow for the first-session service, with the
+    code kept for the review step (applied there, checked like a typed one). No retyping on a phone."""
+    code = (request.GET.get("code") or "").strip()[:40]
+    if code:
+        request.session[OFFER_CODE_KEY] = code
+    first = Service.objects.filter(active=True, bookable_online=True, is_first_session=True).first()
+    if first is None:
+        return redirect("booking:book_service")
+    return redirect("booking:book_practitioner", first.slug)
+
+
 def book_practitioner(request, service):
     service = _bookable_service(service)
     practitioners = list(availability.practitioners_for(service))
     return render(request, "booking/book_practitioner.html",
-                  {"service": service, "practitioners": practitioners, "step": 2})
+                  {"service": service, "practitioners": practitioners, "step": 2, "steps": _steps(service)})
 
 
 def book_day(request, service, who):
@@ -193,7 +214,8 @@ def book_day(request, service, who):
     days = _week(day_from, slots)
     return render(request, "booking/book_day.html", {
         "service": service, "practitioner": practitioner, "who": who, "days": days,
-        "any_free": any(d["slots"] for d in days), "day_from": day_from, "step": 3, **_paging(day_from),
+        "any_free": any(d["slots"] for d in days), "day_from": day_from, "step": 3, "steps": _steps(service),
+        **_paging(day_from),
     })
 
 
@@ -206,8 +228,12 @@ def book_time(request, service, who, day):
     slots = slot_cache.free_slots(
         service=service, date_from=day, date_to=day, practitioner_ids=[practitioner.pk] if practitioner else None
     )
+    now = timezone.now()
     return render(request, "booking/book_time.html", {
-        "service": service, "practitioner": practitioner, "who": who, "day": day, "times": _times(slots), "step": 4,
+        "service": service, "practitioner": practitioner, "who": who, "day": day, "step": 4, "steps": _steps(service),
+        # Times inside the free-cancellation window are marked: no refund if cancelled, no online move.
+        "times": [(slot, policy.inside_policy_window(start=slot.start, now=now)) for slot in _times(slots)],
+        "free_cancel_hours": settings.BOOKING_FREE_CANCEL_HOURS,
     })
 
 
@@ -229,11 +255,23 @@ def book_choose(request):
         "start": start.isoformat(),
         # Coming back from "that time was taken" keeps the answers and the code.
         "intake": previous.get("intake") if same_service else None,
-        "offer_code": previous.get("offer_code", "") if same_service else "",
+        "offer_code": (previous.get("offer_code", "") if same_service else "")
+        or (request.session.get(OFFER_CODE_KEY, "") if service.is_first_session else ""),
     })
     if service.is_first_session and not (same_service and previous.get("intake")):
         return redirect("booking:book_intake")
     return redirect("booking:book_review")
+
+
+def _urgent_redirect(request, urgent: UrgentCareNeeded):
+    """Show the urgent-care page by redirect, so reloading it never asks to resend the form."""
+    request.session[URGENT_SIGNS_KEY] = list(urgent.extra.get("signs") or [])
+    return redirect("booking:urgent_care")
+
+
+def urgent_care(request):
+    signs = [URGENT_SIGNS[name] for name in request.session.get(URGENT_SIGNS_KEY, []) if name in URGENT_SIGNS]
+    return render(request, "booking/urgent_care.html", {"signs": signs})
 
 
 def book_intake(request):
@@ -243,18 +281,21 @@ def book_intake(request):
         messages.error(request, "Please choose a time first.")
         return redirect("booking:book_service")
     service, practitioner, start = objects
+    previous = None
     if request.method == "POST":
         form = IntakeForm(request.POST)
+        try:
+            # Urgent signs first, whatever else is blank or invalid in the form.
+            services.intake_screen(data=request.POST, source=UrgentAdvice.Source.ONLINE)
+        except UrgentCareNeeded as urgent:
+            # Nothing is booked and nothing is kept: the answers stop here.
+            draft["intake"] = None
+            _save_draft(request, draft)
+            return _urgent_redirect(request, urgent)
         if form.is_valid():
             try:
                 intake = form.intake()
                 services.parse_intake(service=service, intake=intake, required=True)
-            except UrgentCareNeeded as urgent:
-                # Nothing is booked and nothing is kept: the answers stop here.
-                draft["intake"] = None
-                _save_draft(request, draft)
-                return render(request, "booking/urgent_care.html",
-                              {"message": urgent.message, "signs": [form[s].label for s in urgent.extra.get("signs", [])]})
             except InvalidIntake as invalid:
                 for field, error in (invalid.extra.get("errors") or {}).items():
                     form.add_error(field if field in form.fields else None, error)
@@ -263,10 +304,51 @@ def book_intake(request):
                 _save_draft(request, draft)
                 return redirect("booking:book_review")
     else:
-        form = IntakeForm(initial=IntakeForm.initial_from(draft.get("intake")))
+        if not draft.get("intake") and request.user.is_authenticated:
+            previous = _previous_intake(request.user)
+        form = IntakeForm(initial=IntakeForm.initial_from(draft.get("intake") or (previous and previous["intake"]),
+                                                          ask_urgent_again=bool(previous)))
     return render(request, "booking/book_intake.html", {
-        "form": form, "service": service, "practitioner": practitioner, "start": start, "step": 5,
+        "form": form, "service": service, "practitioner": practitioner, "start": start, "step": 5, "steps": _steps(service),
+        "previous": previous,
     })
+
+
+def _previous_intake(user) -> dict | None:
+    """A returning patient's last answers, offered to confirm or change (the urgent questions are asked afresh)."""
+    return (
+        Booking.objects.filter(patient=user).exclude(intake={}).order_by("-created_at", "-pk")
+        .values("intake", "start").first()
+    )
+
+
+def intake_link(request, token):
+    """A phone booking's intake, answered through the signed link in the patient's email (no password)."""
+    booking = intake_link_booking(token)
+    if booking is None:
+        raise Http404
+    if not intake_link_open(booking):
+        return render(request, "booking/intake_link_done.html", {"booking": booking})
+    if request.method == "POST":
+        form = IntakeForm(request.POST)
+        try:
+            if form.is_valid():
+                services.booking_intake_answer(booking=booking, data=form.intake().as_dict())
+            else:
+                # Urgent signs first, whatever else is blank or invalid; then the form's errors.
+                services.booking_intake_screen(booking=booking, data=form.raw_answers())
+        except UrgentCareNeeded as urgent:
+            return _urgent_redirect(request, urgent)
+        except InvalidIntake as invalid:
+            for field, error in (invalid.extra.get("errors") or {}).items():
+                form.add_error(field if field in form.fields else None, error)
+        else:
+            if form.is_valid():
+                messages.success(request, "Thank you: your answers are with your physiotherapist.")
+                return redirect("booking:intake_link", token)
+    else:
+        form = IntakeForm()
+    return render(request, "booking/intake_link.html", {"form": form, "booking": booking})
 
 
 @login_required
@@ -309,6 +391,7 @@ def book_review(request):
                 return response
             quote = None  # the code was refused when the slot was held
     elif action == "remove_code":
+        request.session.pop(OFFER_CODE_KEY, None)
         draft["offer_code"] = ""
         _save_draft(request, draft)
         return redirect("booking:book_review")
@@ -322,7 +405,10 @@ def book_review(request):
 
     return render(request, "booking/book_review.html", {
         "service": service, "practitioner": practitioner, "start": start, "end": start + timedelta(minutes=service.duration),
-        "form": form, "quote": quote, "intake": draft.get("intake"), "step": 6,
+        "form": form, "quote": quote, "intake": draft.get("intake"),
+        "step": _steps(service) - 1, "steps": _steps(service),
+        "inside_window": policy.inside_policy_window(start=start, now=timezone.now()),
+        "free_cancel_hours": settings.BOOKING_FREE_CANCEL_HOURS,
         "hold_minutes": settings.BOOKING_HOLD_MINUTES,
         "total_pence": quote.amount_due_pence if quote else service.price_pence,
         "who": practitioner.pk if practitioner else ANY,
@@ -354,13 +440,14 @@ def _hold_and_pay(request, draft, service, practitioner, start, form):
         _save_draft(request, draft)
         return None
     except UrgentCareNeeded as urgent:
-        return render(request, "booking/urgent_care.html", {"message": urgent.message})
+        return _urgent_redirect(request, urgent)
     except (IntakeRequired, InvalidIntake):
         return redirect("booking:book_intake")
     except (InvalidSlot, ServiceNotBookable) as refused:
         messages.error(request, refused.message)
         return redirect("booking:book_day", service.slug, practitioner.pk if practitioner else ANY)
     request.session.pop(DRAFT, None)
+    request.session.pop(OFFER_CODE_KEY, None)
     return _start_payment(request, booking)
 
 
@@ -394,9 +481,16 @@ def _allowed(check, booking: Booking, now) -> bool:
 def my_booking(request, pk):
     booking = _own_booking(request, pk)
     now = timezone.now()
+    cancellation = None
+    if booking.status == Status.CANCELLED:
+        cancellation = booking.events.filter(action="cancelled").select_related("actor").order_by("-at", "-pk").first()
     return render(request, "booking/my_booking.html", {
         "booking": booking, "refunded_pence": payments.refunded_pence(booking=booking),
         "due_pence": payments.balance_due_pence(booking=booking),
+        "paid_pence": payments.paid_pence(booking=booking) if booking.status == Status.CANCELLED else 0,
+        "cancelled_by_clinic": bool(cancellation and cancellation.actor and cancellation.actor.is_staff),
+        "cancellation_reason": cancellation.reason if cancellation else "",
+        "free_cancel_hours": settings.BOOKING_FREE_CANCEL_HOURS,
         "awaiting_payment": booking.status == Status.HELD and booking.is_blocking(now),
         "lapsed": booking.status == Status.EXPIRED or (booking.status == Status.HELD and not booking.is_blocking(now)),
         "manageable": _allowed(services.check_cancellable, booking, now),
@@ -441,7 +535,7 @@ def my_booking_cancel(request, pk):
                 messages.success(request, "Your booking is cancelled. No refund was given: it is now less than "
                                           f"{settings.BOOKING_FREE_CANCEL_HOURS} hours before the appointment.")
             else:
-                messages.success(request, "Your booking is cancelled.")
+                messages.success(request, "Your booking is cancelled. Nothing was charged.")
         return redirect("booking:my_booking", booking.pk)
     paid = payments.paid_pence(booking=booking)
     return render(request, "booking/my_booking_cancel.html", {
@@ -469,6 +563,12 @@ def my_booking_reschedule(request, pk):
         if start is None:
             messages.error(request, "Please choose one of the times shown.")
             return redirect("booking:my_booking_reschedule", booking.pk)
+        if request.POST.get("confirm") != "yes":
+            # Choosing a time asks first; only "Yes, move it" moves the booking.
+            return render(request, "booking/my_booking_reschedule.html", {
+                **context, "confirm_start": timezone.localtime(start, availability.LONDON),
+                "confirm_end": timezone.localtime(start + booking.duration, availability.LONDON),
+            })
         try:
             services.booking_reschedule(booking=booking, start=start, actor=request.user, reason="Moved by the patient online.")
         except SlotTaken as taken:

@@ -281,9 +281,12 @@ if not DEBUG and not STRIPE_SECRET_KEY and not ALLOW_TEST_PAYMENTS:
 
 # The clinic's booking rules.
 CLINIC_NAME = env("CLINIC_NAME", "Physiobook Clinic, London")
-# On receipts (what UK insurers ask for: the clinic's name, address and contact details).
-CLINIC_ADDRESS = env("CLINIC_ADDRESS", "12 Example Street, London N1 0AA")
+# How patients reach the clinic: footer of every page, urgent-care page, booking and
+# cancellation pages, every email, and the .ics LOCATION. The phone number is shown
+# as written and dialled as its digits (a tel: link).
 CLINIC_PHONE = env("CLINIC_PHONE", "020 7946 0000")
+CLINIC_ADDRESS = env("CLINIC_ADDRESS", "12 Example Street, London EC1A 1AA")
+CLINIC_MAP_URL = env("CLINIC_MAP_URL", "https://www.openstreetmap.org/search?query=EC1A%201AA")
 # Reception may mark a patient arrived from this many minutes before the start.
 ARRIVAL_WINDOW_MINUTES = env_int("ARRIVAL_WINDOW_MINUTES", 60)
 BOOKING_SLOT_MINUTES = env_int("BOOKING_SLOT_MINUTES", 15)

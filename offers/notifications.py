@@ -1,9 +1,11 @@
 """The offer code email. Sent from transaction.on_commit, so a rolled-back claim sends nothing."""
 
+from urllib.parse import urlencode
+
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
-from django.template.loader import render_to_string
 from django.urls import reverse
+
+from clinic.mail import email_send
 
 from .models import OfferCode
 
@@ -13,13 +15,12 @@ def send_offer_code(code_id: int) -> None:
     context = {
         "code": code,
         "offer": code.offer,
-        "clinic_name": settings.CLINIC_NAME,
-        "site_url": settings.SITE_URL,
-        "book_url": settings.SITE_URL + reverse("booking:home"),
+        # Straight into the booking flow for the first session, with the code applied at review.
+        "book_url": settings.SITE_URL + reverse("booking:book_first_session") + "?" + urlencode({"code": code.display_code}),
     }
-    body = render_to_string("offers/email/code.txt", context)
-    EmailMultiAlternatives(
+    email_send(
         subject=f"Your code for {code.offer.percent_off}% off your first session: {code.display_code}",
-        body=body,
+        template="offers/email/code.txt",
         to=[code.email],
-    ).send()
+        context=context,
+    )

@@ -1,8 +1,8 @@
 """Emails about money. Run as outbox work after commit, so a rolled-back change sends nothing."""
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
-from django.template.loader import render_to_string
+
+from clinic.mail import email_send
 
 from .models import Payment
 
@@ -13,11 +13,12 @@ def send_payment_auto_refunded(payment_id: int) -> None:
         pk=payment_id
     )
     booking = payment.booking
-    context = {"booking": booking, "payment": payment, "site_url": settings.SITE_URL, "clinic_name": settings.CLINIC_NAME}
-    body = render_to_string("payments/email/auto_refunded.txt", context)
-    EmailMultiAlternatives(
-        subject=f"Your payment has been refunded: {booking.service.name}", body=body, to=[booking.patient.email]
-    ).send()
+    email_send(
+        subject=f"Your payment has been refunded: {booking.service.name}",
+        template="payments/email/auto_refunded.txt",
+        to=[booking.patient.email],
+        context={"booking": booking, "payment": payment},
+    )
 
 
 def send_payment_receipt(payment_id: int) -> None:
@@ -31,8 +32,9 @@ def send_payment_receipt(payment_id: int) -> None:
         return
     receipt = receipt_for(payment)
     context = {"receipt": receipt, "url": settings.SITE_URL + reverse("payments:receipt", args=[payment.pk])}
-    EmailMultiAlternatives(
+    email_send(
         subject=f"Receipt {receipt.number}: {receipt.service}",
-        body=render_to_string("payments/email/receipt.txt", context),
+        template="payments/email/receipt.txt",
         to=[payment.booking.patient.email],
-    ).send()
+        context=context,
+    )

@@ -22,6 +22,8 @@ SCREENSHOTS_DIR = ARTIFACTS_DIR / "screenshots"
 # axe-core impacts are minor < moderate < serious < critical; the last two
 # are the ones that stop someone completing a booking.
 BLOCKING_IMPACTS = frozenset({"critical", "serious"})
+# The patient pages are held to zero violations of any impact.
+ALL_IMPACTS = frozenset({"minor", "moderate", "serious", "critical"})
 
 _axe = Axe()
 

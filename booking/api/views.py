@@ -21,17 +21,20 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from booking import slot_cache
 from booking import services as booking_services
+from booking import slot_cache
 from booking.exceptions import OfferRefused, UnknownPractitioner, UnknownService
-from booking.models import Booking, Practitioner, Service
+from booking.models import Booking, Practitioner, Service, UrgentAdvice
 from offers import services as offer_services
+from offers.throttles import (
+    OfferClaimThrottle,
+    OfferValidateIPThrottle,
+    OfferValidateUserThrottle,
+)
 from payments import gateway
 from payments import services as payment_services
 
 from . import serializers as s
-from offers.throttles import OfferClaimThrottle, OfferValidateIPThrottle, OfferValidateUserThrottle
-
 from .throttles import BookingCreateThrottle
 
 
@@ -304,12 +307,17 @@ class BookingListCreate(APIView):
             401: E401,
             403: E403,
             409: E_SLOT_TAKEN,
-            422: OpenApiResponse(s.UrgentCareErrorSerializer, description="`urgent_care`: intake red flags stop booking; nothing was booked."),
+            422: OpenApiResponse(s.UrgentCareErrorSerializer, description="`urgent_care`: an intake answers a cauda equina "
+                                 "sign yes; checked first, whatever else is invalid. Nothing was booked or charged; tell "
+                                 "the patient to go to A&E now or call 999 (NHS 111 if unsure)."),
             429: E429,
         },
         tags=["bookings"],
     )
     def post(self, request):
+        # Urgent signs first: 422 urgent_care whatever else in the request is missing or invalid.
+        raw_intake = request.data.get("intake") if isinstance(request.data, dict) else None
+        booking_services.intake_screen(data=raw_intake, source=UrgentAdvice.Source.API)
         data = _valid(s.BookingCreateSerializer, request.data)
         service = _service(data["service"])
         booking = booking_services.booking_hold(

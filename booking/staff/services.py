@@ -14,11 +14,8 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from django.conf import settings
-from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Q
-from django.template.loader import render_to_string
 from django.utils import timezone
 
 from accounts.models import User
@@ -26,6 +23,7 @@ from booking import services as booking_services
 from booking.availability import LONDON, local_day_bounds, working_spans
 from booking.exceptions import BookingError
 from booking.models import Booking, Practitioner, Service, TimeOff, WorkingHours
+from clinic.mail import email_send
 from payments import gateway
 from payments import services as payment_services
 
@@ -161,12 +159,12 @@ def payment_link_send(*, booking: Booking, actor=None) -> DeskBooking:
     if not payment.checkout_url:  # nothing to pay: confirmed without a link
         return DeskBooking(booking=booking)
     if booking.patient.can_be_emailed:
-        body = render_to_string("staff/email/payment_link.txt", {
-            "booking": booking, "checkout_url": payment.checkout_url, "clinic_name": settings.CLINIC_NAME,
+        email_send(subject=f"Pay £{booking.amount_due_pence / 100:,.2f} for your {booking.service.name} booking",
+                   template="staff/email/payment_link.txt", to=[booking.patient.email], context={
+            "booking": booking, "checkout_url": payment.checkout_url,
             "start": timezone.localtime(booking.start, LONDON),
             "hold_expires_at": timezone.localtime(booking.hold_expires_at, LONDON) if booking.hold_expires_at else None,
         })
-        send_mail(f"Pay for your {booking.service.name} booking", body, None, [booking.patient.email])
     return DeskBooking(booking=booking, checkout_url=payment.checkout_url)
 
 
@@ -224,12 +222,14 @@ def time_off_ask_to_reschedule(*, time_off: TimeOff, actor, now: datetime | None
         if not booking.patient.can_be_emailed:
             result.to_phone.append(booking)
             continue
-        body = render_to_string("staff/email/choose_new_time.txt", {
-            "booking": booking, "clinic_name": settings.CLINIC_NAME, "start": timezone.localtime(booking.start, LONDON),
-            "link": manage_url(booking, reschedule=True), "clinic_phone": settings.CLINIC_PHONE,
-        })
         # Sent one by one, outside any transaction: a failure leaves the others sent and logged.
-        send_mail(f"Please choose a new time for your {booking.service.name}", body, None, [booking.patient.email])
+        email_send(
+            subject=f"Please choose a new time for your {booking.service.name}",
+            template="staff/email/choose_new_time.txt",
+            to=[booking.patient.email],
+            context={"booking": booking, "start": timezone.localtime(booking.start, LONDON),
+                     "link": manage_url(booking, reschedule=True)},
+        )
         booking_services.booking_note(booking=booking, actor=actor,
                                       reason="Asked by email to choose a new time (the practitioner is unavailable).")
         result.emailed.append(booking)

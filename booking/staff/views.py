@@ -19,9 +19,10 @@ from accounts.roles import is_reception, practitioner_for
 from booking import availability
 from booking import services as booking_services
 from booking.availability import LONDON
-from booking.calendar import calendar_days
+from booking.calendar import calendar_days, urgent_advice_count
 from booking.exceptions import BookingError, SlotTaken
 from booking.intake import FLAG_LABELS, FLAG_SIGNS, PAIN_AREAS, SIDES, URGENT_SIGNS
+from booking.intake_link import intake_link_open, intake_link_url
 from booking.models import Booking, BookingEvent, Practitioner, TimeOff
 from payments import services as payment_services
 from payments.models import Attention, Payment, Refund
@@ -163,6 +164,7 @@ def day_view(request, day: str | None = None):
     attention_count = Attention.objects.filter(resolved_at__isnull=True).count() if reception else 0
     return render(request, "staff/day.html", {
         "day": shown, "body": mark_safe(body), "nav": "day", "can_book": reception, "attention_count": attention_count,
+        "urgent_advice_count": urgent_advice_count(day=shown),
     })
 
 
@@ -330,6 +332,7 @@ def booking_detail(request, pk: int):
         "paid": paid_pence(booking=booking),
         "due": payment_services.balance_due_pence(booking=booking),
         "take_form": TakePaymentForm() if reception else None,
+        "intake_link": intake_link_url(booking) if intake_link_open(booking, now=now) else "",
         "nav": "",
     })
 

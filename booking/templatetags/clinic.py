@@ -11,3 +11,20 @@ def pounds(pence) -> str:
     pence = int(pence)
     sign = "-" if pence < 0 else ""
     return f"{sign}£{abs(pence) // 100:,}.{abs(pence) % 100:02d}"
+
+
+@register.filter
+def clinic_phone_link(text) -> str:
+    """Escape a message and turn the clinic's number in it into a tel: link ("please call us on ...")."""
+    from django.conf import settings
+    from django.utils.html import escape, format_html
+    from django.utils.safestring import mark_safe
+
+    from clinic.contact import phone_tel
+
+    escaped = escape(str(text))
+    phone = escape(settings.CLINIC_PHONE)
+    if not phone or phone not in escaped:
+        return mark_safe(escaped)  # escaped above
+    link = format_html('<a href="{}" class="tel">{}</a>', phone_tel(), settings.CLINIC_PHONE)
+    return mark_safe(escaped.replace(phone, link))  # both parts escaped

@@ -7,7 +7,7 @@ import pytest
 import time_machine
 
 from booking.availability import LONDON
-from booking.models import Booking
+from booking.models import Booking, UrgentAdvice
 from offers.models import OfferCode
 from payments import gateway
 from payments import services as payments
@@ -152,8 +152,35 @@ def test_create_on_a_taken_slot_is_409_with_alternatives(api, clinic):
 
 def test_create_with_red_flags_is_422_urgent_care_and_books_nothing(api, clinic):
     body = assert_error(_book(api, intake={**INTAKE, "saddle_numbness": True}), 422, "urgent_care")
-    assert "111" in body["detail"]
+    assert "A&E now or call 999" in body["detail"] and "111" in body["detail"]
+    assert body["signs"] == ["saddle_numbness"]
     assert not Booking.objects.exists()
+
+
+@pytest.mark.parametrize("intake", [
+    # Both signs answered, every other question skipped.
+    {"bladder_or_bowel_changes": True, "saddle_numbness": True},
+    # Otherwise invalid answers and an unknown question beside a sign.
+    {"pain_areas": "everywhere", "side": "up", "duration_weeks": -3, "surprise": 1, "saddle_numbness": True},
+])
+def test_urgent_care_422_comes_first_with_otherwise_invalid_intake(api, clinic, intake):
+    body = assert_error(_book(api, intake=intake), 422, "urgent_care")
+    assert "saddle_numbness" in body["signs"]
+    assert not Booking.objects.exists() and not Payment.objects.exists()
+    advice = UrgentAdvice.objects.get()
+    assert advice.source == "api" and advice.booking is None and "saddle_numbness" in advice.signs
+
+
+def test_urgent_care_422_comes_first_even_with_a_bad_start_and_service(api, clinic):
+    response = _book(api, service="no-such-service", start="tomorrow", intake={"worsening_weakness_both_legs": True})
+    assert_error(response, 422, "urgent_care")
+    assert not Booking.objects.exists()
+
+
+def test_intake_without_urgent_signs_is_still_checked_field_by_field(api, clinic):
+    body = assert_error(_book(api, intake={"pain_areas": [], "saddle_numbness": False}), 400, "invalid_intake")
+    assert "pain_areas" in body["errors"]
+    assert not UrgentAdvice.objects.exists()
 
 
 def test_create_needs_login(anon, clinic):

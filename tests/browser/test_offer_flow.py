@@ -10,8 +10,13 @@ import pytest
 from playwright.sync_api import expect
 
 from offers.models import OfferCode
-from tests.a11y import assert_accessible, screenshot
-from tests.factories import FollowUpFactory, OfferFactory, PractitionerFactory, ServiceFactory
+from tests.a11y import ALL_IMPACTS, assert_accessible, screenshot
+from tests.factories import (
+    FollowUpFactory,
+    OfferFactory,
+    PractitionerFactory,
+    ServiceFactory,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -56,7 +61,7 @@ def test_visitor_claims_the_offer_from_the_home_banner_and_sees_a_live_countdown
     page.wait_for_timeout(1500)
     assert countdown.text_content() != first, "the countdown should tick"
     screenshot(page, "offer-02-code-phone", full_page=True)
-    assert_accessible(page)
+    assert_accessible(page, impacts=ALL_IMPACTS)
 
     # No horizontal scrolling on a 390px phone.
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
@@ -97,12 +102,12 @@ def fill_intake(page) -> None:
     page.get_by_role("button", name="Continue").click()
 
 
-def test_visitor_books_a_sciatica_assessment_with_the_code_and_sees_60_pounds(phone_page, clinic):
+def test_visitor_claims_then_books_with_the_code_pre_applied_and_sees_60_pounds(phone_page, clinic):
     page = phone_page
     code = claim_from_home_banner(page)
 
+    # Straight into the booking flow for the first session: no service to choose, no code to retype.
     page.get_by_role("link", name="Book your first session").click()
-    page.get_by_role("link", name="Book an assessment").click()
     page.get_by_role("link", name=re.compile("Any physiotherapist")).click()
     page.get_by_role("link", name="Next week").click()
     page.locator(".day-list a").first.click()
@@ -120,15 +125,14 @@ def test_visitor_books_a_sciatica_assessment_with_the_code_and_sees_60_pounds(ph
     page.get_by_role("button", name="Create account").click()
 
     expect(page.get_by_role("heading", level=1)).to_have_text("Check your booking")
-    expect(page.locator(".summary")).to_contain_text("£75.00")
-    # Typed as a person might: lower case, no dashes.
-    page.locator("[name=offer_code]").fill(code.code.lower())
-    page.get_by_role("button", name="Apply code").click()
+    # The code from the link is already applied at review.
+    expect(page.locator("[name=offer_code]")).to_have_value(code.display_code)
+    expect(page.get_by_text("Code applied: 20% off")).to_be_visible()
     expect(page.locator(".summary")).to_contain_text("£60.00")
     expect(page.locator(".summary")).to_contain_text("£15.00")
     expect(page.get_by_role("button", name=re.compile("Continue to payment"))).to_contain_text("£60.00")
     screenshot(page, "offer-05-review-with-code")
-    assert_accessible(page)
+    assert_accessible(page, impacts=ALL_IMPACTS)
 
 
 def test_a_throttled_claim_says_so_clearly(phone_page, clinic, settings):
@@ -145,5 +149,5 @@ def test_a_throttled_claim_says_so_clearly(phone_page, clinic, settings):
     assert answer.value.status == 429
     expect(page.get_by_role("alert")).to_contain_text("Too many attempts")
     screenshot(page, "offer-06-throttled-phone")
-    assert_accessible(page)
+    assert_accessible(page, impacts=ALL_IMPACTS)
     assert not OfferCode.objects.filter(email="second@example.com").exists()

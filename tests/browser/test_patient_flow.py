@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from booking.models import Booking
-from tests.a11y import assert_accessible, screenshot
+from tests.a11y import ALL_IMPACTS, assert_accessible, screenshot
 from tests.factories import FollowUpFactory, PractitionerFactory, ServiceFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -30,7 +30,8 @@ def clinic(settings, live_server):
 
 def step(page, name: str) -> None:
     screenshot(page, f"patient-{name}")
-    assert_accessible(page)
+    # Every patient page: zero axe violations of any impact (issue 13).
+    assert_accessible(page, impacts=ALL_IMPACTS)
 
 
 def tab_to(page, element_id: str, limit: int = 60) -> None:
@@ -136,7 +137,13 @@ def test_new_visitor_books_pays_and_cancels_on_a_phone(phone_page, clinic):
     expect(page.get_by_role("heading", name=re.compile("Times on"))).to_be_visible()
     step(page, "13-reschedule-times")
     page.locator("#times .time-grid button").nth(4).click()
+    expect(page.get_by_role("heading", name="Move your booking?")).to_be_visible()
+    step(page, "13b-reschedule-confirm")
+    booking.refresh_from_db()
+    assert booking.start == old_start  # nothing moves before "Yes, move it"
+    page.get_by_role("button", name="Yes, move it").click()
     expect(page.get_by_text("Your booking has been moved")).to_be_visible()
+    expect(page.get_by_text("Your booking is confirmed")).to_have_count(0)
     booking.refresh_from_db()
     assert booking.start != old_start and booking.status == Booking.Status.CONFIRMED
     step(page, "14-rescheduled")
@@ -166,9 +173,10 @@ def test_red_flags_stop_the_booking_with_an_urgent_message(phone_page, clinic):
         page.locator(f"#id_{name}_0").check()
     page.locator("#id_saddle_numbness_1").check()  # Yes
     page.get_by_role("button", name="Continue").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Please get urgent medical help now")
-    expect(page.get_by_role("link", name="Call NHS 111 now")).to_be_visible()
-    expect(page.get_by_text("No booking has been made")).to_be_visible()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Go to A&E now or call 999")
+    expect(page.get_by_role("link", name="call 999")).to_be_visible()
+    expect(page.get_by_role("link", name="call NHS 111")).to_be_visible()
+    expect(page.get_by_text("Nothing has been booked and you have not been charged")).to_be_visible()
     step(page, "17-urgent-care")
     assert not Booking.objects.exists()
 

@@ -99,12 +99,36 @@ def test_reschedule_moves_the_booking_and_keeps_the_payment(patient_client, pati
     new_start = datetime(2027, 1, 15, 14, 0, tzinfo=LONDON)
     assert new_start.isoformat() in page
     with django_capture_on_commit_callbacks(execute=True):
-        response = patient_client.post(f"/my-bookings/{booking.pk}/reschedule/", {"start": new_start.isoformat()})
+        response = patient_client.post(f"/my-bookings/{booking.pk}/reschedule/",
+                                       {"start": new_start.isoformat(), "confirm": "yes"})
     assert response.status_code == 302
     booking.refresh_from_db()
     assert booking.start == new_start and booking.status == Booking.Status.CONFIRMED
     assert booking.payments.get().status == Payment.Status.SUCCEEDED
     assert mailoutbox[-1].subject.startswith("Booking moved to Fri 15 Jan at 14:00")
+
+
+def test_choosing_a_new_time_asks_to_confirm_before_moving(patient_client, patient, clinic):
+    service, physio = clinic
+    booking = paid_booking(patient, physio, service)
+    new_start = datetime(2027, 1, 15, 14, 0, tzinfo=LONDON)
+    response = patient_client.post(f"/my-bookings/{booking.pk}/reschedule/", {"start": new_start.isoformat()})
+    page = response.content.decode()
+    assert response.status_code == 200 and "Move your booking?" in page and "Friday 15 January 2027, 14:00" in page
+    assert 'name="confirm" value="yes"' in page
+    booking.refresh_from_db()
+    assert booking.start == START
+
+
+def test_after_a_move_one_message_not_two(patient_client, patient, clinic):
+    service, physio = clinic
+    booking = paid_booking(patient, physio, service)
+    new_start = datetime(2027, 1, 15, 14, 0, tzinfo=LONDON)
+    response = patient_client.post(f"/my-bookings/{booking.pk}/reschedule/",
+                                   {"start": new_start.isoformat(), "confirm": "yes"}, follow=True)
+    page = response.content.decode()
+    assert "Your booking has been moved" in page
+    assert "Your booking is confirmed" not in page
 
 
 def test_reschedule_inside_24_hours_is_refused_on_the_page(patient_client, patient, clinic):
@@ -123,7 +147,7 @@ def test_reschedule_to_a_taken_slot_shows_alternatives(patient_client, patient, 
     booking = paid_booking(patient, physio, service)
     taken = datetime(2027, 1, 15, 14, 0, tzinfo=LONDON)
     BookingFactory(practitioner=physio, service=service, start=taken)
-    response = patient_client.post(f"/my-bookings/{booking.pk}/reschedule/", {"start": taken.isoformat()})
+    response = patient_client.post(f"/my-bookings/{booking.pk}/reschedule/", {"start": taken.isoformat(), "confirm": "yes"})
     assert response.status_code == 409 and "was just taken" in response.content.decode()
     booking.refresh_from_db()
     assert booking.start == START
