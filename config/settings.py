@@ -66,6 +66,8 @@ INSTALLED_APPS = [
     "booking",
     "offers",
     "payments",
+    "waitlist",
+    "sms",
 ]
 
 MIDDLEWARE = [
@@ -255,6 +257,16 @@ BOOKING_MIN_NOTICE_MINUTES = env_int("BOOKING_MIN_NOTICE_MINUTES", 120)
 BOOKING_HORIZON_DAYS = env_int("BOOKING_HORIZON_DAYS", 60)
 # Stripe Checkout sessions expire after 30 minutes at least.
 BOOKING_HOLD_MINUTES = env_int("BOOKING_HOLD_MINUTES", 30)
+# How long a freed slot offered to a waitlisted patient is held before the next one is offered.
+WAITLIST_OFFER_MINUTES = env_int("WAITLIST_OFFER_MINUTES", 15)
+
+# SMS (sms/): "console" prints messages like the console email backend; "twilio" sends them.
+SMS_PROVIDER = env("SMS_PROVIDER", "console")
+TWILIO_ACCOUNT_SID = env("TWILIO_ACCOUNT_SID")
+TWILIO_AUTH_TOKEN = env("TWILIO_AUTH_TOKEN")
+TWILIO_FROM_NUMBER = env("TWILIO_FROM_NUMBER")
+# Only for tests against a local fake of Twilio's REST API; leave unset.
+TWILIO_API_BASE = env("TWILIO_API_BASE")
 BOOKING_FREE_CANCEL_HOURS = env_int("BOOKING_FREE_CANCEL_HOURS", 24)
 
 if not DEBUG:

@@ -13,9 +13,13 @@ urlpatterns = [
     path("_allauth/", include("allauth.headless.urls")),
     path("payments/", include("payments.urls")),
     path("offer/", include("offers.urls")),
+    path("waitlist/", include("waitlist.urls")),
+    path("sms/", include("sms.urls")),
+    path("staff/waitlist/", include("waitlist.staff_urls")),
     path("staff/", include("booking.staff.urls")),
     # Before "api/v1/", so the staff calendar is matched first.
     path("api/v1/staff/", include("booking.api.staff_urls")),
+    path("api/v1/waitlist/", include("waitlist.api_urls")),
     path("api/v1/", include("booking.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api_docs"),
