@@ -9,8 +9,8 @@ WEEKDAYS = [(0, "Monday"), (1, "Tuesday"), (2, "Wednesday"), (3, "Thursday"), (4
 
 
 class WaitlistJoinForm(DescribedErrorsMixin, forms.Form):
-    date_from = forms.DateField(label="From", widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(label="Until (inclusive)", widget=forms.DateInput(attrs={"type": "date"}))
+    date_from = forms.DateField(label="From", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    date_to = forms.DateField(label="Until (inclusive)", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     weekdays = forms.TypedMultipleChoiceField(
         label="Which days suit you? (none ticked: any day)", choices=WEEKDAYS, coerce=int, required=False,
         widget=forms.CheckboxSelectMultiple,
