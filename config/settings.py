@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "payments",
     "waitlist",
     "sms",
+    "outcomes",
 ]
 
 MIDDLEWARE = [

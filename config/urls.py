@@ -16,6 +16,8 @@ urlpatterns = [
     path("waitlist/", include("waitlist.urls")),
     path("sms/", include("sms.urls")),
     path("staff/waitlist/", include("waitlist.staff_urls")),
+    path("staff/outcomes/", include("outcomes.staff_urls")),
+    path("outcomes/", include("outcomes.urls")),
     path("staff/", include("booking.staff.urls")),
     # Before "api/v1/", so the staff calendar is matched first.
     path("api/v1/staff/", include("booking.api.staff_urls")),
