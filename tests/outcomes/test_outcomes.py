@@ -156,3 +156,15 @@ def test_marking_attended_keeps_the_score(clinic):
     booking_services.booking_mark(booking=booking, action=BookingEvent.Action.ATTENDED, actor=None,
                                   now=booking.end)
     assert patient_visits(patient_id=booking.patient_id)[0].leg_pain == 5
+
+
+def test_the_reminder_email_links_to_the_two_questions(clinic, mailoutbox, settings):
+    service, physio = clinic
+    patient = UserFactory()
+    start = NOW + timedelta(days=1, hours=2)
+    booking = booking_services.booking_hold(patient=patient, service=service, start=start, practitioner=physio, now=NOW)
+    booking_services.booking_confirm(booking=booking, now=NOW)
+    mailoutbox.clear()
+    booking_services.bookings_remind(now=NOW + timedelta(hours=1))
+    [reminder] = mailoutbox
+    assert f"{settings.SITE_URL}/outcomes/bookings/{booking.pk}/" in reminder.body
