@@ -137,3 +137,15 @@ def test_the_my_bookings_confirmation_path_ends_the_wait(client, frozen, clinic,
     booking_services.booking_confirm(booking=offer.booking, reason="Paid.")
     client.force_login(patient)
     assert "Booked" in client.get("/waitlist/").content.decode()
+
+
+def test_my_waitlist_costs_a_fixed_number_of_queries(client, frozen, clinic, patient, django_assert_max_num_queries):
+    service, physio = clinic
+    for day in (13, 14, 15):
+        entry = services.waitlist_join(patient=patient, service=service, date_from=date(2027, 1, day),
+                                       date_to=date(2027, 1, day))
+        services.waitlist_offer_make(entry=entry, practitioner=physio, start=WEDNESDAY_10.replace(day=day))
+    client.force_login(patient)
+    with django_assert_max_num_queries(10):
+        page = client.get("/waitlist/")
+    assert page.content.decode().count("A time is held for you") == 3
