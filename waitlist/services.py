@@ -79,16 +79,20 @@ def _live_offer(entry: WaitlistEntry, now: datetime) -> WaitlistOffer | None:
 
 @transaction.atomic
 def waitlist_leave(*, entry: WaitlistEntry, now: datetime | None = None) -> WaitlistEntry:
-    """Leave the list; a slot still held for this patient by an offer goes straight to the next one."""
+    """Leave the list; a slot still held for this patient by an offer goes straight to the next one.
+
+    Locks the held booking before the entry, the order booking_confirm takes them (its
+    confirmation marks the entry booked), so the two can never deadlock.
+    """
     now = now or timezone.now()
-    entry = WaitlistEntry.objects.select_for_update().get(pk=entry.pk)
+    entry = WaitlistEntry.objects.get(pk=entry.pk)
     if entry.status != Status.WAITING:
         return entry
-    entry.status = Status.LEFT
-    entry.save(update_fields=["status", "updated_at"])
     live = _live_offer(entry, now)
     if live is not None:
         booking_services.booking_release_hold(booking=live.booking, reason="Left the waitlist.")
+    WaitlistEntry.objects.filter(pk=entry.pk, status=Status.WAITING).update(status=Status.LEFT, updated_at=now)
+    entry.refresh_from_db()
     return entry
 
 
@@ -101,7 +105,9 @@ def waitlist_offer_make(
     """
     now = now or timezone.now()
     with transaction.atomic():
-        entry = WaitlistEntry.objects.select_for_update().select_related("service", "patient").get(pk=entry.pk)
+        # No lock on the entry: booking_hold's practitioner lock and the database decide the slot, and the
+        # unique (entry, practitioner, start) constraint stops a duplicate offer.
+        entry = WaitlistEntry.objects.select_related("service", "patient").get(pk=entry.pk)
         if entry.status != Status.WAITING or entry.date_to < _today(now):
             raise NotWaiting()
         if WaitlistOffer.objects.filter(entry=entry, practitioner=practitioner, start=start).exists():
