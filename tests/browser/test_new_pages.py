@@ -58,6 +58,10 @@ def test_reception_offers_a_waiting_patient_a_time_by_hand(laptop_page, clinic):
     assert_accessible(page)
     offer = WaitlistOffer.objects.get()
     assert offer.entry.patient.first_name == "Ada" and offer.state() == "holding"
+    page.set_viewport_size({"width": 390, "height": 844})
+    expect(page.get_by_text("Holding")).to_be_visible()
+    screenshot(page, "waitlist-staff-phone")
+    assert_accessible(page)
 
 
 def test_a_patient_agrees_to_texts_and_answers_the_scales_by_keyboard(phone_page, clinic):
