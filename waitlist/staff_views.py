@@ -10,10 +10,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from accounts.roles import is_reception
 from booking import availability
 from booking.exceptions import BookingError
 from booking.models import Practitioner
-from accounts.roles import is_reception
 from booking.staff.permissions import reception_required, staff_required
 
 from . import services

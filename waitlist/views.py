@@ -19,7 +19,7 @@ from payments import services as payments
 from payments.gateway import GatewayUnavailable
 
 from . import services
-from .exceptions import InvalidWindow, OfferGone
+from .exceptions import OfferGone
 from .forms import WaitlistJoinForm
 from .models import WaitlistEntry, WaitlistOffer
 from .notifications import entry_id_from_leave_token
