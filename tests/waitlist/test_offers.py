@@ -1,6 +1,6 @@
 """Freed time goes to waiting patients in turn, held by a real booking hold."""
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 from django.core import mail
@@ -231,3 +231,43 @@ def test_entries_expire_at_the_end_of_their_window(frozen, clinic):
     assert services.waitlist_entries_expire() == 1
     entry.refresh_from_db()
     assert entry.status == WaitlistEntry.Status.EXPIRED
+
+
+def test_morning_and_afternoon_are_london_time_in_summer(clinic, django_capture_on_commit_callbacks):
+    """12:30 BST is 11:30 UTC: it is an afternoon slot, whatever the UTC clock says."""
+    import time_machine
+
+    from booking.availability import LONDON
+
+    service, physio = clinic
+    with time_machine.travel(datetime(2027, 6, 7, 8, 0, tzinfo=LONDON), tick=False):  # a Monday, BST
+        start = datetime(2027, 6, 9, 12, 30, tzinfo=LONDON)
+        owner = UserFactory()
+        with django_capture_on_commit_callbacks(execute=True):
+            booking = booking_services.booking_hold(patient=owner, service=service, start=start, practitioner=physio)
+            booking_services.booking_confirm(booking=booking)
+        window = {"date_from": date(2027, 6, 9), "date_to": date(2027, 6, 9)}
+        morning = join(UserFactory(), service, times_of_day=["morning"], **window)
+        afternoon = join(UserFactory(), service, times_of_day=["afternoon"], **window)
+        # Everything else that Wednesday is taken, so only 12:30 comes free.
+        TimeOffFactory(practitioner=physio, start=datetime(2027, 6, 9, 9, 0, tzinfo=LONDON), end=start)
+        TimeOffFactory(practitioner=physio, start=start + timedelta(minutes=30),
+                       end=datetime(2027, 6, 9, 17, 0, tzinfo=LONDON))
+        cancel(booking, django_capture_on_commit_callbacks)
+    assert not morning.offers.exists()
+    assert afternoon.offers.get().start == start
+
+
+def test_the_expire_waitlist_command_expires_finished_windows(frozen, clinic):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    service, _ = clinic
+    join(UserFactory(), service, date_to=date(2027, 1, 12))
+    join(UserFactory(), service, date_to=date(2027, 1, 20))
+    frozen.move_to(NOW + timedelta(days=3))
+    out = StringIO()
+    call_command("expire_waitlist", stdout=out)
+    assert "1 waitlist entry expired" in out.getvalue()
+    assert sorted(WaitlistEntry.objects.values_list("status", flat=True)) == ["expired", "waiting"]
