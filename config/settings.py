@@ -239,6 +239,11 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Two models have a `status`: name each enum instead of drf-spectacular's hashed fallback.
+    "ENUM_NAME_OVERRIDES": {
+        "BookingStatusEnum": ["held", "confirmed", "cancelled", "expired", "attended", "no_show"],
+        "WaitlistStatusEnum": "waitlist.models.WaitlistEntry.Status",
+    },
     # Served from the drf-spectacular-sidecar package: the docs work with no CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
