@@ -94,3 +94,45 @@ def test_waitlist_offers_accepted_at_once_give_one_booking_sqlite():
     if connection.vendor != "sqlite":
         pytest.skip("the SQLite run of this race (PostgreSQL has its own test)")
     race(4)
+
+
+def offer_race(count: int):
+    """Freed-time handlers (or reception) offering one slot to different patients at once: one offer, one hold."""
+    from booking.exceptions import SlotTaken
+    from waitlist.models import WaitlistOffer
+
+    service = FollowUpFactory()
+    physio = PractitionerFactory(services=[service], hours=EVERY_DAY)
+    day = timezone.localtime(timezone.now(), LONDON).date() + timedelta(days=7)
+    start = datetime.combine(day, time(10), tzinfo=LONDON)
+    entries = [services.waitlist_join(patient=UserFactory(), service=service, date_from=day, date_to=day)
+               for _ in range(count)]
+    barrier = threading.Barrier(count)
+    results = [None] * count
+
+    def worker(i):
+        try:
+            barrier.wait(timeout=30)
+            results[i] = ("ok", services.waitlist_offer_make(entry=entries[i], practitioner=physio, start=start))
+        except SlotTaken as taken:
+            results[i] = ("taken", taken)
+        except Exception as error:  # reported below
+            results[i] = ("error", error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not any(r is None or r[0] == "error" for r in results), results
+    assert [kind for kind, _ in results].count("ok") == 1
+    assert WaitlistOffer.objects.count() == 1
+    assert Booking.objects.filter(start=start).count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_one_slot_offered_to_many_at_once_is_held_for_one_postgres():
+    offer_race(8)
