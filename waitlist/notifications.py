@@ -1,4 +1,4 @@
-"""Tell a waiting patient about an offer: email, and SMS where they agreed. Called on commit."""
+"""Tell a waiting patient about an offer: email, and SMS where they agreed. Run by the outbox after commit."""
 
 from django.conf import settings
 from django.core import signing

@@ -1,12 +1,16 @@
 """Signal receivers: the booking core tells the waitlist what happened, the waitlist acts."""
 
 from booking.models import Booking
+from outbox.services import outbox_enqueue
 
 from . import services
 
 
 def offer_freed_time(sender, *, practitioner_id, start, end, **kwargs):
-    services.waitlist_offer_freed_time(practitioner_id=practitioner_id, start=start, end=end)
+    # Through the outbox: matching and offering run on a worker (in process without one), and are
+    # retried if they fail, so a freed slot is never silently not offered.
+    outbox_enqueue(task=services.waitlist_offer_freed_time,
+                   kwargs={"practitioner_id": practitioner_id, "start": start, "end": end})
 
 
 def booking_saved(sender, instance: Booking, update_fields=None, **kwargs):

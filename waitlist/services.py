@@ -22,6 +22,7 @@ from booking import availability
 from booking import services as booking_services
 from booking.exceptions import BookingError, InvalidSlot, SlotTaken, UnknownPractitioner
 from booking.models import Booking, Practitioner, Service
+from outbox.services import outbox_enqueue
 
 from . import notifications
 from .exceptions import InvalidWindow, NotWaiting, OfferGone
@@ -121,7 +122,7 @@ def waitlist_offer_make(
             entry=entry, practitioner=practitioner, start=start, booking=booking, offered_at=now,
             offered_by=actor if getattr(actor, "is_authenticated", False) else None,
         )
-    transaction.on_commit(lambda: notifications.send_offer(offer.pk))
+        outbox_enqueue(task=notifications.send_offer, kwargs={"offer_id": offer.pk}, key=f"waitlist_offer:{offer.pk}")
     return offer
 
 
