@@ -75,6 +75,7 @@ demo: $(STAMP)
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py createcachetable
 	$(PY) manage.py demo_data
+	$(PY) manage.py demo_outcomes
 	$(PY) manage.py runserver $(DEMO_ADDR)
 
 # One shell for the whole recipe (.ONESHELL): both runs always happen, and the

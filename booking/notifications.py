@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from accounts.login_links import login_link_token
 from clinic.mail import email_send
+from sms.services import sms_send_to_patient
 
 from . import policy
 from .models import Booking
@@ -90,3 +91,8 @@ def send_booking_reminder(booking: Booking) -> None:
     when = timezone.localtime(booking.start)
     _send(booking=booking, subject=f"Reminder: {booking.service.name} tomorrow at {when:%H:%M}", template="reminder",
           attach_ics=True)
+    # And by text, to patients who agreed (sms.services checks consent and STOP).
+    sms_send_to_patient(patient=booking.patient, purpose="reminder",
+                        body=render_to_string("booking/sms/reminder.txt", {
+                            "booking": booking, "when": when, "clinic_name": settings.CLINIC_NAME,
+                            "site_url": settings.SITE_URL}).strip())

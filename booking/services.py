@@ -36,6 +36,7 @@ from .exceptions import (
 )
 from .intake import URGENT_CALL_FLAG, Intake, urgent_signs_in
 from .models import Booking, BookingEvent, Practitioner, Service, UrgentAdvice
+from .signals import slot_freed_on_commit
 
 Status = Booking.Status
 log = logging.getLogger(__name__)
@@ -88,6 +89,7 @@ def _expire(booking: Booking, *, now: datetime, reason: str = "Hold lapsed unpai
     booking.save(update_fields=["status", "updated_at"])
     offers.offer_code_release(booking=booking)
     _log(booking, BookingEvent.Action.EXPIRED, from_status=Status.HELD, reason=reason)
+    slot_freed_on_commit(practitioner_id=booking.practitioner_id, start=booking.start, end=booking.blocks_until)
 
 
 def _check_start(*, start: datetime, now: datetime, enforce_notice: bool) -> None:
@@ -439,6 +441,7 @@ def booking_cancel(
     outbox_enqueue(task=notifications.send_booking_cancelled,
                    kwargs={"booking_id": booking.pk, "refund_pence": refund_pence, "by_clinic": by_staff, "reason": reason},
                    key=f"booking_cancelled:{booking.pk}")
+    slot_freed_on_commit(practitioner_id=booking.practitioner_id, start=booking.start, end=booking.blocks_until)
     return booking
 
 
@@ -473,7 +476,7 @@ def booking_reschedule(
         exclude_booking_id=booking.pk,
     ):
         raise _slot_taken(service=service, start=start, practitioner=practitioner, now=now, enforce_notice=not by_staff)
-    old_start, old_practitioner = booking.start, booking.practitioner
+    old_start, old_practitioner, old_until = booking.start, booking.practitioner, booking.blocks_until
     booking.start = start
     booking.end = start + timedelta(minutes=service.duration)
     booking.blocks_until = blocks_until
@@ -488,6 +491,7 @@ def booking_reschedule(
          old_start=old_start.isoformat(), new_start=start.isoformat(),
          old_practitioner=old_practitioner.pk, new_practitioner=target.pk)
     outbox_enqueue(task=notifications.send_booking_rescheduled, kwargs={"booking_id": booking.pk, "old_start": old_start})
+    slot_freed_on_commit(practitioner_id=old_practitioner.pk, start=old_start, end=old_until)
     return booking
 
 

@@ -1,10 +1,36 @@
-"""Calendar writes make cached availability stale (booking.slot_cache)."""
+"""Calendar signals.
+
+Calendar writes make cached availability stale (booking.slot_cache); and
+`slot_freed` tells higher apps (the waitlist) that time a patient could book
+has come free: a cancellation, a move, a lapsed hold, time off removed, hours
+extended. It is sent on commit, so a rolled-back action frees nothing.
+"""
+
+import logging
+from datetime import datetime
 
 from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.dispatch import Signal
 
 from .models import Booking, Practitioner, Service, TimeOff, WorkingHours
 from .slot_cache import calendar_changed
+
+log = logging.getLogger(__name__)
+
+# kwargs: practitioner_id, start, end (aware datetimes; [start, end) came free).
+slot_freed = Signal()
+
+
+def slot_freed_on_commit(*, practitioner_id: int, start: datetime, end: datetime) -> None:
+    def send():
+        for receiver, result in slot_freed.send_robust(sender=Booking, practitioner_id=practitioner_id,
+                                                       start=start, end=end):
+            if isinstance(result, Exception):
+                # The calendar change stands; a receiver's failure must not undo or hide it.
+                log.error("slot_freed receiver %r failed", receiver, exc_info=result)
+
+    transaction.on_commit(send)
 
 
 def _changed(sender, **kwargs):

@@ -67,6 +67,9 @@ INSTALLED_APPS = [
     "offers",
     "payments",
     "outbox",
+    "waitlist",
+    "sms",
+    "outcomes",
 ]
 
 MIDDLEWARE = [
@@ -255,6 +258,11 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Two models have a `status`: name each enum instead of drf-spectacular's hashed fallback.
+    "ENUM_NAME_OVERRIDES": {
+        "BookingStatusEnum": ["held", "confirmed", "cancelled", "expired", "attended", "no_show"],
+        "WaitlistStatusEnum": "waitlist.models.WaitlistEntry.Status",
+    },
     # Served from the drf-spectacular-sidecar package: the docs work with no CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
@@ -297,6 +305,16 @@ BOOKING_MIN_NOTICE_MINUTES = env_int("BOOKING_MIN_NOTICE_MINUTES", 120)
 BOOKING_HORIZON_DAYS = env_int("BOOKING_HORIZON_DAYS", 60)
 # Stripe Checkout sessions expire after 30 minutes at least.
 BOOKING_HOLD_MINUTES = env_int("BOOKING_HOLD_MINUTES", 30)
+# How long a freed slot offered to a waitlisted patient is held before the next one is offered.
+WAITLIST_OFFER_MINUTES = env_int("WAITLIST_OFFER_MINUTES", 15)
+
+# SMS (sms/): "console" prints messages like the console email backend; "twilio" sends them.
+SMS_PROVIDER = env("SMS_PROVIDER", "console")
+TWILIO_ACCOUNT_SID = env("TWILIO_ACCOUNT_SID")
+TWILIO_AUTH_TOKEN = env("TWILIO_AUTH_TOKEN")
+TWILIO_FROM_NUMBER = env("TWILIO_FROM_NUMBER")
+# Only for tests against a local fake of Twilio's REST API; leave unset.
+TWILIO_API_BASE = env("TWILIO_API_BASE")
 BOOKING_FREE_CANCEL_HOURS = env_int("BOOKING_FREE_CANCEL_HOURS", 24)
 
 if not DEBUG:

@@ -23,6 +23,7 @@ from booking import services as booking_services
 from booking.availability import LONDON, local_day_bounds, working_spans
 from booking.exceptions import BookingError
 from booking.models import Booking, Practitioner, Service, TimeOff, WorkingHours
+from booking.signals import slot_freed_on_commit
 from clinic.mail import email_send
 from payments import gateway
 from payments import services as payment_services
@@ -241,6 +242,7 @@ def time_off_delete(*, time_off: TimeOff, actor=None) -> None:
     _lock_practitioner(time_off.practitioner)
     TimeOff.objects.filter(pk=time_off.pk).delete()
     log.info("time off %s removed by %s", time_off.pk, actor)
+    slot_freed_on_commit(practitioner_id=time_off.practitioner_id, start=time_off.start, end=time_off.end)
 
 
 # Working hours -------------------------------------------------------------------
@@ -318,4 +320,8 @@ def working_hours_replace(
         for r in rows
     )
     log.info("working hours of practitioner %s replaced from %s by %s", practitioner.pk, effective_from, actor)
+    # Hours may have been extended: whatever is newly free is for the waitlist to find.
+    changed_from, _ = local_day_bounds(effective_from)
+    slot_freed_on_commit(practitioner_id=practitioner.pk, start=changed_from,
+                         end=changed_from + timedelta(days=settings.BOOKING_HORIZON_DAYS + 1))
     return outside

@@ -1,0 +1,9 @@
+from django.contrib import admin
+
+from .models import OutcomeScore
+
+
+@admin.register(OutcomeScore)
+class OutcomeScoreAdmin(admin.ModelAdmin):
+    list_display = ("booking", "leg_pain", "activity_limit", "recorded_at")
+    raw_id_fields = ("booking",)

@@ -1,0 +1,40 @@
+from datetime import datetime, timedelta
+
+import pytest
+import time_machine
+
+from booking import services as booking_services
+from booking.availability import LONDON
+from tests.factories import FollowUpFactory, PractitionerFactory, UserFactory
+
+# A Monday morning in winter (GMT); practitioners work Mon-Sat 09:00-17:00.
+NOW = datetime(2027, 1, 11, 8, 0, tzinfo=LONDON)
+WEDNESDAY_10 = datetime(2027, 1, 13, 10, 0, tzinfo=LONDON)
+
+
+@pytest.fixture
+def frozen():
+    with time_machine.travel(NOW, tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def clinic(db):
+    service = FollowUpFactory()
+    physio = PractitionerFactory(services=[service])
+    return service, physio
+
+
+@pytest.fixture
+def booked(frozen, clinic, django_capture_on_commit_callbacks):
+    """Wednesday 10:00 taken by a confirmed booking: the slot a cancellation will free."""
+    service, physio = clinic
+    owner = UserFactory(email="owner@example.com")
+    with django_capture_on_commit_callbacks(execute=True):
+        booking = booking_services.booking_hold(patient=owner, service=service, start=WEDNESDAY_10, practitioner=physio)
+        booking_services.booking_confirm(booking=booking, reason="Paid.")
+    return booking
+
+
+def later(minutes: int) -> datetime:
+    return NOW + timedelta(minutes=minutes)

@@ -1,0 +1,138 @@
+"""Waitlist offers accepted at once for one slot give one booking (the database decides).
+
+Each patient was offered the same Wednesday slot in turn, and each hold
+lapsed; then they all come back and accept at the same moment, in real
+threads with their own connections. waitlist_offer_accept goes through
+booking_hold, so the practitioner lock and PostgreSQL's exclusion constraint
+(SQLite: IMMEDIATE transactions) let exactly one in.
+"""
+
+import threading
+from datetime import datetime, time, timedelta
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from booking.availability import LONDON
+from booking.models import Booking
+from tests.factories import FollowUpFactory, PractitionerFactory, UserFactory
+from waitlist import services
+from waitlist.exceptions import OfferGone
+
+pytestmark = [pytest.mark.booking]
+
+EVERY_DAY = [(day, time(8), time(18)) for day in range(7)]
+
+
+def accept_together(offers, now):
+    barrier = threading.Barrier(len(offers))
+    results = [None] * len(offers)
+
+    def worker(i):
+        try:
+            barrier.wait(timeout=30)
+            results[i] = ("ok", services.waitlist_offer_accept(offer=offers[i], now=now))
+        except OfferGone as gone:
+            results[i] = ("gone", gone)
+        except Exception as error:  # reported below
+            results[i] = ("error", error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(len(offers))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not any(t.is_alive() for t in threads), "an accepting thread hung"
+    errors = [r for r in results if r is None or r[0] == "error"]
+    assert not errors, errors
+    return results
+
+
+def race(count: int):
+    service = FollowUpFactory()
+    physio = PractitionerFactory(services=[service], hours=EVERY_DAY)
+    day = timezone.localtime(timezone.now(), LONDON).date() + timedelta(days=7)
+    start = datetime.combine(day, time(10), tzinfo=LONDON)
+    offered_at = timezone.now() - timedelta(hours=count)
+    offers = []
+    for i in range(count):
+        entry = services.waitlist_join(patient=UserFactory(), service=service, date_from=day, date_to=day,
+                                       now=offered_at)
+        # Offered in turn, each after the previous hold (15 minutes) lapsed.
+        offers.append(services.waitlist_offer_make(entry=entry, practitioner=physio, start=start,
+                                                   now=offered_at + timedelta(minutes=16 * i)))
+    now = timezone.now()
+    assert all(offer.state(now) == "lapsed" for offer in offers)
+
+    results = accept_together(offers, now)
+
+    won = [value for kind, value in results if kind == "ok"]
+    gone = [value for kind, value in results if kind == "gone"]
+    assert len(won) == 1 and len(gone) == count - 1
+    assert all(g.code == "offer_gone" for g in gone)
+    assert Booking.objects.blocking(now).filter(practitioner=physio, start=start).count() == 1
+    assert won[0].status == Booking.Status.HELD and won[0].start == start
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_waitlist_offers_accepted_at_once_give_one_booking_postgres():
+    race(2)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_eight_waitlist_offers_accepted_at_once_give_one_booking_postgres():
+    race(8)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_waitlist_offers_accepted_at_once_give_one_booking_sqlite():
+    if connection.vendor != "sqlite":
+        pytest.skip("the SQLite run of this race (PostgreSQL has its own test)")
+    race(4)
+
+
+def offer_race(count: int):
+    """Freed-time handlers (or reception) offering one slot to different patients at once: one offer, one hold."""
+    from booking.exceptions import SlotTaken
+    from waitlist.models import WaitlistOffer
+
+    service = FollowUpFactory()
+    physio = PractitionerFactory(services=[service], hours=EVERY_DAY)
+    day = timezone.localtime(timezone.now(), LONDON).date() + timedelta(days=7)
+    start = datetime.combine(day, time(10), tzinfo=LONDON)
+    entries = [services.waitlist_join(patient=UserFactory(), service=service, date_from=day, date_to=day)
+               for _ in range(count)]
+    barrier = threading.Barrier(count)
+    results = [None] * count
+
+    def worker(i):
+        try:
+            barrier.wait(timeout=30)
+            results[i] = ("ok", services.waitlist_offer_make(entry=entries[i], practitioner=physio, start=start))
+        except SlotTaken as taken:
+            results[i] = ("taken", taken)
+        except Exception as error:  # reported below
+            results[i] = ("error", error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not any(r is None or r[0] == "error" for r in results), results
+    assert [kind for kind, _ in results].count("ok") == 1
+    assert WaitlistOffer.objects.count() == 1
+    assert Booking.objects.filter(start=start).count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_one_slot_offered_to_many_at_once_is_held_for_one_postgres():
+    offer_race(8)
