@@ -12,6 +12,7 @@ and bookings together (UNION ALL; the bookings half an indexed range query).
 from __future__ import annotations
 
 import bisect
+import math
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -112,8 +113,9 @@ def working_spans(day: date, rows) -> list[tuple[int, int]]:
     09:00-17:00): a slot may straddle the line between them. `rows` are the
     rows that apply on `day` (anything with start_time and end_time).
     """
+    # Whole seconds inward: hours starting at 09:15:00.5 must not offer 09:15.
     pieces = sorted(
-        (int(hours_boundary(day, row.start_time).timestamp()), int(hours_boundary(day, row.end_time).timestamp()))
+        (math.ceil(hours_boundary(day, row.start_time).timestamp()), math.floor(hours_boundary(day, row.end_time).timestamp()))
         for row in rows
     )
     spans: list[list[int]] = []

@@ -4,6 +4,7 @@ action never sends anything."""
 from datetime import datetime
 
 from django.conf import settings
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
