@@ -66,6 +66,8 @@ INSTALLED_APPS = [
     "booking",
     "offers",
     "payments",
+    "privacy",
+    "reports",
 ]
 
 MIDDLEWARE = [
@@ -168,7 +170,10 @@ LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "/"
 
 # Email: console locally, SMTP when EMAIL_HOST is set.
-EMAIL_BACKEND = env(
+# Every message goes through privacy's recording backend (a patient's export lists
+# the emails sent to them), which delivers through EMAIL_DELIVERY_BACKEND.
+EMAIL_BACKEND = "privacy.mail.RecordingEmailBackend"
+EMAIL_DELIVERY_BACKEND = env(
     "EMAIL_BACKEND",
     "django.core.mail.backends.smtp.EmailBackend" if env("EMAIL_HOST") else "django.core.mail.backends.console.EmailBackend",
 )
