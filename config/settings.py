@@ -261,6 +261,8 @@ BOOKING_HORIZON_DAYS = env_int("BOOKING_HORIZON_DAYS", 60)
 # Stripe Checkout sessions expire after 30 minutes at least.
 BOOKING_HOLD_MINUTES = env_int("BOOKING_HOLD_MINUTES", 30)
 BOOKING_FREE_CANCEL_HOURS = env_int("BOOKING_FREE_CANCEL_HOURS", 24)
+# Reports (issue 18): how long a built report is reused from the shared cache (0 = never).
+REPORTS_CACHE_SECONDS = env_int("REPORTS_CACHE_SECONDS", 300)
 
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -7,9 +7,14 @@ sender can forget. settings.EMAIL_DELIVERY_BACKEND does the delivering.
 
 from __future__ import annotations
 
+import logging
+
 from django.conf import settings
 from django.core.mail import get_connection
 from django.core.mail.backends.base import BaseEmailBackend
+from django.db import DatabaseError
+
+log = logging.getLogger(__name__)
 
 
 class RecordingEmailBackend(BaseEmailBackend):
@@ -26,7 +31,11 @@ class RecordingEmailBackend(BaseEmailBackend):
     def send_messages(self, email_messages):
         sent = self.delivery.send_messages(email_messages)
         if sent:
-            record_sent(email_messages)
+            try:
+                record_sent(email_messages)
+            except DatabaseError:
+                # The mail is gone already: failing now would only make a caller send it twice.
+                log.exception("could not record %d sent email(s)", sent)
         return sent
 
 

@@ -15,10 +15,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from django.conf import settings
 from django.db.models import Count, DurationField, Exists, F, OuterRef, Q, Sum
+from django.utils import timezone
 
 from booking.availability import local_day_bounds, working_intervals
 from booking.models import Booking, BookingEvent, Practitioner, TimeOff
@@ -112,8 +113,10 @@ def _subtract(intervals, blocks):
 def utilisation(period: Period) -> list[Utilisation]:
     """Booked minutes / working minutes (weekly hours less time off), per practitioner. Three queries."""
     practitioners = list(
-        Practitioner.objects.filter(Q(active=True) | Q(bookings__start__gte=period.start, bookings__start__lt=period.end))
-        .distinct()
+        Practitioner.objects.filter(
+            Q(active=True)
+            | Q(pk__in=Booking.objects.filter(start__gte=period.start, start__lt=period.end).values("practitioner"))
+        )
         .select_related("user")
         .prefetch_related("working_hours")
         .order_by("position", "id")
@@ -128,17 +131,52 @@ def utilisation(period: Period) -> list[Utilisation]:
         .order_by()
         .values_list("practitioner", "total")
     )
+    special = _clock_change_days(period)
     rows = []
     for practitioner in practitioners:
-        hours = list(practitioner.working_hours.all())
+        by_weekday = defaultdict(list)
+        for row in practitioner.working_hours.all():
+            by_weekday[row.weekday].append(row)
         blocks = time_off[practitioner.pk]
+        blocked_days = special | _days_touched(blocks)
+        plain = {}  # wall-clock minutes by the set of rows that apply: most days repeat a few sets
         working = 0
         for day in period.days():
-            intervals = working_intervals(hours, day)
-            if intervals:
+            applying = [r for r in by_weekday[day.weekday()] if r.applies_on(day)]
+            if not applying:
+                continue
+            if day in blocked_days:
+                # Time off that day, or the clocks change: real instants.
+                intervals = working_intervals(applying, day)
                 working += _merged_minutes(_subtract(intervals, blocks) if blocks else intervals)
+            else:
+                key = tuple(r.pk for r in applying)
+                if key not in plain:
+                    plain[key] = _merged_minutes(
+                        [(datetime.combine(day, r.start_time), datetime.combine(day, r.end_time)) for r in applying]
+                    )
+                working += plain[key]
         rows.append(Utilisation(practitioner.name, _minutes(booked.get(practitioner.pk)), working))
     return rows
+
+
+def _clock_change_days(period: Period) -> set[date]:
+    days = set()
+    for day in period.days():
+        start, end = (moment.astimezone(UTC) for moment in local_day_bounds(day))
+        if end - start != timedelta(days=1):
+            days.add(day)
+    return days
+
+
+def _days_touched(blocks) -> set[date]:
+    days = set()
+    for start, end in blocks:
+        day, last = timezone.localtime(start).date(), timezone.localtime(end).date()
+        while day <= last:
+            days.add(day)
+            day += timedelta(days=1)
+    return days
 
 
 # --- Sources, no-shows, late cancellations -------------------------------------------------
@@ -188,22 +226,29 @@ class Attendance:
 
 
 def attendance(period: Period) -> Attendance:
-    """One query. A late cancellation is one made inside the free-cancellation window
+    """Two queries. A late cancellation is one made inside the free-cancellation window
     (BOOKING_FREE_CANCEL_HOURS before the start), whoever made it."""
-    window = timedelta(hours=settings.BOOKING_FREE_CANCEL_HOURS)
-    late = BookingEvent.objects.filter(
-        booking=OuterRef("pk"), action=BookingEvent.Action.CANCELLED, at__gt=OuterRef("start") - window
+    in_period = Booking.objects.filter(start__gte=period.start, start__lt=period.end, status__in=MADE)
+    figures = in_period.aggregate(
+        bookings=Count("id"),
+        attended=Count("id", filter=Q(status=Booking.Status.ATTENDED)),
+        no_shows=Count("id", filter=Q(status=Booking.Status.NO_SHOW)),
+        cancellations=Count("id", filter=Q(status=Booking.Status.CANCELLED)),
     )
-    figures = (
-        Booking.objects.filter(start__gte=period.start, start__lt=period.end, status__in=MADE)
-        .annotate(cancelled_late=Exists(late))
-        .aggregate(
-            bookings=Count("id"),
-            attended=Count("id", filter=Q(status=Booking.Status.ATTENDED)),
-            no_shows=Count("id", filter=Q(status=Booking.Status.NO_SHOW)),
-            cancellations=Count("id", filter=Q(status=Booking.Status.CANCELLED)),
-            late_cancellations=Count("id", filter=Q(status=Booking.Status.CANCELLED, cancelled_late=True)),
+    # From the cancellation events' side: a join over the few cancelled bookings,
+    # not a subquery per booking in the period.
+    window = timedelta(hours=settings.BOOKING_FREE_CANCEL_HOURS)
+    figures["late_cancellations"] = (
+        BookingEvent.objects.filter(
+            action=BookingEvent.Action.CANCELLED,
+            booking__status=Booking.Status.CANCELLED,
+            booking__start__gte=period.start,
+            booking__start__lt=period.end,
+            at__gt=F("booking__start") - window,
         )
+        .values("booking")
+        .distinct()
+        .count()
     )
     return Attendance(**figures)
 

@@ -29,6 +29,13 @@ def test_manager_sees_every_report_with_a_chart_and_a_table(client, seeded, mana
     assert "<script" not in html and "style=" not in html
 
 
+def test_profile_links_managers_and_only_managers_to_reports(client, seeded, manager):
+    client.force_login(manager)
+    assert 'href="/reports/"' in client.get("/accounts/profile/").content.decode()
+    client.force_login(UserFactory(email="pat@example.com"))
+    assert 'href="/reports/"' not in client.get("/accounts/profile/").content.decode()
+
+
 def test_superuser_sees_reports(client, seeded):
     client.force_login(UserFactory(email="root@clinic.example", is_superuser=True, is_staff=True))
     assert client.get(URL).status_code == 200
@@ -81,7 +88,9 @@ def _queries(client, url) -> int:
     return len(ctx.captured_queries)
 
 
-def test_report_queries_do_not_grow_with_the_number_of_bookings(client, db, manager, django_assert_max_num_queries):
+def test_report_queries_do_not_grow_with_the_number_of_bookings(client, db, manager, django_assert_max_num_queries,
+                                                                settings):
+    settings.REPORTS_CACHE_SECONDS = 0  # measure the figures themselves, not the cache
     seeded = seed_clinic()
     client.force_login(manager)
     few = _queries(client, URL)
@@ -98,3 +107,12 @@ def test_report_queries_do_not_grow_with_the_number_of_bookings(client, db, mana
     assert many == few
     with django_assert_max_num_queries(14):
         client.get(URL)
+
+
+def test_a_built_report_is_reused_from_the_cache_within_its_lifetime(client, seeded, manager, settings):
+    settings.REPORTS_CACHE_SECONDS = 300
+    client.force_login(manager)
+    cold = _queries(client, URL)
+    warm = _queries(client, URL)
+    assert warm <= cold - 9  # none of the figures' queries again
+    assert "up to 5 minutes old" in client.get(URL).content.decode()
