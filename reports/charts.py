@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 WIDTH = 640
-LABEL_WIDTH = 220
-VALUE_WIDTH = 110
+LABEL_WIDTH = 260
+VALUE_WIDTH = 100
 BAR_HEIGHT = 26
 GAP = 12
 TOP = 8

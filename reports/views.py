@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 
 from .forms import PeriodForm
 from .permissions import manager_required
@@ -31,11 +32,20 @@ def section_for(slug: str, period) -> Section:
 def index(request):
     form = PeriodForm.from_query(request.GET)
     if not form.is_valid():
-        return render(request, "reports/index.html", {"form": form, "sections": []}, status=400)
+        return render(request, "reports/index.html", {"form": form}, status=400)
     period = form.period
-    sections = [section_for(slug, period) for slug in SECTIONS]
-    return render(request, "reports/index.html", {"form": form, "period": period, "sections": sections,
-                                                  "cache_minutes": settings.REPORTS_CACHE_SECONDS // 60})
+    seconds = settings.REPORTS_CACHE_SECONDS
+
+    def sections_html():
+        sections = [section_for(slug, period) for slug in SECTIONS]
+        return render_to_string("reports/_sections.html", {"sections": sections, "period": period})
+
+    # The rendered figures are cached too: rendering five charts and tables costs
+    # more than reading them back (one cache round trip for the whole page).
+    key = f"reports:v{CACHE_VERSION}:page:{period.date_from}:{period.date_to}"
+    html = cache.get_or_set(key, sections_html, seconds) if seconds > 0 else sections_html()
+    return render(request, "reports/index.html", {"form": form, "period": period, "sections_html": html,
+                                                  "cache_minutes": seconds // 60})
 
 
 @manager_required
