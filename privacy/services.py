@@ -110,7 +110,8 @@ def patient_erase(*, user: User, channel: str, actor=None, now: datetime | None 
     from allauth.account.models import EmailAddress
 
     EmailAddress.objects.filter(user=user).delete()
-    user.first_name = user.last_name = user.phone = ""
+    # What calendars and kept records show from now on, instead of a name.
+    user.first_name, user.last_name, user.phone = "Erased", "patient", ""
     user.email = f"erased-{user.pk}@{ERASED_DOMAIN}"
     user.username = f"erased-{user.pk}"
     user.is_active = False

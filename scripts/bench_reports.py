@@ -10,8 +10,10 @@ then prints, as medians:
 
   - the five reports for the whole year in process (time and queries)
   - GET /reports/?date_from=...&date_to=... (a year) over HTTP against gunicorn
-    on a free 127.0.0.1 port, logged in as a manager, interleaved with
-    GET /healthz on the same server, and their ratio (target: <= 5x /healthz)
+    on a free 127.0.0.1 port, logged in as a manager: the first (cold) request,
+    then the median of repeated ones (the reports come from the cache for
+    REPORTS_CACHE_SECONDS) interleaved with GET /healthz on the same server,
+    and their ratio (target: <= 5x /healthz)
 """
 
 from __future__ import annotations
@@ -215,15 +217,18 @@ def main() -> None:
         cookie = session_cookie(manager)
         server = Server(free_port(), database_url)
         path = f"/reports/?date_from={period.date_from}&date_to={period.date_to}"
-        status, body = get(server.port, path, cookie)
+        started = clock.perf_counter()
+        status, body = get(server.port, path, cookie)  # cold: builds the reports and caches them
+        cold_ms = (clock.perf_counter() - started) * 1000
         assert status == 200 and b"Utilisation per practitioner" in body, (status, body[:300])
         health, page = bench.timed_pair(lambda: get(server.port, "/healthz"), lambda: get(server.port, path, cookie),
                                         args.repeat)
         ratio = statistics.median(page) / statistics.median(health)
         print(f"  five reports, a year, in process: {bench.median_ms(in_process):8.1f} ms, "
               f"{len(ctx.captured_queries)} queries")
+        print(f"  GET /reports/ cold (first request, builds the cache): {cold_ms:8.1f} ms")
         print(f"  GET /healthz                    : {bench.median_ms(health):8.2f} ms")
-        print(f"  GET /reports/ (a year, {len(body) / 1024:.0f} KB)   : {bench.median_ms(page):8.2f} ms "
+        print(f"  GET /reports/ (a year, {len(body) / 1024:.0f} KB, cached): {bench.median_ms(page):8.2f} ms "
               f"= {ratio:.1f}x /healthz (target <= {TARGET_RATIO:.0f}x): {'OK' if ratio <= TARGET_RATIO else 'MISSED'}")
     finally:
         if server is not None:
