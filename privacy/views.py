@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.core.serializers.json import DjangoJSONEncoder

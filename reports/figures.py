@@ -54,7 +54,7 @@ class Period:
             day += timedelta(days=1)
 
 
-def _ratio(part: int | float, whole: int | float) -> float | None:
+def _ratio(part: float, whole: float) -> float | None:
     return part / whole if whole else None
 
 

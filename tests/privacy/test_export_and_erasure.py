@@ -17,7 +17,13 @@ from payments.models import LocalCheckoutSession, Payment, Refund, StripeEvent
 from privacy.models import DataRequest, Erasure, RetainedBooking, SentEmail
 from privacy.retention import years_after
 from privacy.services import patient_erase, records_erase_due
-from tests.factories import BookingFactory, FollowUpFactory, OfferFactory, ServiceFactory, UserFactory
+from tests.factories import (
+    BookingFactory,
+    FollowUpFactory,
+    OfferFactory,
+    ServiceFactory,
+    UserFactory,
+)
 
 PASSWORD = "correct-horse-battery"
 EMAIL = "jemima.puddle+physio@gmail.com"

@@ -15,7 +15,7 @@ Offer funnel (codes issued in the period): 4 claimed, 3 used in a hold, 2 paid, 
 """
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 
 import pytest
 
@@ -49,11 +49,9 @@ class Seeded:
     bookings: dict
 
 
-def _pay(booking, method, amount, *, status=Payment.Status.SUCCEEDED, when=None, n=[0]):
-    n[0] += 1
-    payment = Payment.objects.create(booking=booking, method=method, amount_pence=amount, status=status,
-                                     idempotency_key=f"seed-{n[0]}", paid_at=when)
-    return payment
+def _pay(booking, method, amount, *, status=Payment.Status.SUCCEEDED, when=None):
+    return Payment.objects.create(booking=booking, method=method, amount_pence=amount, status=status,
+                                  idempotency_key=f"seed-{Payment.objects.count() + 1}", paid_at=when)
 
 
 def _refund(payment, amount, when, *, status=Refund.Status.SUCCEEDED):
