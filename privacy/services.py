@@ -158,7 +158,10 @@ def records_erase_due(*, today: date | None = None) -> dict:
     due_ids = list(RetainedBooking.objects.select_for_update().filter(keep_until__lt=today).values_list("booking_id", flat=True))
     _bookings_delete(due_ids)
 
-    finished = Erasure.objects.filter(bookings__isnull=True)
+    # Nothing kept, and no booking at all (a hold that slipped in while erasing would be PROTECTed).
+    finished = Erasure.objects.filter(bookings__isnull=True).exclude(
+        user_id__in=Booking.objects.filter(patient__erasure__isnull=False).values("patient_id")
+    )
     users = list(finished.values_list("user_id", flat=True))
     DataRequest.objects.filter(user_id__in=users).update(user=None)
     User.objects.filter(pk__in=users).delete()
