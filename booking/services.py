@@ -19,6 +19,7 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from offers import services as offers
+from outbox.services import outbox_enqueue
 
 from . import availability, notifications
 from .exceptions import (
@@ -287,7 +288,7 @@ def booking_confirm(*, booking: Booking, actor=None, reason: str = "", now: date
         raise SlotLost()
     offers.offer_code_redeem(booking=booking, now=now)
     _log(booking, BookingEvent.Action.CONFIRMED, actor=actor, from_status=previous, reason=reason)
-    transaction.on_commit(lambda: notifications.send_booking_confirmed(booking.pk))
+    outbox_enqueue(task=notifications.send_booking_confirmed, kwargs={"booking_id": booking.pk}, key=f"booking_confirmed:{booking.pk}")
     return booking
 
 
@@ -360,7 +361,7 @@ def booking_cancel(
     if previous == Status.HELD:
         payments.payment_abandon(booking=booking)
     booking.refund_pence = refund_pence
-    transaction.on_commit(lambda: notifications.send_booking_cancelled(booking.pk, refund_pence))
+    outbox_enqueue(task=notifications.send_booking_cancelled, kwargs={"booking_id": booking.pk, "refund_pence": refund_pence}, key=f"booking_cancelled:{booking.pk}")
     return booking
 
 
@@ -408,7 +409,7 @@ def booking_reschedule(
     _log(booking, BookingEvent.Action.RESCHEDULED, actor=actor, from_status=booking.status, reason=reason,
          old_start=old_start.isoformat(), new_start=start.isoformat(),
          old_practitioner=old_practitioner.pk, new_practitioner=target.pk)
-    transaction.on_commit(lambda: notifications.send_booking_rescheduled(booking.pk, old_start))
+    outbox_enqueue(task=notifications.send_booking_rescheduled, kwargs={"booking_id": booking.pk, "old_start": old_start})
     return booking
 
 
