@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
-import bench
+import bench  # noqa: E402  (scripts/bench.py: database set-up and timing helpers, after sys.path)
 
 bench.BENCH_DB = "bench_physiobook_reports"
 BOOKINGS = 20_000
