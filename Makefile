@@ -2,6 +2,7 @@
 #   make demo    local demo on http://127.0.0.1:8000 (SQLite unless DATABASE_URL is set)
 #   make test    whole suite on PostgreSQL, then the `booking` tests again on SQLite
 #   make bench   scripts/bench.py
+#   make mutation  mutmut over the domain modules (scripts/mutation.py; not part of make test)
 #   make lint    Django system checks and missing-migration check
 #   make serve   production-like: gunicorn + Celery worker + beat (Procfile, honcho), DEBUG=0,
 #                PostgreSQL (SERVE_DATABASE_URL) and Redis (SERVE_REDIS_URL)
@@ -25,6 +26,8 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
+MUTATION_ARGS ?=
+MUTATION_STAMP := $(VENV)/.mutation.stamp
 DEMO_ADDR ?= 127.0.0.1:8000
 
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
@@ -55,10 +58,10 @@ except OSError:
 endef
 export REDIS_CHECK
 
-.PHONY: help venv install demo test bench lint clean serve backup restore loadtest
+.PHONY: help venv install demo test bench mutation lint clean serve backup restore loadtest
 
 help:
-	@echo "make demo | make test | make bench | make lint | make serve | make backup | make restore FILE=... | make loadtest | make clean"
+	@echo "make demo | make test | make bench | make mutation | make lint | make serve | make backup | make restore FILE=... | make loadtest | make clean"
 
 venv install: $(STAMP)
 
@@ -115,6 +118,14 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(PY) scripts/bench.py $(BENCH_ARGS)
 
+# mutmut is only needed here, so it is an extra of its own ('.[mutation]').
+$(MUTATION_STAMP): $(STAMP)
+	$(PY) -m pip install -e '.[test,mutation]'
+	touch $@
+
+mutation: $(MUTATION_STAMP)
+	$(PY) scripts/mutation.py $(MUTATION_ARGS)
+
 SERVE_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/physiobook
 SERVE_REDIS_URL ?= redis://127.0.0.1:6379/0
 SERVE_PORT ?= 8000
@@ -149,5 +160,5 @@ lint: $(STAMP)
 	if [ -x $(VENV)/bin/ruff ]; then $(VENV)/bin/ruff check .; fi
 
 clean:
-	rm -rf artifacts .pytest_cache
+	rm -rf artifacts .pytest_cache mutants
 	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +

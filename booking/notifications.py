@@ -43,7 +43,10 @@ def send_booking_cancelled(booking_id: int, refund_pence: int) -> None:
     booking = _booking(booking_id)
     # The attached .ics (STATUS:CANCELLED, same UID) removes the event from calendars that imported it.
     _send(booking=booking, subject=f"Booking cancelled: {booking.service.name}", template="cancelled",
-          context={"refund_pence": refund_pence, "was_paid": booking.payments.filter(paid_at__isnull=False).exists()},
+          context={"refund_pence": refund_pence, "was_paid": booking.payments.filter(paid_at__isnull=False).exists(),
+                   # Money taken at the desk goes back at the desk, by a person (never "to your card" by itself).
+                   "desk_refund": booking.payments.filter(method__in=["card_terminal", "cash"],
+                                                          refunds__status="pending").exists()},
           attach_ics=True)
 
 

@@ -24,7 +24,7 @@ from django.views.decorators.http import require_POST
 from offers import services as offers
 from offers.throttles import RateLimited, offer_code_validate_for_request
 from payments import services as payments
-from payments.gateway import GatewayUnavailable
+from payments.gateway import GatewayError
 
 from . import availability, services, slot_cache
 from .exceptions import (
@@ -146,8 +146,10 @@ def _start_payment(request, booking: Booking):
     """Open the checkout and send the patient there; if the provider is down, say so and keep the hold."""
     try:
         payment = payments.payment_start(booking=booking, actor=request.user)
-    except GatewayUnavailable:
+    except GatewayError:
         return render(request, "booking/payment_unavailable.html", {"booking": booking}, status=503)
+    if not payment.checkout_url:  # nothing to pay: confirmed already
+        return redirect("booking:my_booking", booking.pk)
     return redirect(payment.checkout_url)
 
 

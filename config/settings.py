@@ -267,6 +267,18 @@ STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY")
 STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY")
 STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET")
 STRIPE_API_BASE = env("STRIPE_API_BASE")
+# Stripe calls run inside requests: give up fast (seconds), one retry at most.
+STRIPE_CONNECT_TIMEOUT = float(env("STRIPE_CONNECT_TIMEOUT", "5"))
+STRIPE_READ_TIMEOUT = float(env("STRIPE_READ_TIMEOUT", "15"))
+# Without STRIPE_SECRET_KEY the app runs the local test-payment mode (no card is charged, a
+# banner says so). With DEBUG=0 that needs ALLOW_TEST_PAYMENTS=1, so production can never take
+# fake money by a forgotten key.
+ALLOW_TEST_PAYMENTS = env_bool("ALLOW_TEST_PAYMENTS", False)
+if not DEBUG and not STRIPE_SECRET_KEY and not ALLOW_TEST_PAYMENTS:
+    raise ImproperlyConfigured(
+        "DEBUG=0 needs STRIPE_SECRET_KEY (and STRIPE_WEBHOOK_SECRET), or ALLOW_TEST_PAYMENTS=1 for a demo "
+        "that takes no real money."
+    )
 
 # The clinic's booking rules.
 CLINIC_NAME = env("CLINIC_NAME", "Physiobook Clinic, London")

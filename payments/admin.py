@@ -1,12 +1,13 @@
 from django.contrib import admin
 
-from .models import Payment, Refund, StripeEvent
+from .models import Attention, Payment, Refund, StripeEvent
 
 
 class RefundInline(admin.TabularInline):
     model = Refund
     extra = 0
-    readonly_fields = ["amount_pence", "status", "stripe_refund_id", "reason", "created_by", "created_at"]
+    readonly_fields = ["amount_pence", "status", "stripe_refund_id", "reason", "failure_reason", "retry_of", "auto",
+                       "created_by", "created_at"]
     can_delete = False
 
 
@@ -18,7 +19,8 @@ class PaymentAdmin(admin.ModelAdmin):
     list_filter = ["auto_refunded", "status", "method"]
     search_fields = ["checkout_session_id", "payment_intent_id", "booking__patient__email"]
     raw_id_fields = ["booking"]
-    readonly_fields = ["checkout_session_id", "payment_intent_id", "idempotency_key", "paid_at", "auto_refunded"]
+    readonly_fields = ["checkout_session_id", "payment_intent_id", "idempotency_key", "paid_at", "auto_refunded",
+                       "provider_refunded_pence"]
     inlines = [RefundInline]
 
 
@@ -32,6 +34,15 @@ class RefundAdmin(admin.ModelAdmin):
 
 @admin.register(StripeEvent)
 class StripeEventAdmin(admin.ModelAdmin):
-    list_display = ["event_id", "type", "received_at"]
+    list_display = ["event_id", "type", "received_at", "waiting_for"]
     list_filter = ["type"]
     search_fields = ["event_id", "type"]
+
+
+@admin.register(Attention)
+class AttentionAdmin(admin.ModelAdmin):
+    list_display = ["id", "kind", "amount_pence", "message", "created_at", "resolved_at", "resolved_by"]
+    list_filter = ["kind", ("resolved_at", admin.EmptyFieldListFilter)]
+    search_fields = ["key", "message"]
+    raw_id_fields = ["booking", "payment", "refund"]
+    readonly_fields = ["key", "created_at"]

@@ -16,12 +16,17 @@ from types import ModuleType
 from django.conf import settings
 
 
-class GatewayUnavailable(Exception):
+class GatewayError(Exception):
+    """The provider did not do what we asked (either of the two below)."""
+
+
+class GatewayUnavailable(GatewayError):
     """The payment provider could not be reached (or failed): try again later."""
 
 
-class GatewayRefused(GatewayUnavailable):
-    """The provider answered and said no (bad request, already refunded...): retrying will not help."""
+class GatewayRefused(GatewayError):
+    """The provider answered and said no (bad request, no such object, already refunded...):
+    retrying the same call will not help. Not an outage."""
 
 
 class InvalidEvent(Exception):
@@ -35,6 +40,7 @@ class CheckoutSession:
     status: str  # open | complete | expired
     payment_status: str  # paid | unpaid | no_payment_required
     amount_total: int
+    currency: str = "gbp"
     payment_intent_id: str = ""
     metadata: dict = field(default_factory=dict)
 
@@ -45,6 +51,15 @@ class RefundResult:
     status: str  # pending | requires_action | succeeded | failed | canceled
     amount: int
     payment_intent_id: str = ""
+    metadata: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ChargeTotals:
+    """What the provider holds for one payment intent: captured and refunded, in pence."""
+
+    captured: int
+    refunded: int
 
 
 @dataclass(frozen=True)
@@ -58,19 +73,63 @@ class WebhookEvent:
     payload: dict = field(default_factory=dict)
 
 
+def _text(data: dict, key: str, *, required: bool = False, max_length: int = 255) -> str:
+    value = data.get(key)
+    if value is None or value == "":
+        if required:
+            raise InvalidEvent(f"{key} is missing")
+        return ""
+    if isinstance(value, dict) and "id" in value:  # an expanded object
+        value = value["id"]
+    if not isinstance(value, str) or len(value) > max_length:
+        raise InvalidEvent(f"{key} is not a string of at most {max_length} characters")
+    return value
+
+
+def _pence(data: dict, key: str) -> int:
+    value = data.get(key)
+    if value is None:
+        return 0
+    # bool is an int in Python; Stripe never sends one for an amount.
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 10**9:
+        raise InvalidEvent(f"{key} is not an amount in pence")
+    return value
+
+
+def _metadata(data: dict) -> dict:
+    value = data.get("metadata") or {}
+    if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+        raise InvalidEvent("metadata is not a map of strings")
+    return dict(value)
+
+
 def session_from_dict(data: dict) -> CheckoutSession:
-    """A Checkout Session as Stripe's JSON has it (webhook body or API answer)."""
-    intent = data.get("payment_intent") or ""
-    if isinstance(intent, dict):  # expanded
-        intent = intent.get("id", "")
+    """A Checkout Session as Stripe's JSON has it (webhook body or API answer). Raises InvalidEvent
+    on anything Stripe would never send, so a malformed signed event changes nothing."""
+    if not isinstance(data, dict):
+        raise InvalidEvent("not an object")
     return CheckoutSession(
-        id=data["id"],
-        url=data.get("url") or "",
-        status=data.get("status") or "",
-        payment_status=data.get("payment_status") or "",
-        amount_total=int(data.get("amount_total") or 0),
-        payment_intent_id=intent,
-        metadata=dict(data.get("metadata") or {}),
+        id=_text(data, "id", required=True),
+        url=_text(data, "url", max_length=2000),
+        status=_text(data, "status", max_length=32),
+        payment_status=_text(data, "payment_status", max_length=32),
+        amount_total=_pence(data, "amount_total"),
+        currency=_text(data, "currency", max_length=3).lower(),
+        payment_intent_id=_text(data, "payment_intent"),
+        metadata=_metadata(data),
+    )
+
+
+def refund_from_dict(data: dict) -> RefundResult:
+    """A Refund as Stripe's JSON has it (refund.* event body or API answer)."""
+    if not isinstance(data, dict):
+        raise InvalidEvent("not an object")
+    return RefundResult(
+        id=_text(data, "id", required=True),
+        status=_text(data, "status", max_length=32) or "pending",
+        amount=_pence(data, "amount"),
+        payment_intent_id=_text(data, "payment_intent"),
+        metadata=_metadata(data),
     )
 
 
@@ -92,12 +151,19 @@ def event_from_json(payload: bytes | str) -> WebhookEvent:
     """Parse an event body (already verified, or built by the local mode)."""
     try:
         data = json.loads(payload)
-        return WebhookEvent(
-            id=str(data["id"]), type=str(data["type"]), object=dict(data["data"]["object"]),
-            created=int(data.get("created") or 0), payload=data,
-        )
-    except (ValueError, KeyError, TypeError) as exc:
-        raise InvalidEvent(f"Not a Stripe event: {exc}") from exc
+    except ValueError as exc:
+        raise InvalidEvent(f"Not JSON: {exc}") from exc
+    if not isinstance(data, dict) or not isinstance(data.get("data"), dict):
+        raise InvalidEvent("Not a Stripe event")
+    obj = data["data"].get("object")
+    created = data.get("created") or 0
+    if not isinstance(obj, dict) or isinstance(created, bool) or not isinstance(created, int):
+        raise InvalidEvent("Not a Stripe event")
+    # The limits are our columns' (StripeEvent.event_id 255, type 100): longer is not Stripe's.
+    return WebhookEvent(
+        id=_text(data, "id", required=True), type=_text(data, "type", required=True, max_length=100),
+        object=obj, created=created, payload=data,
+    )
 
 
 _override: ModuleType | None = None

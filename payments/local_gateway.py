@@ -17,7 +17,17 @@ from django.db import transaction
 from django.db.models import F
 from django.urls import reverse
 
-from .gateway import CheckoutRequest, CheckoutSession, RefundResult, WebhookEvent, event_from_json, session_from_dict
+from .gateway import (
+    ChargeTotals,
+    CheckoutRequest,
+    CheckoutSession,
+    GatewayRefused,
+    InvalidEvent,
+    RefundResult,
+    WebhookEvent,
+    event_from_json,
+    session_from_dict,
+)
 from .models import LocalCheckoutSession
 
 
@@ -102,11 +112,15 @@ def checkout_session_pay(session_id: str) -> CheckoutSession:
 
 
 def refund_create(*, payment_intent_id: str, amount_pence: int, idempotency_key: str, metadata: dict | None = None) -> RefundResult:
-    LocalCheckoutSession.objects.filter(payment_intent_id=payment_intent_id).update(
-        refunded_pence=F("refunded_pence") + amount_pence
-    )
+    # Like Stripe: never above what was charged.
+    updated = LocalCheckoutSession.objects.filter(
+        payment_intent_id=payment_intent_id, amount_pence__gte=F("refunded_pence") + amount_pence
+    ).update(refunded_pence=F("refunded_pence") + amount_pence)
+    if not updated:
+        raise GatewayRefused("Refund is greater than the unrefunded amount of the charge.")
     return RefundResult(
-        id="re_local_" + secrets.token_hex(12), status="succeeded", amount=amount_pence, payment_intent_id=payment_intent_id
+        id="re_local_" + secrets.token_hex(12), status="succeeded", amount=amount_pence,
+        payment_intent_id=payment_intent_id, metadata=dict(metadata or {}),
     )
 
 
@@ -114,11 +128,19 @@ def refund_get(refund_id: str) -> RefundResult:
     return RefundResult(id=refund_id, status="succeeded", amount=0)
 
 
-def event_from_request(payload: bytes, sig_header: str | None) -> WebhookEvent:
-    """With STRIPE_WEBHOOK_SECRET set the signature is checked as in Stripe mode; without it
-    (a demo with no keys at all) events are taken as they come: no real money moves here."""
-    if settings.STRIPE_WEBHOOK_SECRET:
-        from . import stripe_gateway
+def refund_list(payment_intent_id: str) -> list[RefundResult]:
+    return []  # local refunds are only ever made by us, and recorded as they are made
 
-        return stripe_gateway.event_from_request(payload, sig_header)
-    return event_from_json(payload)
+
+def charge_totals(payment_intent_id: str) -> ChargeTotals:
+    row = LocalCheckoutSession.objects.filter(payment_intent_id=payment_intent_id).first()
+    if row is None or row.status != LocalCheckoutSession.Status.COMPLETE:
+        return ChargeTotals(captured=0, refunded=0)
+    return ChargeTotals(captured=row.amount_pence, refunded=row.refunded_pence)
+
+
+def event_from_request(payload: bytes, sig_header: str | None) -> WebhookEvent:
+    """The local mode takes no events over HTTP: its own events are dispatched in-process.
+    (An HTTP endpoint that accepted them would let anyone confirm a booking with a made-up
+    "payment".)"""
+    raise InvalidEvent("The local test-payment mode accepts no webhooks over HTTP.")

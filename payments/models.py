@@ -19,6 +19,7 @@ class Payment(models.Model):
         LOCAL_TEST = "local_test", "Local test payment (no card charged)"
         CARD_TERMINAL = "card_terminal", "Card terminal at the clinic"
         CASH = "cash", "Cash at the clinic"
+        NONE_DUE = "none_due", "Nothing to pay (£0)"
 
     PAID_STATUSES = (Status.SUCCEEDED, Status.REFUNDED, Status.PARTIALLY_REFUNDED)
 
@@ -36,6 +37,9 @@ class Payment(models.Model):
     failure_reason = models.CharField(max_length=255, blank=True)
     # A payment that arrived for a slot that was lost meanwhile: refunded automatically.
     auto_refunded = models.BooleanField(default=False)
+    # Stripe's own total refunded for this payment's charge, as last reported (charge.refunded,
+    # reconcile). Never added to our refund rows: a figure higher than theirs means rows are missing.
+    provider_refunded_pence = models.PositiveIntegerField(default=0)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -59,9 +63,30 @@ class Payment(models.Model):
     def __str__(self) -> str:
         return f"{self.get_method_display()} £{self.amount_pence / 100:.2f} ({self.status})"
 
+    # The ledger. Three questions, three answers; every page, command and test asks these.
+    @property
+    def captured_pence(self) -> int:
+        """What the provider (or the desk) took for this payment."""
+        return self.amount_pence if self.status in self.PAID_STATUSES else 0
+
     @property
     def refunded_pence(self) -> int:
+        """Refunded or on its way back (pending, unsent or accepted): never refund this twice."""
         return self.refunds.exclude(status=Refund.Status.FAILED).aggregate(total=Sum("amount_pence"))["total"] or 0
+
+    @property
+    def provider_accepted_refund_pence(self) -> int:
+        """Refunds the provider has accepted (it gave an id and did not fail them): what Stripe's
+        charge.amount_refunded counts. The audit compares this figure."""
+        return (
+            self.refunds.exclude(status=Refund.Status.FAILED).exclude(stripe_refund_id="")
+            .aggregate(total=Sum("amount_pence"))["total"] or 0
+        )
+
+    @property
+    def settled_refund_pence(self) -> int:
+        """Refunds that have succeeded: only these make a payment read 'refunded'."""
+        return self.refunds.filter(status=Refund.Status.SUCCEEDED).aggregate(total=Sum("amount_pence"))["total"] or 0
 
     @property
     def refundable_pence(self) -> int:
@@ -81,6 +106,12 @@ class Refund(models.Model):
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     stripe_refund_id = models.CharField(max_length=255, blank=True)
     reason = models.TextField(blank=True)
+    failure_reason = models.CharField(max_length=255, blank=True)
+    # An automatic refund (a payment we could not keep): the patient is emailed once Stripe accepts it.
+    auto = models.BooleanField(default=False)
+    patient_told_at = models.DateTimeField(null=True, blank=True)
+    # A failed refund is never reused (its Stripe id stays its own): a retry is a new row.
+    retry_of = models.OneToOneField("self", null=True, blank=True, on_delete=models.PROTECT, related_name="retry")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -104,12 +135,49 @@ class StripeEvent(models.Model):
     type = models.CharField(max_length=100)
     payload = models.JSONField()
     received_at = models.DateTimeField(auto_now_add=True)
+    # An event about a payment intent we do not know yet (refund before checkout.session.completed):
+    # kept, and applied when the payment with that intent appears.
+    waiting_for = models.CharField(max_length=255, blank=True, db_index=True)
 
     class Meta:
         ordering = ["-received_at"]
 
     def __str__(self) -> str:
         return f"{self.type} {self.event_id}"
+
+
+class Attention(models.Model):
+    """Money that needs a person: reception's "needs attention" list, until someone resolves it.
+
+    One row per problem (`key` is unique), so repeated events or reconcile runs never list it twice.
+    """
+
+    class Kind(models.TextChoices):
+        DESK_REFUND = "desk_refund", "Refund at the desk"
+        REFUND_FAILED = "refund_failed", "Refund failed at Stripe"
+        MISMATCH = "mismatch", "Payment does not match what we asked for"
+        UNKNOWN_SESSION = "unknown_session", "Payment for a checkout we did not create"
+        UNKNOWN_AT_STRIPE = "unknown_at_stripe", "Stripe does not know this checkout"
+        REFUNDED_AT_STRIPE = "refunded_at_stripe", "Refunded in full at Stripe"
+
+    key = models.CharField(max_length=255, unique=True)
+    kind = models.CharField(max_length=24, choices=Kind.choices)
+    booking = models.ForeignKey("booking.Booking", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    payment = models.ForeignKey(Payment, null=True, blank=True, on_delete=models.PROTECT, related_name="attention")
+    refund = models.ForeignKey(Refund, null=True, blank=True, on_delete=models.PROTECT, related_name="attention")
+    amount_pence = models.PositiveIntegerField(default=0)
+    message = models.CharField(max_length=500)
+    created_at = models.DateTimeField(auto_now_add=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    resolution = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        indexes = [models.Index(fields=["resolved_at", "created_at"], name="attention_open_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.message}"
 
 
 class LocalCheckoutSession(models.Model):

@@ -1,4 +1,4 @@
-"""Emails about money. Called from transaction.on_commit, so a rolled-back change sends nothing."""
+"""Emails about money. Run as outbox work after commit, so a rolled-back change sends nothing."""
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives

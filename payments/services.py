@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import uuid
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -24,13 +23,15 @@ from booking.models import Booking, BookingEvent, Practitioner
 from outbox.services import outbox_enqueue
 
 from . import gateway, notifications
-from .models import Payment, Refund
+from .models import Attention, Payment, Refund
 
 log = logging.getLogger(__name__)
 
 # Stripe refuses a Checkout Session that expires sooner than 30 minutes after creation.
 MIN_CHECKOUT_MINUTES = 31
 CLINIC_METHODS = (Payment.Method.CARD_TERMINAL, Payment.Method.CASH)
+# A refund Stripe fails is retried by reconcile_payments, this many attempts in all; then only a person.
+MAX_REFUND_ATTEMPTS = 3
 
 
 def _user(actor):
@@ -46,6 +47,27 @@ def paid_pence(*, booking: Booking) -> int:
         or 0
     )
     return paid - refunded_pence(booking=booking)
+
+
+def attention_raise(
+    *, key: str, kind: str, message: str, booking: Booking | None = None, payment: Payment | None = None,
+    refund: Refund | None = None, amount_pence: int = 0,
+) -> Attention:
+    """Put money that needs a person on reception's list, once per problem (key)."""
+    item, _ = Attention.objects.get_or_create(
+        key=key[:255],
+        defaults={
+            "kind": kind, "message": message[:500], "amount_pence": amount_pence, "refund": refund,
+            "payment": payment, "booking": booking or (payment.booking if payment else None),
+        },
+    )
+    return item
+
+
+def attention_resolve(*, key: str, resolution: str, actor=None) -> None:
+    Attention.objects.filter(key=key, resolved_at__isnull=True).update(
+        resolved_at=timezone.now(), resolved_by=_user(actor), resolution=resolution[:500]
+    )
 
 
 def refunded_pence(*, booking: Booking) -> int:
@@ -83,12 +105,16 @@ def payment_start(*, booking: Booking, actor=None, now: datetime | None = None) 
 
     The provider is called first and the row written only once it answered, so
     if the provider cannot be reached (gateway.GatewayUnavailable) nothing is
-    written, the hold stays, and a retry simply starts again.
+    written, the hold stays, and a retry simply starts again. Nothing to pay
+    (an offer took the whole price): confirmed at once, without the provider;
+    the returned payment has no checkout_url.
     """
     now = now or timezone.now()
     booking = Booking.objects.select_related("service", "practitioner__user", "patient", "offer_code").get(pk=booking.pk)
     if booking.status != Booking.Status.HELD or not booking.is_blocking(now):
         raise InvalidStatusChange("This booking is no longer held for payment. Please choose a time again.")
+    if booking.amount_due_pence == 0:
+        return payment_none_due(booking=booking, actor=actor, now=now)
     open_payment = (
         booking.payments.filter(status=Payment.Status.PENDING, expires_at__gt=now).exclude(checkout_url="").first()
     )
@@ -113,54 +139,86 @@ def payment_start(*, booking: Booking, actor=None, now: datetime | None = None) 
     )
 
 
-def _lock_session_payment(session_id: str) -> Payment | None:
+@transaction.atomic
+def payment_none_due(*, booking: Booking, actor=None, now: datetime | None = None) -> Payment:
+    """£0 due: a zero payment is recorded (so the books show why it is confirmed) and the booking
+    confirmed. Stripe is not asked (it refuses a £0 Checkout in payment mode). Idempotent."""
+    booking = Booking.objects.select_for_update().get(pk=booking.pk)
+    existing = booking.payments.filter(method=Payment.Method.NONE_DUE, status=Payment.Status.SUCCEEDED).first()
+    if existing:
+        return existing
+    if booking.amount_due_pence != 0:
+        raise InvalidStatusChange("This booking has an amount to pay.")
+    payment = Payment.objects.create(
+        booking=booking, method=Payment.Method.NONE_DUE, status=Payment.Status.SUCCEEDED, amount_pence=0,
+        idempotency_key=f"booking-{booking.pk}-none-due", paid_at=now or timezone.now(), created_by=_user(actor),
+    )
+    booking_services.booking_confirm(booking=booking, actor=_user(actor), reason="Nothing to pay.", now=now)
+    return payment
+
+
+def _lock_payment(**lookup) -> Payment | None:
     """Lock practitioner, booking, then payment: the house lock order (booking_cancel locks the
     booking before its payments), so a webhook and a cancellation cannot deadlock."""
-    row = (
-        Payment.objects.filter(checkout_session_id=session_id)
-        .values("booking_id", "booking__practitioner_id")
-        .first()
-    )
+    row = Payment.objects.filter(**lookup).values("booking_id", "booking__practitioner_id").first()
     if row is None:
         return None
     Practitioner.objects.select_for_update().filter(pk=row["booking__practitioner_id"]).values_list("pk").first()
     Booking.objects.select_for_update().filter(pk=row["booking_id"]).values_list("pk").first()
-    return Payment.objects.select_for_update().select_related("booking").get(checkout_session_id=session_id)
+    return Payment.objects.select_for_update().select_related("booking").filter(**lookup).first()
 
 
-def _payment_for_session(session: gateway.CheckoutSession) -> Payment | None:
-    """The locked Payment row for a session; recreated from the session's metadata if it is
-    missing (the process died between the provider's answer and our insert)."""
-    payment = _lock_session_payment(session.id)
-    if payment is not None:
-        return payment
-    booking = Booking.objects.filter(pk=(session.metadata or {}).get("booking_id") or 0).first()
-    if booking is None:
-        log.warning("checkout %s has no payment row and no known booking", session.id)
-        return None
-    return Payment.objects.create(
-        booking=booking,
-        method=Payment.Method.LOCAL_TEST if session.id.startswith("cs_local_") else Payment.Method.STRIPE_CHECKOUT,
-        amount_pence=session.amount_total or booking.amount_due_pence,
-        checkout_session_id=session.id,
-        idempotency_key=f"session-{session.id}"[:64],
-    )
+def _lock_session_payment(session_id: str) -> Payment | None:
+    return _lock_payment(checkout_session_id=session_id)
+
+
+def _mismatch(payment: Payment, session: gateway.CheckoutSession) -> str:
+    if session.amount_total != payment.amount_pence or (session.currency or "gbp") != payment.currency:
+        return (
+            f"Stripe reports {session.amount_total} pence in {session.currency.upper() or '?'} for checkout "
+            f"{session.id}; we asked for {payment.amount_pence} pence in {payment.currency.upper()}."
+        )
+    return ""
 
 
 @transaction.atomic
 def payment_checkout_completed(*, session: gateway.CheckoutSession, now: datetime | None = None) -> Payment | None:
     """The provider says a checkout was paid: record it and confirm the booking.
 
+    Only our own sessions count, for the amount and currency we asked: anything
+    else confirms nothing and goes on reception's "needs attention" list.
     Idempotent and order independent: a second call finds the payment already
     succeeded and changes nothing; after an `expired` it still confirms if the
-    slot is free, else refunds in full automatically.
+    slot is free, else refunds in full automatically; refunds Stripe reported
+    before this (kept waiting) are applied now, and a payment Stripe already
+    refunded in full confirms nothing.
     """
     now = now or timezone.now()
     if session.status != "complete" or session.payment_status not in ("paid", "no_payment_required"):
         # Completed but not yet paid (bank debits): async_payment_succeeded will follow.
         return Payment.objects.filter(checkout_session_id=session.id).first()
-    payment = _payment_for_session(session)
-    if payment is None or payment.status in Payment.PAID_STATUSES:
+    payment = _lock_session_payment(session.id)
+    if payment is None:
+        log.error("checkout %s was paid but is not one of ours", session.id)
+        attention_raise(
+            key=f"unknown_session:{session.id}", kind=Attention.Kind.UNKNOWN_SESSION, amount_pence=session.amount_total,
+            message=f"Stripe reports checkout {session.id} paid ({session.amount_total} pence, metadata "
+                    f"{session.metadata}); we never created it. Check it in the Stripe dashboard.",
+        )
+        return None
+    if payment.status in Payment.PAID_STATUSES:
+        return payment
+    problem = _mismatch(payment, session)
+    if problem:
+        log.error("checkout %s: %s", session.id, problem)
+        if payment.status == Payment.Status.PENDING:
+            payment.status = Payment.Status.FAILED
+            payment.failure_reason = "Amount or currency mismatch."
+            payment.payment_intent_id = session.payment_intent_id
+            payment.save(update_fields=["status", "failure_reason", "payment_intent_id", "updated_at"])
+        attention_raise(key=f"mismatch:{session.id}", kind=Attention.Kind.MISMATCH, payment=payment,
+                        amount_pence=session.amount_total, message=problem)
+        _release_if_no_other_attempt(payment.booking, "The payment did not match the amount due.")
         return payment
     booking = payment.booking
     # Two checkouts of one booking both paid (two tabs): keep the first, give this one back.
@@ -168,15 +226,20 @@ def payment_checkout_completed(*, session: gateway.CheckoutSession, now: datetim
     payment.auto_refunded = duplicate
     payment.status = Payment.Status.SUCCEEDED
     payment.payment_intent_id = session.payment_intent_id
-    if session.amount_total:
-        payment.amount_pence = session.amount_total  # what was actually taken
     payment.paid_at = now
-    payment.save(update_fields=["status", "auto_refunded", "payment_intent_id", "amount_pence", "paid_at", "updated_at"])
+    payment.save(update_fields=["status", "auto_refunded", "payment_intent_id", "paid_at", "updated_at"])
     BookingEvent.objects.create(
         booking=booking, action=BookingEvent.Action.PAYMENT, to_status=booking.status,
         reason=f"Paid {payment.amount_pence} pence ({payment.get_method_display()}).",
         data={"payment_id": payment.pk, "checkout_session_id": session.id},
     )
+    _apply_waiting_events(payment)
+    payment.refresh_from_db()
+    if _refunded_in_full_at_provider(payment):
+        # Stripe gave it all back before we heard of the payment: there is nothing to confirm with.
+        _release_if_no_other_attempt(booking, "Refunded in full at Stripe before the payment was recorded.", pending_ok=True)
+        _refunded_at_provider_flag(payment)
+        return payment
     if duplicate:
         _auto_refund(payment, reason="Automatic refund: this booking had already been paid.")
         return payment
@@ -192,21 +255,60 @@ def payment_checkout_completed(*, session: gateway.CheckoutSession, now: datetim
     return payment
 
 
+def _refunded_in_full_at_provider(payment: Payment) -> bool:
+    return payment.amount_pence > 0 and max(payment.provider_refunded_pence, payment.provider_accepted_refund_pence) >= payment.amount_pence
+
+
+def _refunded_at_provider_flag(payment: Payment) -> None:
+    attention_raise(
+        key=f"refunded_at_stripe:{payment.pk}", kind=Attention.Kind.REFUNDED_AT_STRIPE, payment=payment,
+        amount_pence=payment.amount_pence,
+        message=f"Payment {payment.pk} was refunded in full at Stripe; booking {payment.booking_id} is not kept.",
+    )
+
+
+def _apply_waiting_events(payment: Payment) -> None:
+    """Refund events that came before their payment was known (kept by webhooks.dispatch)."""
+    from .models import StripeEvent
+
+    if not payment.payment_intent_id:
+        return
+    for event in StripeEvent.objects.select_for_update().filter(waiting_for=payment.payment_intent_id).order_by("received_at", "pk"):
+        obj = event.payload["data"]["object"]
+        if event.type == "charge.refunded":
+            payment_charge_refunded(payment_intent_id=payment.payment_intent_id,
+                                    amount_refunded=int(obj.get("amount_refunded") or 0), refunds=[])
+        else:
+            refund_record_from_provider(result=gateway.refund_from_dict(obj))
+        event.waiting_for = ""
+        event.save(update_fields=["waiting_for"])
+
+
+@transaction.atomic
+def payment_apply_waiting(*, payment_intent_id: str) -> None:
+    payment = _lock_payment(payment_intent_id=payment_intent_id)
+    if payment is not None:
+        _apply_waiting_events(payment)
+        _after_provider_refund(payment)
+
+
 def _auto_refund(payment: Payment, *, reason: str) -> None:
+    """Give a payment back in full; the patient is emailed once Stripe accepts the refund."""
     payment.auto_refunded = True
     payment.save(update_fields=["auto_refunded", "updated_at"])
-    booking_refund(booking=payment.booking, amount_pence=payment.refundable_pence, reason=reason, auto=True)
-    outbox_enqueue(task=notifications.send_payment_auto_refunded, kwargs={"payment_id": payment.pk}, key=f"payment_auto_refunded:{payment.pk}")
+    booking_refund(booking=payment.booking, amount_pence=payment.refundable_pence, reason=reason, auto=True,
+                   payments=[payment])
 
 
-def _release_if_no_other_attempt(booking: Booking, reason: str) -> None:
-    if booking.status == Booking.Status.HELD and not booking.payments.filter(status=Payment.Status.PENDING).exists():
+def _release_if_no_other_attempt(booking: Booking, reason: str, *, pending_ok: bool = False) -> None:
+    others = booking.payments.filter(status=Payment.Status.PENDING)
+    if booking.status == Booking.Status.HELD and (pending_ok or not others.exists()):
         booking_services.booking_release_hold(booking=booking, reason=reason)
 
 
 @transaction.atomic
 def payment_checkout_expired(*, session_id: str, now: datetime | None = None) -> Payment | None:
-    """The checkout lapsed unpaid: the hold (and its offer reservation) goes.
+    """The provider says the checkout closed unpaid: the hold (and its offer reservation) goes.
 
     A session that was already paid is left alone (events in any order).
     """
@@ -232,6 +334,21 @@ def payment_checkout_failed(*, session_id: str, reason: str = "The payment faile
     return payment
 
 
+@transaction.atomic
+def payment_unknown_at_provider(*, payment_id: int, reason: str) -> None:
+    """The provider refuses to know the checkout (no such session): nothing can be paid there, so
+    asking again will not help. Failed, and on reception's list."""
+    payment = _lock_payment(pk=payment_id)
+    if payment is None or payment.status != Payment.Status.PENDING:
+        return
+    payment.status = Payment.Status.FAILED
+    payment.failure_reason = f"Unknown at the provider: {reason}"[:255]
+    payment.save(update_fields=["status", "failure_reason", "updated_at"])
+    attention_raise(key=f"unknown_at_stripe:{payment.pk}", kind=Attention.Kind.UNKNOWN_AT_STRIPE, payment=payment,
+                    message=f"Stripe does not know checkout {payment.checkout_session_id}: {reason}")
+    _release_if_no_other_attempt(payment.booking, "The checkout is unknown at the provider.")
+
+
 def payment_apply_session(*, session: gateway.CheckoutSession, now: datetime | None = None) -> Payment | None:
     """Apply a session as retrieved from the provider (success page, reconcile, expire_holds)."""
     if session.status == "complete":
@@ -241,26 +358,38 @@ def payment_apply_session(*, session: gateway.CheckoutSession, now: datetime | N
     return Payment.objects.filter(checkout_session_id=session.id).first()
 
 
-def payment_abandon(*, booking: Booking) -> None:
-    """A held booking was cancelled: close its open checkouts (after commit)."""
-    sessions = list(
-        booking.payments.filter(status=Payment.Status.PENDING).exclude(checkout_session_id="").values_list(
-            "checkout_session_id", flat=True
-        )
-    )
-    booking.payments.filter(status=Payment.Status.PENDING).update(status=Payment.Status.EXPIRED)
+def payment_close_checkout(*, payment: Payment, now: datetime | None = None) -> None:
+    """Expire a checkout at the provider and apply what it says: expired (closed unpaid) or
+    complete (paid meanwhile: the completed path refunds it if the booking is gone). Never called
+    inside a transaction; an outage leaves the payment pending for reconcile_payments."""
+    try:
+        session = gateway.current().checkout_session_expire(payment.checkout_session_id)
+    except gateway.GatewayRefused as exc:
+        payment_unknown_at_provider(payment_id=payment.pk, reason=str(exc))
+        return
+    except gateway.GatewayUnavailable:
+        log.warning("could not expire checkout %s; reconcile_payments asks again", payment.checkout_session_id)
+        return
+    payment_apply_session(session=session, now=now)
 
-    for session_id in sessions:
-        outbox_enqueue(task=checkout_session_expire_at_provider, kwargs={"session_id": session_id},
-                       key=f"checkout_expire:{session_id}")
+
+def payment_abandon(*, booking: Booking) -> None:
+    """A held booking was cancelled: close its open checkouts at the provider (after commit).
+
+    The payment stays pending until the provider says the session is closed: a
+    patient who paid meanwhile is found (and refunded), not forgotten."""
+    pending = booking.payments.filter(status=Payment.Status.PENDING).exclude(checkout_session_id="")
+    for payment in pending:
+        outbox_enqueue(task=checkout_session_expire_at_provider, kwargs={"session_id": payment.checkout_session_id},
+                       key=f"checkout_expire:{payment.checkout_session_id}")
 
 
 def checkout_session_expire_at_provider(*, session_id: str) -> None:
-    """Close a checkout at the provider (outbox work, after commit). Safe to repeat."""
-    try:
-        gateway.current().checkout_session_expire(session_id)
-    except gateway.GatewayUnavailable:
-        log.warning("could not expire checkout %s; it lapses on its own", session_id)
+    """Outbox work, after commit: close a checkout at the provider and apply its answer. Safe to
+    repeat; an outage leaves the payment pending for reconcile_payments."""
+    payment = Payment.objects.filter(checkout_session_id=session_id).first()
+    if payment is not None and payment.status == Payment.Status.PENDING:
+        payment_close_checkout(payment=payment)
 
 
 @transaction.atomic
@@ -283,12 +412,13 @@ def payment_record_at_clinic(*, booking: Booking, method: str, actor) -> Payment
 
 
 def _payment_status_refresh(payment: Payment) -> None:
+    """'Refunded' only for money that is back: refunds pending or unsent do not count here."""
     if payment.status not in Payment.PAID_STATUSES:
         return
-    refunded = payment.refunded_pence
+    settled = payment.settled_refund_pence
     status = (
-        Payment.Status.SUCCEEDED if refunded == 0
-        else Payment.Status.REFUNDED if refunded >= payment.amount_pence
+        Payment.Status.SUCCEEDED if settled == 0
+        else Payment.Status.REFUNDED if settled >= payment.amount_pence
         else Payment.Status.PARTIALLY_REFUNDED
     )
     if status != payment.status:
@@ -296,21 +426,41 @@ def _payment_status_refresh(payment: Payment) -> None:
         payment.save(update_fields=["status", "updated_at"])
 
 
+def _refund_row(payment: Payment, *, amount_pence: int, reason: str, actor, auto: bool, retry_of: Refund | None = None) -> Refund:
+    refund = Refund.objects.create(payment=payment, amount_pence=amount_pence, reason=reason, created_by=_user(actor),
+                                   auto=auto, retry_of=retry_of)
+    if payment.method in CLINIC_METHODS:
+        # Desk money goes back by hand: a task for reception, done and logged by a person.
+        attention_raise(
+            key=f"desk_refund:{refund.pk}", kind=Attention.Kind.DESK_REFUND, refund=refund, payment=payment,
+            amount_pence=amount_pence,
+            message=f"Refund £{amount_pence / 100:.2f} at the desk ({payment.get_method_display()}): {reason}",
+        )
+    else:
+        outbox_enqueue(task=refund_send, kwargs={"refund_id": refund.pk}, key=f"refund_send:{refund.pk}")
+    return refund
+
+
 @transaction.atomic
-def booking_refund(*, booking: Booking, amount_pence: int, reason: str, actor=None, auto: bool = False) -> list[Refund]:
-    """Refund up to what was paid, newest payment first. We check the limit; Stripe is not asked to.
+def booking_refund(
+    *, booking: Booking, amount_pence: int, reason: str, actor=None, auto: bool = False, payments: list | None = None
+) -> list[Refund]:
+    """Refund up to what was paid, newest payment first. We check the limit; Stripe checks it again.
 
     The provider is asked after commit (refund_send); if it cannot be reached
     the row stays pending and reconcile_payments retries it with the same
-    idempotency key.
+    idempotency key. Desk payments are never refunded automatically: each
+    becomes a task on reception's list.
     """
     if amount_pence <= 0:
         return []
     if not reason.strip():
         raise BookingError("Give a reason for the refund.", errors={"reason": "A reason is required."})
-    payments = list(
-        Payment.objects.select_for_update().filter(booking=booking, status__in=Payment.PAID_STATUSES).order_by("-paid_at")
-    )
+    ids = [p.pk for p in payments] if payments is not None else None
+    query = Payment.objects.select_for_update().filter(booking=booking, status__in=Payment.PAID_STATUSES)
+    if ids is not None:
+        query = query.filter(pk__in=ids)
+    payments = list(query.order_by("-paid_at"))
     available = sum(p.refundable_pence for p in payments)
     if amount_pence > available:
         raise RefundTooLarge(
@@ -322,15 +472,7 @@ def booking_refund(*, booking: Booking, amount_pence: int, reason: str, actor=No
         part = min(remaining, payment.refundable_pence)
         if part <= 0:
             continue
-        refund = Refund.objects.create(payment=payment, amount_pence=part, reason=reason, created_by=_user(actor))
-        if payment.method in CLINIC_METHODS:
-            # Money handed back at the desk: nothing for a provider to do.
-            refund.status = Refund.Status.SUCCEEDED
-            refund.save(update_fields=["status"])
-        else:
-            outbox_enqueue(task=refund_send, kwargs={"refund_id": refund.pk}, key=f"refund_send:{refund.pk}")
-        _payment_status_refresh(payment)
-        refunds.append(refund)
+        refunds.append(_refund_row(payment, amount_pence=part, reason=reason, actor=actor, auto=auto))
         remaining -= part
         if remaining == 0:
             break
@@ -342,13 +484,55 @@ def booking_refund(*, booking: Booking, amount_pence: int, reason: str, actor=No
     return refunds
 
 
+@transaction.atomic
+def refund_desk_done(*, refund_id: int, actor, note: str = "") -> Refund:
+    """Reception handed a desk refund back (card terminal or cash): done, by whom, logged."""
+    refund = Refund.objects.select_related("payment__booking").get(pk=refund_id)
+    payment = _lock_payment(pk=refund.payment_id)
+    refund = Refund.objects.select_for_update().get(pk=refund_id)
+    if payment.method not in CLINIC_METHODS:
+        raise InvalidStatusChange("Only desk payments are refunded by hand.")
+    if refund.status == Refund.Status.PENDING:
+        refund.status = Refund.Status.SUCCEEDED
+        refund.save(update_fields=["status"])
+        _payment_status_refresh(payment)
+        BookingEvent.objects.create(
+            booking=payment.booking, action=BookingEvent.Action.REFUND, to_status=payment.booking.status,
+            actor=_user(actor), reason=f"Refunded £{refund.amount_pence / 100:.2f} at the desk. {note}".strip(),
+            data={"refund_ids": [refund.pk], "desk": True},
+        )
+    attention_resolve(key=f"desk_refund:{refund.pk}", resolution=note or "Refunded at the desk.", actor=actor)
+    return refund
+
+
 _REFUND_STATUS = {"succeeded": Refund.Status.SUCCEEDED, "failed": Refund.Status.FAILED, "canceled": Refund.Status.FAILED}
 
 
+def _root(refund: Refund) -> Refund:
+    while refund.retry_of_id:
+        refund = refund.retry_of
+    return refund
+
+
+def _refund_accepted(refund: Refund) -> None:
+    """Stripe accepted a refund (it has an id and has not failed): resolve its failure, if it was
+    a retry, and tell the patient about an automatic refund, once."""
+    if not refund.stripe_refund_id or refund.status == Refund.Status.FAILED:
+        return
+    if refund.retry_of_id:
+        attention_resolve(key=f"refund_failed:{_root(refund).pk}", resolution=f"Retried: Stripe accepted {refund.stripe_refund_id}.")
+    if refund.auto and refund.patient_told_at is None:
+        if Refund.objects.filter(pk=refund.pk, patient_told_at__isnull=True).update(patient_told_at=timezone.now()):
+            outbox_enqueue(task=notifications.send_payment_auto_refunded, kwargs={"payment_id": refund.payment_id},
+                           key=f"payment_auto_refunded:{refund.payment_id}")
+
+
 def refund_send(*, refund_id: int) -> Refund:
-    """Ask the provider to pay a committed refund row back. Safe to call again (same idempotency key)."""
+    """Ask the provider to pay a committed refund row back. Safe to call again (same idempotency key).
+
+    Never called inside a transaction holding locks (after commit, or from reconcile)."""
     refund = Refund.objects.select_related("payment").get(pk=refund_id)
-    if refund.stripe_refund_id or refund.status != Refund.Status.PENDING:
+    if refund.stripe_refund_id or refund.status != Refund.Status.PENDING or refund.payment.method in CLINIC_METHODS:
         return refund
     try:
         result = gateway.current().refund_create(
@@ -359,29 +543,47 @@ def refund_send(*, refund_id: int) -> Refund:
         )
     except gateway.GatewayRefused as exc:
         log.error("refund %s refused by the provider: %s", refund.pk, exc)
-        refund_mark_failed(refund_id=refund.pk, reason=str(exc))
+        refund_mark_failed(refund_id=refund.pk, reason=f"Refused by Stripe: {exc}")
         refund.refresh_from_db()
         return refund
     except gateway.GatewayUnavailable:
         log.exception("refund %s could not reach the provider; reconcile_payments retries it", refund.pk)
         return refund
-    # A webhook may have matched the row first: only fill an empty id.
-    Refund.objects.filter(pk=refund.pk, stripe_refund_id="").update(
-        stripe_refund_id=result.id, status=_REFUND_STATUS.get(result.status, Refund.Status.PENDING)
-    )
+    _refund_claim_id(refund_id=refund.pk, stripe_refund_id=result.id)
+    refund_record_from_provider(result=result)
     refund.refresh_from_db()
     return refund
 
 
 @transaction.atomic
+def _refund_claim_id(*, refund_id: int, stripe_refund_id: str) -> None:
+    """Our row gets the id Stripe gave it, unless a webhook matched it first (then it has one)."""
+    refund = Refund.objects.get(pk=refund_id)
+    _lock_payment(pk=refund.payment_id)
+    refund = Refund.objects.select_for_update().get(pk=refund_id)
+    if not refund.stripe_refund_id and not Refund.objects.filter(stripe_refund_id=stripe_refund_id).exists():
+        refund.stripe_refund_id = stripe_refund_id
+        refund.save(update_fields=["stripe_refund_id"])
+
+
+@transaction.atomic
 def refund_mark_failed(*, refund_id: int, reason: str) -> None:
-    refund = Refund.objects.select_for_update().select_related("payment").get(pk=refund_id)
+    refund = Refund.objects.select_related("payment").get(pk=refund_id)
+    payment = _lock_payment(pk=refund.payment_id)
+    refund = Refund.objects.select_for_update().get(pk=refund_id)
     if refund.status == Refund.Status.FAILED:
         return
     refund.status = Refund.Status.FAILED
-    refund.save(update_fields=["status"])
-    payment = Payment.objects.select_for_update().get(pk=refund.payment_id)
+    refund.failure_reason = reason[:255]
+    refund.save(update_fields=["status", "failure_reason"])
     _payment_status_refresh(payment)
+    root = _root(refund)
+    attention_raise(
+        key=f"refund_failed:{root.pk}", kind=Attention.Kind.REFUND_FAILED, refund=root, payment=payment,
+        amount_pence=refund.amount_pence,
+        message=f"Refund of £{refund.amount_pence / 100:.2f} failed at Stripe ({reason}). reconcile_payments retries it "
+                f"up to {MAX_REFUND_ATTEMPTS} times; then refund it by hand.",
+    )
     BookingEvent.objects.create(
         booking=payment.booking, action=BookingEvent.Action.NOTE, to_status=payment.booking.status,
         reason=f"Refund of {refund.amount_pence} pence failed at the provider: {reason}"[:1000],
@@ -389,29 +591,34 @@ def refund_mark_failed(*, refund_id: int, reason: str) -> None:
     )
 
 
+def payment_known(*, payment_intent_id: str) -> bool:
+    return bool(payment_intent_id) and Payment.objects.filter(payment_intent_id=payment_intent_id).exists()
+
+
+def refund_known(*, stripe_refund_id: str) -> bool:
+    return Refund.objects.filter(stripe_refund_id=stripe_refund_id).exists()
+
+
 @transaction.atomic
 def refund_record_from_provider(
     *, result: gateway.RefundResult, reason: str = "Refunded in the Stripe dashboard."
 ) -> Refund | None:
-    """A refund the provider told us about (refund.* / charge.refunded events, reconcile).
+    """A refund the provider told us about (refund.* events, our own call's answer, reconcile).
 
-    Ours: update its status. Made in the Stripe dashboard: record it, so what
-    we think was paid matches what Stripe holds.
+    One row per Stripe refund id, whatever the order. Ours (its metadata names
+    our row, which has no id yet): the id and status are filled in. Made in the
+    Stripe dashboard: recorded. Never matched by amount.
     """
+    payment = _lock_payment(payment_intent_id=result.payment_intent_id) if result.payment_intent_id else None
     refund = Refund.objects.select_for_update().filter(stripe_refund_id=result.id).first()
     if refund is None:
-        payment = (
-            Payment.objects.select_for_update().filter(payment_intent_id=result.payment_intent_id).first()
-            if result.payment_intent_id else None
-        )
         if payment is None:
             log.info("refund %s matches no payment of ours", result.id)
             return None
-        # Our own refund whose provider id is not saved yet (the webhook beat refund_send).
+        ours = (result.metadata or {}).get("refund_id", "")
         refund = (
-            payment.refunds.select_for_update()
-            .filter(stripe_refund_id="", amount_pence=result.amount, status=Refund.Status.PENDING)
-            .first()
+            payment.refunds.select_for_update().filter(pk=int(ours), stripe_refund_id="").first()
+            if ours.isdigit() else None
         )
         if refund is None:
             if result.status in ("failed", "canceled") or result.amount <= 0:
@@ -424,96 +631,74 @@ def refund_record_from_provider(
                 booking=payment.booking, action=BookingEvent.Action.REFUND, to_status=payment.booking.status,
                 reason=reason, data={"amount_pence": result.amount, "refund_ids": [refund.pk], "stripe_refund_id": result.id},
             )
-            _payment_status_refresh(payment)
+            _after_provider_refund(payment)
             return refund
         refund.stripe_refund_id = result.id
-    status = _REFUND_STATUS.get(result.status, Refund.Status.PENDING)
-    if status == Refund.Status.FAILED and refund.status != Refund.Status.FAILED:
         refund.save(update_fields=["stripe_refund_id"])
+    if payment is None:
+        payment = _lock_payment(pk=refund.payment_id)
+    status = _REFUND_STATUS.get(result.status, Refund.Status.PENDING)
+    if refund.status == Refund.Status.FAILED or (refund.status == Refund.Status.SUCCEEDED and status == Refund.Status.PENDING):
+        return refund  # failed is final; a late "pending" never undoes "succeeded"
+    if status == Refund.Status.FAILED:
         refund_mark_failed(refund_id=refund.pk, reason=f"Stripe reports the refund {result.status}.")
         refund.refresh_from_db()
         return refund
-    refund.status = status
-    refund.save(update_fields=["stripe_refund_id", "status"])
+    if refund.status != status:
+        refund.status = status
+        refund.save(update_fields=["status"])
+    _refund_accepted(refund)
+    _after_provider_refund(payment)
     return refund
+
+
+def _after_provider_refund(payment: Payment) -> None:
+    """Our status follows settled refunds; a booking is never left confirmed once Stripe has
+    refunded its payment in full."""
+    payment.refresh_from_db()
+    _payment_status_refresh(payment)
+    booking = payment.booking
+    booking.refresh_from_db()
+    if (
+        booking.status == Booking.Status.CONFIRMED and not payment.auto_refunded
+        and payment.status in Payment.PAID_STATUSES and _refunded_in_full_at_provider(payment)
+    ):
+        booking_services.booking_cancel(booking=booking, reason="Refunded in full at Stripe.", refund_pence=0, by_staff=True)
+        _refunded_at_provider_flag(payment)
 
 
 @transaction.atomic
 def payment_charge_refunded(*, payment_intent_id: str, amount_refunded: int, refunds: list[gateway.RefundResult]) -> None:
-    """charge.refunded: record each listed refund; if Stripe's total is still above ours
-    (the list is not always included), record the difference as a dashboard refund."""
-    for result in refunds:
-        refund_record_from_provider(result=result)
-    payment = Payment.objects.select_for_update().filter(payment_intent_id=payment_intent_id).first() if payment_intent_id else None
+    """charge.refunded: Stripe's total is kept beside our rows, never added to them. The rows come
+    from refund.* events or from Stripe's refund list (`refunds`, fetched before the transaction;
+    reconcile_payments fetches it when a total is ahead of our rows)."""
+    payment = _lock_payment(payment_intent_id=payment_intent_id) if payment_intent_id else None
     if payment is None:
         return
-    missing = amount_refunded - payment.refunded_pence
-    if missing > 0:
-        Refund.objects.create(
-            payment=payment, amount_pence=missing, status=Refund.Status.SUCCEEDED,
-            reason="Refunded in the Stripe dashboard.",
-        )
-        BookingEvent.objects.create(
-            booking=payment.booking, action=BookingEvent.Action.REFUND, to_status=payment.booking.status,
-            reason="Refunded in the Stripe dashboard.", data={"amount_pence": missing},
-        )
-    _payment_status_refresh(payment)
+    for result in refunds:
+        refund_record_from_provider(result=result)
+    payment.refresh_from_db()
+    if payment.provider_refunded_pence != amount_refunded:
+        payment.provider_refunded_pence = amount_refunded
+        payment.save(update_fields=["provider_refunded_pence", "updated_at"])
+    _after_provider_refund(payment)
 
 
-# --- Scheduled work ---------------------------------------------------------------------
-
-
-@dataclass
-class RunReport:
-    applied: int = 0
-    unreachable: int = 0
-    refunds_retried: int = 0
-    expired_bookings: int = 0
-
-
-def payments_expire_lapsed(*, now: datetime | None = None) -> RunReport:
-    """expire_holds: lapsed holds expire (codes released), and their checkouts are closed at the
-    provider. A session that turns out to be paid goes through the completed path. Idempotent."""
-    now = now or timezone.now()
-    report = RunReport(expired_bookings=len(booking_services.bookings_expire_lapsed(now=now)))
-    stale = (
-        Payment.objects.filter(status=Payment.Status.PENDING)
-        .exclude(checkout_session_id="")
-        .exclude(booking__status=Booking.Status.HELD, booking__hold_expires_at__gt=now)
-    )
-    _apply_from_provider(stale, gateway.current().checkout_session_expire, report=report, now=now)
-    return report
-
-
-def _apply_from_provider(payments, ask, *, report: RunReport, now: datetime) -> None:
-    """For each payment, ask the provider about its checkout and apply the answer."""
-    for payment in payments:
-        try:
-            session = ask(payment.checkout_session_id)
-        except gateway.GatewayUnavailable:
-            report.unreachable += 1
-            continue
-        payment_apply_session(session=session, now=now)
-        report.applied += 1
-
-
-def payments_reconcile(*, older_than_minutes: int = 5, now: datetime | None = None) -> RunReport:
-    """reconcile_payments: ask the provider about every payment still pending after a few
-    minutes and apply its answer; retry refunds whose provider call failed; refresh pending refunds."""
-    now = now or timezone.now()
-    report = RunReport()
-    cutoff = now - timedelta(minutes=older_than_minutes)
-    pending = Payment.objects.filter(status=Payment.Status.PENDING, created_at__lte=cutoff).exclude(checkout_session_id="")
-    _apply_from_provider(pending, gateway.current().checkout_session_get, report=report, now=now)
-    unsent = Refund.objects.filter(status=Refund.Status.PENDING, stripe_refund_id="").exclude(
-        payment__method__in=CLINIC_METHODS
-    )
-    for refund in unsent:
-        if refund_send(refund_id=refund.pk).stripe_refund_id:
-            report.refunds_retried += 1
-    for refund in Refund.objects.filter(status=Refund.Status.PENDING).exclude(stripe_refund_id=""):
-        try:
-            refund_record_from_provider(result=gateway.current().refund_get(refund.stripe_refund_id))
-        except gateway.GatewayUnavailable:
-            report.unreachable += 1
-    return report
+@transaction.atomic
+def refund_retry(*, refund_id: int) -> Refund | None:
+    """A refund Stripe failed or refused: a new row (new idempotency key) for the same money, or
+    what is left of it, while attempts remain. Callers sync the payment's Stripe refunds first."""
+    failed = Refund.objects.select_related("payment").get(pk=refund_id)
+    payment = _lock_payment(pk=failed.payment_id)
+    failed = Refund.objects.select_for_update().get(pk=refund_id)
+    if failed.status != Refund.Status.FAILED or Refund.objects.filter(retry_of=failed).exists():
+        return None
+    attempts, node = 1, failed
+    while node.retry_of_id:
+        attempts, node = attempts + 1, node.retry_of
+    # What is left to give: a refund made meanwhile elsewhere (the dashboard) is not given twice.
+    amount = min(failed.amount_pence, payment.refundable_pence)
+    if attempts >= MAX_REFUND_ATTEMPTS or payment.method in CLINIC_METHODS or amount <= 0:
+        return None
+    return _refund_row(payment, amount_pence=amount, reason=failed.reason, actor=None, auto=failed.auto,
+                       retry_of=failed)

@@ -15,6 +15,7 @@ import stripe
 from django.conf import settings
 
 from .gateway import (
+    ChargeTotals,
     CheckoutRequest,
     CheckoutSession,
     GatewayRefused,
@@ -23,6 +24,7 @@ from .gateway import (
     RefundResult,
     WebhookEvent,
     event_from_json,
+    refund_from_dict,
     session_from_dict,
 )
 
@@ -33,9 +35,12 @@ MAX_NETWORK_RETRIES = 1
 
 
 def _client() -> stripe.StripeClient:
+    """Calls run inside requests (checkout, success page, cancel): a few seconds at most, not the
+    SDK's 80 s read timeout. Worst case: (connect + read) x 2 tries (settings STRIPE_*_TIMEOUT)."""
     base = {"api": settings.STRIPE_API_BASE} if settings.STRIPE_API_BASE else None
+    http = stripe.RequestsClient(timeout=(settings.STRIPE_CONNECT_TIMEOUT, settings.STRIPE_READ_TIMEOUT))
     return stripe.StripeClient(
-        settings.STRIPE_SECRET_KEY, base_addresses=base, max_network_retries=MAX_NETWORK_RETRIES
+        settings.STRIPE_SECRET_KEY, base_addresses=base, max_network_retries=MAX_NETWORK_RETRIES, http_client=http
     )
 
 
@@ -47,6 +52,8 @@ def _call(fn):
     except stripe.StripeError as exc:
         # APIConnectionError, APIError, RateLimitError, AuthenticationError, ...
         raise GatewayUnavailable(str(exc)) from exc
+    except InvalidEvent as exc:  # an answer we cannot read is not one to act on
+        raise GatewayUnavailable(f"unreadable answer: {exc}") from exc
 
 
 def _session(obj) -> CheckoutSession:
@@ -54,12 +61,7 @@ def _session(obj) -> CheckoutSession:
 
 
 def _refund(obj) -> RefundResult:
-    data = obj.to_dict()
-    intent = data.get("payment_intent") or ""
-    return RefundResult(
-        id=data["id"], status=data.get("status") or "pending", amount=int(data.get("amount") or 0),
-        payment_intent_id=intent if isinstance(intent, str) else intent.get("id", ""),
-    )
+    return refund_from_dict(obj.to_dict())
 
 
 def checkout_session_create(request: CheckoutRequest) -> CheckoutSession:
@@ -83,6 +85,9 @@ def checkout_session_create(request: CheckoutRequest) -> CheckoutSession:
         "metadata": metadata,
         # The PaymentIntent carries the booking too, so charge/refund events can be traced in the dashboard.
         "payment_intent_data": {"metadata": metadata},
+        # Cards settle at once: no payment is still "processing" when the hold lapses (finding 10;
+        # see payments/README.md, "Delayed payment methods").
+        "payment_method_types": ["card"],
         "expires_at": int(request.expires_at.timestamp()),
         "success_url": request.success_url,
         "cancel_url": request.cancel_url,
@@ -117,6 +122,26 @@ def refund_create(*, payment_intent_id: str, amount_pence: int, idempotency_key:
 
 def refund_get(refund_id: str) -> RefundResult:
     return _call(lambda: _refund(_client().v1.refunds.retrieve(refund_id)))
+
+
+def refund_list(payment_intent_id: str) -> list[RefundResult]:
+    """Every refund Stripe holds for a payment intent (charge.refunded no longer embeds them)."""
+    page = _call(lambda: _client().v1.refunds.list({"payment_intent": payment_intent_id, "limit": 100}))
+    return [_refund(obj) for obj in page.data]
+
+
+def charge_totals(payment_intent_id: str) -> ChargeTotals:
+    """Captured and refunded for a payment intent, from its charge (payments_audit)."""
+    client = _client()
+    intent = _call(lambda: client.v1.payment_intents.retrieve(payment_intent_id)).to_dict()
+    charge = intent.get("latest_charge")
+    if isinstance(charge, str):
+        charge = _call(lambda: client.v1.charges.retrieve(charge)).to_dict()
+    if not charge:
+        return ChargeTotals(captured=0, refunded=0)
+    captured = int(charge.get("amount_captured") or (charge.get("amount") if charge.get("captured") else 0) or 0)
+    return ChargeTotals(captured=captured if charge.get("status") == "succeeded" else 0,
+                        refunded=int(charge.get("amount_refunded") or 0))
 
 
 def event_from_request(payload: bytes, sig_header: str | None) -> WebhookEvent:

@@ -14,11 +14,16 @@ PRODUCTION = {
     "SECRET_KEY": "x7#production-secret-key-for-the-deploy-check-only-3f9a1c5d8e2b",
     "ALLOWED_HOSTS": "clinic.example",
     "DATABASE_URL": "sqlite:////tmp/physiobook-deploy-check.sqlite3",
+    # Production takes real money: Stripe keys (a live-looking key; nothing is called by `check`).
+    "STRIPE_SECRET_KEY": "sk_live_deploy_check_only",
+    "STRIPE_WEBHOOK_SECRET": "whsec_deploy_check_only",
 }
 
 
 def run_manage(*args, env):
-    clean = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "DJANGO_ALLOW_ASYNC_UNSAFE"}}
+    clean = {k: v for k, v in os.environ.items() if k not in {
+        "DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "DJANGO_ALLOW_ASYNC_UNSAFE", "STRIPE_SECRET_KEY",
+        "STRIPE_WEBHOOK_SECRET", "STRIPE_API_BASE", "ALLOW_TEST_PAYMENTS"}}
     return subprocess.run(
         [sys.executable, "manage.py", *args], cwd=ROOT, env={**clean, **env}, capture_output=True, text=True, timeout=120
     )

@@ -324,7 +324,7 @@ class BookingListCreate(APIView):
         )
         try:
             checkout_url = payment_services.payment_start(booking=booking, actor=request.user).checkout_url or None
-        except gateway.GatewayUnavailable:
+        except gateway.GatewayError:
             # The hold stands and nothing else was written (payment_start's promise);
             # the patient can retry from the booking page before the hold lapses.
             checkout_url = None

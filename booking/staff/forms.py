@@ -155,6 +155,11 @@ class CancelForm(forms.Form):
             except InvalidOperation:
                 self.add_error("amount", "Give an amount in pounds, e.g. 30 or 37.50.")
                 return data
+            # Decimal takes NaN, sNaN, Infinity and 1e999999: none is an amount (and sNaN raises
+            # on comparison). Bounded before any arithmetic.
+            if not pounds.is_finite() or abs(pounds) > 100_000:
+                self.add_error("amount", "Give an amount in pounds, e.g. 30 or 37.50.")
+                return data
             pence = pounds * 100
             if pounds < 0 or pence != pence.to_integral_value():
                 self.add_error("amount", "Give an amount in pounds and pence, e.g. 37.50.")

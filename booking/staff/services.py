@@ -152,11 +152,13 @@ def payment_link_send(*, booking: Booking, actor=None) -> DeskBooking:
     """Open (or reuse) the checkout for a held booking and email its link to the patient."""
     try:
         payment = payment_services.payment_start(booking=booking, actor=actor)
-    except gateway.GatewayUnavailable:
+    except gateway.GatewayError:
         log.exception("payment link for booking %s could not be created", booking.pk)
         return DeskBooking(booking=booking, link_error="The payment provider did not answer. The slot is held: "
                                                        "try \"Send payment link\" again from the booking page.")
     booking = Booking.objects.select_related("patient", "service", "practitioner__user").get(pk=booking.pk)
+    if not payment.checkout_url:  # nothing to pay: confirmed without a link
+        return DeskBooking(booking=booking)
     if booking.patient.can_be_emailed:
         body = render_to_string("staff/email/payment_link.txt", {
             "booking": booking, "checkout_url": payment.checkout_url, "clinic_name": settings.CLINIC_NAME,

@@ -19,7 +19,7 @@ from booking.calendar import calendar_days
 from booking.exceptions import BookingError, SlotTaken
 from booking.intake import FLAG_LABELS, PAIN_AREAS, SIDES, URGENT_SIGNS, FLAG_SIGNS
 from booking.models import Booking, BookingEvent, Practitioner, TimeOff
-from payments.models import Payment, Refund
+from payments.models import Attention, Payment, Refund
 from payments.services import paid_pence
 
 from . import services as desk
@@ -94,6 +94,7 @@ def day_view(request, day: str | None = None):
         "today": today_london(),
         "cancelled": [b for p in pdays for b in p.cancelled],
         "can_book": is_reception(request.user),
+        "attention_count": Attention.objects.filter(resolved_at__isnull=True).count() if is_reception(request.user) else 0,
         "nav": "day",
     })
 

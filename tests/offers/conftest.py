@@ -33,3 +33,9 @@ def physio(sciatica, follow_up):
 @pytest.fixture
 def patient():
     return UserFactory(email="sam.patient@example.com")
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Factories hash a password per user; PBKDF2 would make these tests (and `make mutation`) crawl."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -188,3 +188,28 @@ def offer_code(clinic):
 def on_commit(django_capture_on_commit_callbacks):
     """Run on_commit callbacks (refunds sent to the provider, emails) as a real commit would."""
     return lambda: django_capture_on_commit_callbacks(execute=True)
+
+
+def emulator_events(url: str, after: int = 0) -> list[dict]:
+    """The events the emulator would have delivered (in Stripe's order), from index `after`."""
+    return requests.get(f"{url}/_test/events", params={"after": after}, timeout=5,
+                        headers={"Authorization": f"Bearer {FAKE_KEY}"}).json()
+
+
+def emulator_event_count(url: str) -> int:
+    return len(emulator_events(url))
+
+
+def emulator_refunded(url: str, payment_intent_id: str) -> int:
+    client = emulator_client(url)
+    charge = client.v1.payment_intents.retrieve(payment_intent_id).latest_charge
+    charge_id = charge if isinstance(charge, str) else charge.id
+    return client.v1.charges.retrieve(charge_id).amount_refunded
+
+
+def closed_port_url() -> str:
+    """A URL on 127.0.0.1 where nothing listens: Stripe is unreachable."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}"

@@ -5,21 +5,41 @@
 localstripe (PaymentIntents, refunds, webhook delivery) is wrapped as it is;
 Checkout Sessions are added here with Stripe's own rules that our code relies
 on (expires_at 30 min to 24 h ahead, idempotency keys, only open sessions
-expire). `POST /_test/checkout/sessions/{id}/pay` plays the patient paying on
-Stripe's page: it attaches a PaymentIntent that the test created (and
-confirmed) in localstripe. Nothing here talks to the real Stripe.
+expire, an expired session cannot be paid). `POST /_test/checkout/sessions/{id}/pay`
+plays the patient paying on Stripe's page: it attaches a PaymentIntent that the
+test created (and confirmed) in localstripe. Nothing here talks to the real Stripe.
+
+Refunds (localstripe's) get Stripe's rules where money depends on them: the same
+Idempotency-Key gives the same refund, and a refund above what is left of the
+charge is refused.
+
+Events: what Stripe would deliver is logged in order, `GET /_test/events?after=N`
+(checkout.session.completed / .expired, refund.created, and charge.refunded
+WITHOUT the embedded refunds list, as since API 2022-11-15). The tests sign and
+deliver them (in any order, duplicated or not at all) with conftest.sign.
 """
 
 import argparse
 import asyncio
+import copy
+import json
 import secrets
 import time
 
 from aiohttp import web
-from localstripe import server
+from localstripe import resources, server
 
 SESSIONS: dict[str, dict] = {}
 BY_IDEMPOTENCY_KEY: dict[str, str] = {}
+REFUNDS_BY_KEY: dict[str, tuple[int, bytes]] = {}
+EVENTS: list[dict] = []
+
+
+def _event(event_type: str, obj: dict) -> None:
+    EVENTS.append({
+        "id": "evt_emu_" + secrets.token_hex(12), "object": "event", "api_version": "2025-01-27.acacia",
+        "created": int(time.time()), "type": event_type, "livemode": False, "data": {"object": copy.deepcopy(obj)},
+    })
 
 
 def _error(status: int, message: str) -> web.Response:
@@ -62,6 +82,7 @@ async def session_create(request: web.Request) -> web.Response:
         "line_items_sent": data["line_items"],
         "url": f"{request.scheme}://{request.host}/checkout/{session_id}",
     }
+    SESSIONS[session_id]["payment_method_types"] = data.get("payment_method_types") or []
     if key:
         BY_IDEMPOTENCY_KEY[key] = session_id
     return web.json_response(SESSIONS[session_id])
@@ -81,6 +102,7 @@ async def session_expire(request: web.Request) -> web.Response:
     if session["status"] != "open":
         return _error(400, f"Only Checkout Sessions with a status in [\"open\"] can be expired; this one is {session['status']}.")
     session.update(status="expired", url=None)
+    _event("checkout.session.expired", session)
     return web.json_response(session)
 
 
@@ -88,9 +110,66 @@ async def test_session_pay(request: web.Request) -> web.Response:
     session = SESSIONS.get(request.match_info["id"])
     if session is None:
         return _error(404, "No such checkout.session")
+    if session["status"] != "open" or session["expires_at"] <= time.time():
+        return _error(400, f"This Checkout Session is {session['status']}: it cannot be paid.")
     data = await request.json()
     session.update(status="complete", payment_status="paid", payment_intent=data["payment_intent"], url=None)
+    _event("checkout.session.completed", session)
     return web.json_response(session)
+
+
+def test_events(request: web.Request) -> web.Response:
+    after = int(request.query.get("after", "0"))
+    return web.json_response(EVENTS[after:])
+
+
+def test_totals(request: web.Request) -> web.Response:
+    """Captured and refunded per payment intent, in one call (the state machine asks after every step)."""
+    totals = {}
+    for intent_id in filter(None, request.query.get("payment_intents", "").split(",")):
+        charge = _charge_of(intent_id)
+        captured = charge.amount if charge is not None and charge.status == "succeeded" else 0
+        totals[intent_id] = {"captured": captured, "refunded": charge.amount_refunded if charge is not None else 0}
+    return web.json_response(totals)
+
+
+def _charge_of(intent_id: str):
+    return resources.PaymentIntent._api_retrieve(intent_id).latest_charge
+
+
+@web.middleware
+async def stripe_refund_rules(request: web.Request, handler):
+    """POST /v1/refunds as Stripe does it: idempotency keys honoured, never above the charge,
+    and the refund.created / charge.refunded events logged."""
+    if request.method != "POST" or request.path != "/v1/refunds":
+        return await handler(request)
+    key = request.headers.get("Idempotency-Key")
+    if key and key in REFUNDS_BY_KEY:
+        status, body = REFUNDS_BY_KEY[key]
+        return web.Response(status=status, body=body, content_type="application/json")
+    data = await server.get_post_data(request) or {}
+    try:
+        charge = _charge_of(data["payment_intent"])
+        amount = int(data.get("amount") or charge.amount - charge.amount_refunded)
+    except Exception:  # noqa: BLE001 - localstripe raises its own errors for unknown objects
+        return await handler(request)
+    if not 0 < amount <= charge.amount - charge.amount_refunded:
+        return _error(400, "Refund amount is greater than unrefunded amount on charge.")
+    # Created here with the amount made explicit: localstripe alone refunds the whole charge again
+    # when no amount is given, whatever was refunded before.
+    refund_obj = resources.Refund._api_create(payment_intent=data["payment_intent"], amount=amount,
+                                              metadata=data.get("metadata") or {})
+    response = web.json_response(refund_obj._export())
+    if key:
+        REFUNDS_BY_KEY[key] = (response.status, response.body)
+    if response.status == 200:
+        refund = json.loads(response.body)
+        _event("refund.created", refund)
+        exported = _charge_of(data["payment_intent"])._export()
+        exported.pop("refunds", None)
+        _event("charge.refunded", exported)
+    return response
+
 
 
 def build_app() -> web.Application:
@@ -103,6 +182,9 @@ def build_app() -> web.Application:
     app.router.add_get("/v1/checkout/sessions/{id}", session_retrieve)
     app.router.add_post("/v1/checkout/sessions/{id}/expire", session_expire)
     app.router.add_post("/_test/checkout/sessions/{id}/pay", test_session_pay)
+    app.router.add_get("/_test/events", test_events)
+    app.router.add_get("/_test/totals", test_totals)
+    app.middlewares.append(stripe_refund_rules)
     return app
 
 

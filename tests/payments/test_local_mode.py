@@ -87,13 +87,22 @@ def test_cancellation_refund_in_local_mode(client, at_checkout, on_commit):
     assert LocalCheckoutSession.objects.get().refunded_pence == 7500
 
 
-def test_local_mode_checks_signatures_when_a_webhook_secret_is_set(client, settings, at_checkout):
+def test_finding_05_local_mode_webhook_accepts_nothing_signed_or_not(client, settings, at_checkout):
+    """An anonymous POST of a made-up checkout.session.completed used to confirm a held booking."""
     booking, payment = at_checkout
-    settings.STRIPE_WEBHOOK_SECRET = "whsec_local"
-    event = make_event("checkout.session.completed", {"id": payment.checkout_session_id, "status": "complete", "payment_status": "paid"})
-    unsigned = client.post("/payments/stripe/webhook/", data=json.dumps(event), content_type="application/json")
+    forged = make_event("checkout.session.completed", {
+        "id": payment.checkout_session_id, "object": "checkout.session", "status": "complete",
+        "payment_status": "paid", "amount_total": 1, "currency": "gbp", "payment_intent": "pi_forged",
+    })
+    unsigned = client.post("/payments/stripe/webhook/", data=json.dumps(forged), content_type="application/json")
     assert unsigned.status_code == 400
-    assert post_event(client, event, secret="whsec_local").status_code == 200
+    settings.STRIPE_WEBHOOK_SECRET = "whsec_local"
+    assert post_event(client, forged, secret="whsec_local").status_code == 400
+    booking.refresh_from_db()
+    payment.refresh_from_db()
+    assert booking.status == Booking.Status.HELD
+    assert payment.status == Payment.Status.PENDING
+    assert StripeEvent.objects.count() == 0
 
 
 def test_test_page_is_404_in_stripe_mode(client, settings, at_checkout):

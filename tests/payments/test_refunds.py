@@ -8,7 +8,7 @@ from django.utils import timezone
 from booking import services as booking_services
 from booking.exceptions import BookingError, RefundTooLarge
 from booking.models import Booking, BookingEvent
-from payments import services
+from payments import reconcile, services
 from payments.models import Payment, Refund
 from tests.factories import ReceptionistFactory, UserFactory
 
@@ -100,12 +100,12 @@ def test_refund_that_cannot_reach_stripe_is_retried_by_reconcile(settings, strip
     assert (refund.status, refund.stripe_refund_id) == (Refund.Status.PENDING, "")
     assert services.paid_pence(booking=booking) == 4500  # counted as on its way: never refunded twice
     settings.STRIPE_API_BASE = stripe_mode
-    report = services.payments_reconcile()
+    report = reconcile.payments_reconcile()
     refund.refresh_from_db()
     assert report.refunds_retried == 1
     assert refund.status == Refund.Status.SUCCEEDED and refund.stripe_refund_id.startswith("re_")
     assert _emulator_refunded(stripe_mode, payment) == 3000
-    services.payments_reconcile()  # idempotent
+    reconcile.payments_reconcile()  # idempotent
     assert _emulator_refunded(stripe_mode, payment) == 3000
 
 
@@ -194,8 +194,10 @@ def test_refund_webhook_that_beats_our_own_save_matches_the_pending_row(stripe_m
     services.booking_refund(booking=booking, amount_pence=2000, reason="Goodwill", actor=ReceptionistFactory())
     pending = Refund.objects.get()  # committed in the test transaction, provider not asked yet
     assert pending.stripe_refund_id == ""
+    # Matched by the metadata we send with the refund (our row's id), never by amount.
     result = services.gateway.RefundResult(id="re_from_webhook", status="succeeded", amount=2000,
-                                           payment_intent_id=payment.payment_intent_id)
+                                           payment_intent_id=payment.payment_intent_id,
+                                           metadata={"refund_id": str(pending.pk)})
     services.refund_record_from_provider(result=result)
     pending.refresh_from_db()
     assert (pending.stripe_refund_id, pending.status) == ("re_from_webhook", Refund.Status.SUCCEEDED)

@@ -290,15 +290,28 @@ def test_refund_made_in_the_dashboard_is_recorded_once(client, stripe_mode, star
     assert BookingEvent.objects.filter(booking=booking, action=BookingEvent.Action.REFUND).count() == 1
 
 
-def test_charge_refunded_without_refund_list_records_the_difference(client, stripe_mode, started, on_commit):
+def test_charge_refunded_total_is_never_added_as_a_row_rows_come_from_stripe_by_id(client, settings, stripe_mode, started, on_commit):
+    from payments import reconcile
+
+    from .conftest import closed_port_url
+
     booking, payment = started
     with on_commit():
         post_event(client, make_event("checkout.session.completed", _paid(stripe_mode, payment)))
     payment.refresh_from_db()
-    charge = {"id": "ch_x", "object": "charge", "payment_intent": payment.payment_intent_id, "amount": 7500, "amount_refunded": 7500}
+    refund = emulator_client(stripe_mode).v1.refunds.create({"payment_intent": payment.payment_intent_id, "amount": 7500})
+    charge = {"id": refund.charge, "object": "charge", "payment_intent": payment.payment_intent_id, "amount": 7500,
+              "amount_refunded": 7500}
+    settings.STRIPE_API_BASE = closed_port_url()  # Stripe's refund list cannot be fetched now
     with on_commit():
         post_event(client, make_event("charge.refunded", charge))
         post_event(client, make_event("charge.refunded", charge))  # a second event with the same totals
-    assert Refund.objects.get().amount_pence == 7500
+    assert Refund.objects.count() == 0  # no invented row without an id
+    payment.refresh_from_db()
+    assert payment.provider_refunded_pence == 7500
+    settings.STRIPE_API_BASE = stripe_mode
+    reconcile.payments_reconcile()
+    row = Refund.objects.get()
+    assert (row.amount_pence, row.stripe_refund_id) == (7500, refund.id)
     payment.refresh_from_db()
     assert payment.status == Payment.Status.REFUNDED

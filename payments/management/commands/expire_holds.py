@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from payments.services import payments_expire_lapsed
+from payments.reconcile import payments_expire_lapsed
 
 
 class Command(BaseCommand):
