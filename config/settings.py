@@ -66,6 +66,8 @@ INSTALLED_APPS = [
     "booking",
     "offers",
     "payments",
+    "privacy",
+    "reports",
     "outbox",
     "waitlist",
     "sms",
@@ -186,7 +188,10 @@ LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "/"
 
 # Email: console locally, SMTP when EMAIL_HOST is set.
-EMAIL_BACKEND = env(
+# Every message goes through privacy's recording backend (a patient's export lists
+# the emails sent to them), which delivers through EMAIL_DELIVERY_BACKEND.
+EMAIL_BACKEND = "privacy.mail.RecordingEmailBackend"
+EMAIL_DELIVERY_BACKEND = env(
     "EMAIL_BACKEND",
     "django.core.mail.backends.smtp.EmailBackend" if env("EMAIL_HOST") else "django.core.mail.backends.console.EmailBackend",
 )
@@ -316,6 +321,8 @@ TWILIO_FROM_NUMBER = env("TWILIO_FROM_NUMBER")
 # Only for tests against a local fake of Twilio's REST API; leave unset.
 TWILIO_API_BASE = env("TWILIO_API_BASE")
 BOOKING_FREE_CANCEL_HOURS = env_int("BOOKING_FREE_CANCEL_HOURS", 24)
+# Reports (issue 18): how long a built report is reused from the shared cache (0 = never).
+REPORTS_CACHE_SECONDS = env_int("REPORTS_CACHE_SECONDS", 300)
 
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -357,6 +364,9 @@ CELERY_BEAT_SCHEDULE = {
                            "args": ("reconcile_payments", ["--minutes", "5"]), "options": {"expires": 300}},
     "send-reminders": {"task": "physiobook.command", "schedule": 3600.0, "args": ("send_reminders",),
                        "options": {"expires": 3600}},
+    # Erased patients' kept records past their retention date (issue 18).
+    "erase-due-records": {"task": "physiobook.command", "schedule": 86400.0, "args": ("erase_due_records",),
+                          "options": {"expires": 3600}},
 }
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20)
 

@@ -11,6 +11,8 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
     path("admin/", admin.site.urls),
+    path("", include("privacy.urls")),
+    path("reports/", include("reports.urls")),
     path("accounts/profile/", include("accounts.urls")),
     path("accounts/link/<str:token>/", account_views.login_link, name="login_link"),
     path("accounts/", include("allauth.urls")),

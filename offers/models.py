@@ -1,11 +1,24 @@
 """The first-session offer: a campaign and the personal codes issued from it."""
 
+import hashlib
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+
+from accounts.mailbox import normalise_mailbox
+
+
+def mailbox_hash(email: str) -> str:
+    """SHA-256 of the normalised mailbox: lets "one code per mailbox" outlive the address.
+
+    Kept after the patient's erasure (issue 18), so the same mailbox can never
+    claim a second code. Not anonymous (anyone holding an address can test
+    it), which is exactly the use; it reveals no address by itself.
+    """
+    return hashlib.sha256(("physiobook-mailbox:" + normalise_mailbox(email)).encode()).hexdigest()
 
 
 class Offer(models.Model):
@@ -56,6 +69,9 @@ class OfferCode(models.Model):
     code = models.CharField(max_length=32, unique=True, help_text="Stored without dashes, upper case.")
     # Normalised (trimmed, lower-cased): one code per address, ever.
     email = models.EmailField(unique=True)
+    # One code per mailbox, ever; survives erasure of the email (see mailbox_hash).
+    # Null only for old rows whose mailbox already had an earlier code.
+    mailbox_hash = models.CharField(max_length=64, unique=True, null=True, blank=True, editable=False)
     issued_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
     issued_by = models.ForeignKey(
@@ -79,6 +95,11 @@ class OfferCode(models.Model):
 
     def __str__(self) -> str:
         return self.display_code
+
+    def save(self, *args, **kwargs):
+        if self.mailbox_hash is None and self.email:
+            self.mailbox_hash = mailbox_hash(self.email)
+        super().save(*args, **kwargs)
 
     @property
     def display_code(self) -> str:

@@ -33,7 +33,7 @@ from booking.exceptions import (
 )
 from outbox.services import outbox_enqueue
 
-from .models import Offer, OfferCode
+from .models import Offer, OfferCode, mailbox_hash
 
 # No 0/O, 1/I/L, U (reads as V): 30 symbols. 12 of them carry 12 x log2(30) = 58.9
 # bits and show as three groups of four: FIRST-7KQ9-M2XD-W4HN.
@@ -95,7 +95,8 @@ def offer_code_claim(*, email: str, offer: Offer | None = None, issued_by=None, 
 
     email = normalise_email(email)
     validate_email(email)
-    existing = OfferCode.objects.filter(email=email).select_related("offer").first()
+    mailbox = mailbox_hash(email)
+    existing = OfferCode.objects.filter(mailbox_hash=mailbox).select_related("offer").first()
     if existing:
         return Claim(code=existing, created=False)
     offer = offer or Offer.current()
@@ -109,6 +110,7 @@ def offer_code_claim(*, email: str, offer: Offer | None = None, issued_by=None, 
                     offer=offer,
                     code=generate_code(),
                     email=email,
+                    mailbox_hash=mailbox,
                     issued_at=now,
                     expires_at=now + timedelta(hours=offer.validity_hours),
                     issued_by=issued_by if getattr(issued_by, "is_authenticated", False) else None,
@@ -116,7 +118,7 @@ def offer_code_claim(*, email: str, offer: Offer | None = None, issued_by=None, 
         except IntegrityError:
             # Either the same address claimed at the same moment (return theirs)
             # or a one-in-2^58 code collision (draw again).
-            existing = OfferCode.objects.filter(email=email).select_related("offer").first()
+            existing = OfferCode.objects.filter(mailbox_hash=mailbox).select_related("offer").first()
             if existing:
                 return Claim(code=existing, created=False)
             continue

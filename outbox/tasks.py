@@ -8,7 +8,9 @@ from django.core.management import call_command
 from . import services
 
 # The management commands beat may run (the cron lines in README.md are the alternative).
-PERIODIC_COMMANDS = frozenset({"expire_holds", "reconcile_payments", "send_reminders", "payments_audit", "outbox_sweep"})
+PERIODIC_COMMANDS = frozenset({
+    "expire_holds", "reconcile_payments", "send_reminders", "payments_audit", "outbox_sweep", "erase_due_records",
+})
 
 
 @shared_task(name="outbox.run", ignore_result=True)

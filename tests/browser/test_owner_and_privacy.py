@@ -1,0 +1,76 @@
+"""The owner's reports and the patient's data-rights pages in a real browser: screenshots and axe.
+
+Screenshots go to artifacts/screenshots/reports-*.png and privacy-*.png.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import Group
+
+from tests.a11y import assert_accessible, screenshot
+from tests.factories import UserFactory
+from tests.reports.conftest import seed_clinic
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+PASSWORD = "correct-horse-battery"  # tests/factories.py
+REPORT = "/reports/?date_from=2026-03-02&date_to=2026-03-08"
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def login(page, email, next_url):
+    page.goto(next_url)
+    assert "/accounts/login/" in page.url
+    page.fill("input[name=login]", email)
+    page.fill("input[name=password]", PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(f"**{next_url.split('?')[0]}**")
+
+
+def test_reports_page_on_a_laptop_and_a_phone(laptop_page, phone_page):
+    seed_clinic()
+    owner = UserFactory(email="owner@clinic.example", first_name="Olu", last_name="Owner")
+    owner.groups.add(Group.objects.get_or_create(name="Manager")[0])
+
+    login(laptop_page, owner.email, REPORT)
+    assert laptop_page.locator("svg.bar-chart").count() == 5
+    assert laptop_page.get_by_role("row", name="Stripe Checkout").inner_text().split("\t")[-1].strip() == "£85.00"
+    screenshot(laptop_page, "reports-laptop")
+    assert_accessible(laptop_page)
+    # The period form works by keyboard: change the end date and submit with Enter.
+    laptop_page.fill("input[name=date_to]", "2026-03-03")
+    laptop_page.press("input[name=date_to]", "Enter")
+    laptop_page.wait_for_url("**date_to=2026-03-03**")
+    assert "2 Mar 2026 to 3 Mar 2026" in laptop_page.content()
+
+    login(phone_page, owner.email, REPORT)
+    screenshot(phone_page, "reports-phone")
+    assert_accessible(phone_page)
+    width = phone_page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"the page scrolls sideways on a phone ({width}px)"
+
+
+def test_patient_data_pages_on_a_phone(phone_page):
+    patient = UserFactory(email="pat@example.com", first_name="Pat", last_name="Ient", phone="07700 900123")
+    login(phone_page, patient.email, "/accounts/profile/")
+    screenshot(phone_page, "privacy-profile-phone")
+    phone_page.get_by_role("link", name="See my data").click()
+    assert "Everything" in phone_page.locator("h1").inner_text()
+    screenshot(phone_page, "privacy-export-phone")
+    assert_accessible(phone_page)
+    phone_page.goto("/accounts/profile/delete/")
+    screenshot(phone_page, "privacy-delete-phone")
+    assert_accessible(phone_page)
+    phone_page.fill("input[name=password]", PASSWORD)
+    phone_page.check("input[name=confirm]")
+    phone_page.get_by_role("button", name="Delete my account").click()
+    phone_page.wait_for_url("**/privacy/account-deleted/")
+    phone_page.get_by_role("link", name="Privacy and your data").click()
+    phone_page.wait_for_url("**/privacy/")
+    screenshot(phone_page, "privacy-notice-phone")
+    assert_accessible(phone_page)
