@@ -25,3 +25,9 @@ class AccountAdapter(DefaultAccountAdapter):
         if request is not None and request.user.is_authenticated:
             return self._booking_in_progress(request) or super().get_email_verification_redirect_url(email_address)
         return super().get_email_verification_redirect_url(email_address)
+
+    # The phone number on the profile is contact detail, not a login method: allauth's headless
+    # "account/phone" reads it (unverified) instead of raising NotImplementedError (a 500).
+    def get_phone(self, user):
+        phone = getattr(user, "phone", "")
+        return (phone, False) if phone else None

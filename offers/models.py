@@ -54,8 +54,11 @@ class OfferCode(models.Model):
 
     offer = models.ForeignKey(Offer, on_delete=models.PROTECT, related_name="codes")
     code = models.CharField(max_length=32, unique=True, help_text="Stored without dashes, upper case.")
-    # Normalised (trimmed, lower-cased): one code per address, ever.
+    # The address it was sent to (trimmed, lower-cased).
     email = models.EmailField(unique=True)
+    # accounts.mailbox.normalise_mailbox(email): one code per mailbox, ever (+tags and Gmail dots
+    # give no second code).
+    mailbox = models.EmailField(unique=True, null=True, blank=True, editable=False)
     issued_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
     issued_by = models.ForeignKey(

@@ -20,7 +20,10 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
+
+from accounts.mailbox import normalise_mailbox, verified_mailboxes
 
 from booking.exceptions import (
     OfferExpired,
@@ -44,6 +47,21 @@ CODE_RANDOM_LENGTH = 12
 class NoOfferRunning(OfferUnknown):
     code = "no_offer"
     default_message = "There is no offer running at the moment."
+
+
+class OfferForNewPatients(OfferNotFirstSession):
+    default_message = (
+        "The first-session offer is for new patients, and you have already been to the clinic with us. "
+        "Book your next session at the usual price."
+    )
+
+
+class OfferEmailUnverified(OfferNotYours):
+    """The code is the patient's, but they have not yet proved they read that mailbox."""
+
+    default_message = (
+        "Confirm your email address first (we sent you a link when you signed up), then use the code."
+    )
 
 
 class OfferLost(SlotLost):
@@ -79,28 +97,47 @@ def generate_code() -> str:
 
 @dataclass(frozen=True)
 class Claim:
+    """What happened, for the caller's own use: pages and the API answer every claim alike
+    ("we've emailed your code"), so nobody learns whether an address has claimed before."""
+
     code: OfferCode
     created: bool
 
 
-@transaction.atomic
-def offer_code_claim(*, email: str, offer: Offer | None = None, issued_by=None, now: datetime | None = None) -> Claim:
-    """Issue the address its one code (and email it after commit), or return the one it already has.
+def _existing_code(email: str, mailbox: str) -> OfferCode | None:
+    return OfferCode.objects.filter(Q(mailbox=mailbox) | Q(email=email)).select_related("offer").first()
 
-    Raises django.core.exceptions.ValidationError for a malformed address and
-    NoOfferRunning when no campaign is active.
+
+def _code_mailbox(code: OfferCode) -> str:
+    return code.mailbox or normalise_mailbox(code.email)
+
+
+@transaction.atomic
+def offer_code_claim(*, email: str, offer: Offer | None = None, issued_by=None, patient=None,
+                     now: datetime | None = None) -> Claim:
+    """Issue the mailbox its one code and email it (after commit); for a mailbox that already has
+    one, email that code again while it can still be used.
+
+    Raises django.core.exceptions.ValidationError for a malformed address,
+    NoOfferRunning when no campaign is active, and OfferForNewPatients when a
+    signed-in `patient` has already been to the clinic.
     """
     from . import notifications
 
     email = normalise_email(email)
     validate_email(email)
-    existing = OfferCode.objects.filter(email=email).select_related("offer").first()
+    if patient is not None and getattr(patient, "is_authenticated", False) and has_had_first_session(patient):
+        raise OfferForNewPatients()
+    now = now or timezone.now()
+    mailbox = normalise_mailbox(email)
+    existing = _existing_code(email, mailbox)
     if existing:
+        if existing.state_at(now) == OfferCode.State.AVAILABLE:
+            transaction.on_commit(lambda: notifications.send_offer_code(existing.pk))
         return Claim(code=existing, created=False)
     offer = offer or Offer.current()
     if offer is None or not offer.active:
         raise NoOfferRunning()
-    now = now or timezone.now()
     for _ in range(5):
         try:
             with transaction.atomic():
@@ -108,6 +145,7 @@ def offer_code_claim(*, email: str, offer: Offer | None = None, issued_by=None, 
                     offer=offer,
                     code=generate_code(),
                     email=email,
+                    mailbox=mailbox,
                     issued_at=now,
                     expires_at=now + timedelta(hours=offer.validity_hours),
                     issued_by=issued_by if getattr(issued_by, "is_authenticated", False) else None,
@@ -115,7 +153,7 @@ def offer_code_claim(*, email: str, offer: Offer | None = None, issued_by=None, 
         except IntegrityError:
             # Either the same address claimed at the same moment (return theirs)
             # or a one-in-2^58 code collision (draw again).
-            existing = OfferCode.objects.filter(email=email).select_related("offer").first()
+            existing = _existing_code(email, mailbox)
             if existing:
                 return Claim(code=existing, created=False)
             continue
@@ -164,8 +202,11 @@ def offer_code_check(*, code: OfferCode | None, patient, service, now: datetime,
     """
     if code is None:
         raise OfferUnknown()
-    if normalise_email(getattr(patient, "email", "") or "") != code.email:
+    if normalise_mailbox(getattr(patient, "email", "") or "") != _code_mailbox(code):
         raise OfferNotYours()
+    if _code_mailbox(code) not in verified_mailboxes(patient):
+        # Anyone can type an address into the claim form: only a confirmed inbox proves the code is theirs.
+        raise OfferEmailUnverified()
     if code.redeemed_by_id is not None:
         raise OfferUsed()
     if _reserved_by_live_hold(code, now=now, for_booking=for_booking):
@@ -194,6 +235,16 @@ class Quote:
 def _quote(code: OfferCode, percent: int, service) -> Quote:
     discount = discount_for(service.price_pence, percent)
     return Quote(code=code, percent_off=percent, discount_pence=discount, amount_due_pence=service.price_pence - discount)
+
+
+def offer_code_mine(*, patient) -> OfferCode | None:
+    """The code issued to one of the patient's confirmed mailboxes, if any (shown only to them)."""
+    mailboxes = verified_mailboxes(patient)
+    if not mailboxes:
+        return None
+    return OfferCode.objects.select_related("offer").filter(
+        Q(mailbox__in=mailboxes) | Q(mailbox__isnull=True, email__in=mailboxes)
+    ).first()
 
 
 def offer_code_validate(*, code_text: str, patient, service, now: datetime | None = None) -> Quote:

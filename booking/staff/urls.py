@@ -18,6 +18,7 @@ register_converter(DayConverter, "day")
 app_name = "staff"
 urlpatterns = [
     path("", views.day_view, name="today"),
+    path("grid.css", views.grid_css, name="grid_css"),
     path("day/<day:day>/", views.day_view, name="day"),
     path("week/<int:practitioner_id>/", views.week_view, name="week"),
     path("week/<int:practitioner_id>/<day:day>/", views.week_view, name="week_of"),
