@@ -3,6 +3,10 @@
 #   make test    whole suite on PostgreSQL, then the `booking` tests again on SQLite
 #   make bench   scripts/bench.py
 #   make lint    Django system checks and missing-migration check
+#   make serve   production-like: gunicorn + Celery worker + beat (Procfile, honcho), DEBUG=0,
+#                PostgreSQL (SERVE_DATABASE_URL) and Redis (SERVE_REDIS_URL)
+#   make backup  pg_dump -Fc of DATABASE_URL into BACKUP_DIR (timestamped); make restore FILE=...
+#   make loadtest  locust against make serve's processes, then the database checks (scripts/loadtest/)
 #
 # Knobs: PYTEST_ARGS="-x -k hold", PG_URL=..., TEST_REDIS_URL=..., PYTHON=python3.11
 
@@ -51,10 +55,10 @@ except OSError:
 endef
 export REDIS_CHECK
 
-.PHONY: help venv install demo test bench lint clean
+.PHONY: help venv install demo test bench lint clean serve backup restore loadtest
 
 help:
-	@echo "make demo | make test | make bench | make lint | make clean"
+	@echo "make demo | make test | make bench | make lint | make serve | make backup | make restore FILE=... | make loadtest | make clean"
 
 venv install: $(STAMP)
 
@@ -110,6 +114,34 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) scripts/bench.py $(BENCH_ARGS)
+
+SERVE_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/physiobook
+SERVE_REDIS_URL ?= redis://127.0.0.1:6379/0
+SERVE_PORT ?= 8000
+BACKUP_DIR ?= backups
+LOADTEST_ARGS ?=
+
+# DEBUG=0 settings over plain http on 127.0.0.1 (no TLS proxy in front: no HTTPS redirect,
+# cookies not marked Secure). A random SECRET_KEY per run unless one is set.
+serve: $(STAMP)
+	export DEBUG=0 DATABASE_URL="$(SERVE_DATABASE_URL)" REDIS_URL="$(SERVE_REDIS_URL)" PORT="$(SERVE_PORT)"
+	export ALLOWED_HOSTS="$${ALLOWED_HOSTS:-127.0.0.1,localhost}" SECURE_SSL_REDIRECT=0 SECURE_COOKIES=0
+	export SECRET_KEY="$${SECRET_KEY:-$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')}"
+	export PATH="$(CURDIR)/$(VENV)/bin:$$PATH"
+	$(PY) scripts/loadtest/dbtool.py ensure "$$DATABASE_URL"
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py collectstatic --noinput -v 0
+	exec $(VENV)/bin/honcho start -f Procfile
+
+# DATABASE_URL must be PostgreSQL. Keep BACKUP_DIR off this machine too (README "Backups").
+backup:
+	scripts/backup.sh backup "$${DATABASE_URL:?set DATABASE_URL}" "$(BACKUP_DIR)"
+
+restore:
+	scripts/backup.sh restore "$${DATABASE_URL:?set DATABASE_URL}" "$${FILE:?usage: make restore FILE=backups/physiobook-....dump}"
+
+loadtest: $(STAMP)
+	$(PY) scripts/loadtest/run.py $(LOADTEST_ARGS)
 
 lint: $(STAMP)
 	$(PY) manage.py check

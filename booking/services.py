@@ -23,6 +23,7 @@ from django.utils import timezone
 from config.throttling import rate_limit_hit
 from offers import services as offers
 from offers.throttles import VALIDATE_USER
+from outbox.services import outbox_enqueue
 
 from . import availability, notifications
 from .exceptions import (
@@ -317,7 +318,7 @@ def booking_confirm(*, booking: Booking, actor=None, reason: str = "", now: date
         raise SlotLost()
     offers.offer_code_redeem(booking=booking, now=now)
     _log(booking, BookingEvent.Action.CONFIRMED, actor=actor, from_status=previous, reason=reason)
-    transaction.on_commit(lambda: notifications.send_booking_confirmed(booking.pk))
+    outbox_enqueue(task=notifications.send_booking_confirmed, kwargs={"booking_id": booking.pk}, key=f"booking_confirmed:{booking.pk}")
     return booking
 
 
@@ -390,7 +391,7 @@ def booking_cancel(
     if previous == Status.HELD:
         payments.payment_abandon(booking=booking)
     booking.refund_pence = refund_pence
-    transaction.on_commit(lambda: notifications.send_booking_cancelled(booking.pk, refund_pence))
+    outbox_enqueue(task=notifications.send_booking_cancelled, kwargs={"booking_id": booking.pk, "refund_pence": refund_pence}, key=f"booking_cancelled:{booking.pk}")
     return booking
 
 
@@ -438,7 +439,7 @@ def booking_reschedule(
     _log(booking, BookingEvent.Action.RESCHEDULED, actor=actor, from_status=booking.status, reason=reason,
          old_start=old_start.isoformat(), new_start=start.isoformat(),
          old_practitioner=old_practitioner.pk, new_practitioner=target.pk)
-    transaction.on_commit(lambda: notifications.send_booking_rescheduled(booking.pk, old_start))
+    outbox_enqueue(task=notifications.send_booking_rescheduled, kwargs={"booking_id": booking.pk, "old_start": old_start})
     return booking
 
 

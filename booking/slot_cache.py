@@ -23,6 +23,8 @@ from django.core.cache import cache
 from django.db.models import Min
 from django.utils import timezone
 
+from config.cache import CacheUnavailable
+
 from . import availability
 from .models import Booking, Service
 
@@ -43,6 +45,8 @@ def calendar_changed() -> None:
         cache.incr(VERSION_KEY)
     except ValueError:  # evicted between add and incr
         cache.set(VERSION_KEY, 1, timeout=None)
+    except CacheUnavailable:  # Redis down: nothing is served from it; answers stored before expire in MAX_AGE
+        pass
 
 
 def _next_hold_lapse(*, service: Service, practitioner_ids, range_start, range_end, now) -> datetime | None:

@@ -67,9 +67,11 @@ INSTALLED_APPS = [
     "booking",
     "offers",
     "payments",
+    "outbox",
 ]
 
 MIDDLEWARE = [
+    "config.observability.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Refuses NUL characters and over-deep JSON before any view (ours, allauth's, the webhook).
@@ -83,6 +85,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "config.middleware.PermissionsPolicyMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "config.observability.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -129,7 +132,17 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # set, else the database (run `manage.py createcachetable` once), so limits hold
 # across several app processes either way. Never the per-process local memory cache.
 if env("REDIS_URL"):
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": env("REDIS_URL")}}
+    # config.cache: Redis down never stops a page (reads miss, writes are skipped, a warning is logged).
+    CACHES = {
+        "default": {
+            "BACKEND": "config.cache.FailSoftRedisCache",
+            "LOCATION": env("REDIS_URL"),
+            "OPTIONS": {
+                "socket_connect_timeout": float(env("REDIS_TIMEOUT", "0.5")),
+                "socket_timeout": float(env("REDIS_TIMEOUT", "0.5")),
+            },
+        }
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "physiobook_cache"}}
 
@@ -163,9 +176,11 @@ WHITENOISE_AUTOREFRESH = DEBUG
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
-        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
-        if not DEBUG
-        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+        # STATIC_COMPRESS=0 skips whitenoise's gzip/brotli copies (minutes of CPU for the API docs'
+        # assets): for throwaway production-like runs (make loadtest) only.
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage" if DEBUG
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage" if env_bool("STATIC_COMPRESS", True)
+        else "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"
     },
 }
 
@@ -275,8 +290,8 @@ BOOKING_MAX_LIVE_HOLDS = env_int("BOOKING_MAX_LIVE_HOLDS", 2)
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
-    SESSION_COOKIE_SECURE = True
-    CSRF_COOKIE_SECURE = True
+    # SECURE_COOKIES=0 only for a local production-like run over plain http (make serve, make loadtest).
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
@@ -309,9 +324,68 @@ PERMISSIONS_POLICY = (
     "payment=(), usb=()"
 )
 
+# Background work (outbox app, config/celery.py). The broker defaults to REDIS_URL;
+# with none, the outbox runs its work in process after commit (make demo, no worker).
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", env("REDIS_URL"))
+OUTBOX_INLINE = env_bool("OUTBOX_INLINE", not CELERY_BROKER_URL)
+OUTBOX_RETRY_SECONDS = env_int("OUTBOX_RETRY_SECONDS", 30)  # sweep re-queues rows not done after this
+OUTBOX_LEASE_SECONDS = env_int("OUTBOX_LEASE_SECONDS", 120)  # a running row is presumed lost after this
+OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 12)
+OUTBOX_KEEP_DAYS = env_int("OUTBOX_KEEP_DAYS", 30)
+OUTBOX_BROKER_BACKOFF_SECONDS = env_int("OUTBOX_BROKER_BACKOFF_SECONDS", 10)  # after a failed publish
+CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+# Fail fast when publishing to a broker that is down: the outbox row waits for the sweep.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 2, "max_retries": 1}
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_TIMEZONE = TIME_ZONE
+# Replaces the cron lines of README.md when a beat process runs (Procfile). Each job expires
+# rather than piling up while workers are away; each is idempotent and safe to overlap.
+CELERY_BEAT_SCHEDULE = {
+    "outbox-sweep": {"task": "outbox.sweep", "schedule": 30.0, "options": {"expires": 30}},
+    "worker-heartbeat": {"task": "outbox.heartbeat", "schedule": 30.0, "options": {"expires": 30}},
+    "expire-holds": {"task": "physiobook.command", "schedule": 120.0, "args": ("expire_holds",),
+                     "options": {"expires": 120}},
+    "reconcile-payments": {"task": "physiobook.command", "schedule": 300.0,
+                           "args": ("reconcile_payments", ["--minutes", "5"]), "options": {"expires": 300}},
+    "send-reminders": {"task": "physiobook.command", "schedule": 3600.0, "args": ("send_reminders",),
+                       "options": {"expires": 3600}},
+}
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20)
+
+# One JSON object per line (LOG_FORMAT=json, the default with DEBUG=0), each with the request id.
+LOG_FORMAT = env("LOG_FORMAT", "text" if DEBUG else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "config.observability.RequestIdFilter"}},
+    "formatters": {
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s %(process)d",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["request_id"],
+                    "formatter": "json" if LOG_FORMAT == "json" else "text"},
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
 }
+
+# Error reporting: off unless SENTRY_DSN is set.
+SENTRY_DSN = env("SENTRY_DSN")
+if SENTRY_DSN:
+    import sentry_sdk
+    from sentry_sdk.integrations.celery import CeleryIntegration
+    from sentry_sdk.integrations.django import DjangoIntegration
+
+    sentry_sdk.init(
+        dsn=SENTRY_DSN, environment=env("SENTRY_ENVIRONMENT") or None, release=env("SENTRY_RELEASE") or None,
+        integrations=[DjangoIntegration(), CeleryIntegration()], send_default_pii=False, traces_sample_rate=0.0,
+    )

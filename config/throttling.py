@@ -15,6 +15,7 @@ configurable per environment (THROTTLE_* variables) and in tests.
 
 from __future__ import annotations
 
+import logging
 import time
 
 from django.conf import settings
@@ -22,6 +23,10 @@ from django.core.cache import cache
 from rest_framework.throttling import BaseThrottle, SimpleRateThrottle
 
 from booking.exceptions import BookingError
+
+from .cache import CacheUnavailable
+
+log = logging.getLogger(__name__)
 
 
 class RateLimited(BookingError):
@@ -38,14 +43,27 @@ class RateLimited(BookingError):
         )
 
 
+class RateLimitUnavailable(BookingError):
+    """The counters could not be read, and this limit fails closed (offer-code guessing)."""
+
+    code = "temporarily_unavailable"
+    status_code = 503
+    default_message = "This check is unavailable for a moment. Please try again in a minute."
+
+
 def _rate(scope: str) -> tuple[int, int] | None:
     """'10/hour' -> (10, 3600), parsed as DRF parses it; '' -> None (no limit)."""
     rate = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"].get(scope)
     return SimpleRateThrottle.parse_rate(None, rate) if rate else None
 
 
-def rate_limit_hit(*, scope: str, ident: str) -> None:
-    """Count one attempt; raise RateLimited if this one is over the scope's limit."""
+def rate_limit_hit(*, scope: str, ident: str, fail_closed: bool = False) -> None:
+    """Count one attempt; raise RateLimited if this one is over the scope's limit.
+
+    If the shared cache (Redis) is down the attempt cannot be counted: let it
+    through with a warning (fail open), or, with fail_closed, refuse it with
+    RateLimitUnavailable (503): offer-code validation, where an unlimited
+    guesser would be worse than a minute's wait."""
     rate = _rate(scope)
     if rate is None:
         return
@@ -53,12 +71,19 @@ def rate_limit_hit(*, scope: str, ident: str) -> None:
     now = int(time.time())
     window = now // period
     key = f"throttle:{scope}:{ident}:{window}"
-    cache.add(key, 0, timeout=period + 60)
     try:
-        count = cache.incr(key)
-    except ValueError:  # evicted between add and incr
-        cache.set(key, 1, timeout=period + 60)
-        count = 1
+        cache.add(key, 0, timeout=period + 60)
+        try:
+            count = cache.incr(key)
+        except ValueError:  # evicted between add and incr (or never added: cache down)
+            cache.set(key, 1, timeout=period + 60)
+            count = 1
+    except (CacheUnavailable, ValueError) as exc:
+        if fail_closed:
+            log.warning("rate limit %s unavailable (%s): refusing (fails closed)", scope, exc)
+            raise RateLimitUnavailable() from exc
+        log.warning("rate limit %s unavailable (%s): letting the request through", scope, exc)
+        return
     if count > allowed:
         raise RateLimited(retry_after=(window + 1) * period - now)
 
@@ -87,6 +112,7 @@ class SharedThrottle(BaseThrottle):
     """A DRF throttle on rate_limit_hit's counters: per IP unless `ident` says otherwise."""
 
     scope = ""
+    fail_closed = False
 
     def ident(self, request) -> str | None:
         """Who is counted; None means this throttle does not apply to the request."""
@@ -97,7 +123,7 @@ class SharedThrottle(BaseThrottle):
         if ident is None:
             return True
         try:
-            rate_limit_hit(scope=self.scope, ident=ident)
+            rate_limit_hit(scope=self.scope, ident=ident, fail_closed=self.fail_closed)
         except RateLimited as limited:
             self._wait = limited.retry_after
             return False

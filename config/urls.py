@@ -6,7 +6,7 @@ from csp.decorators import csp_update
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
 from . import api
-from .health import healthz
+from .health import healthz, readyz
 
 # /admin/login/ sends people to allauth's log-in page, so the admin shares its failed-login
 # limits and lockout (ACCOUNT_RATE_LIMITS) instead of Django's unlimited form.
@@ -14,6 +14,7 @@ admin.site.login = secure_admin_login(admin.site.login)
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("readyz", readyz, name="readyz"),
     path("admin/", admin.site.urls),
     path("accounts/profile/", include("accounts.urls")),
     path("accounts/", include("allauth.urls")),

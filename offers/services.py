@@ -34,6 +34,7 @@ from booking.exceptions import (
     OfferWrongService,
     SlotLost,
 )
+from outbox.services import outbox_enqueue
 
 from .models import Offer, OfferCode
 
@@ -157,7 +158,7 @@ def offer_code_claim(*, email: str, offer: Offer | None = None, issued_by=None, 
             if existing:
                 return Claim(code=existing, created=False)
             continue
-        transaction.on_commit(lambda: notifications.send_offer_code(code.pk))
+        outbox_enqueue(task=notifications.send_offer_code, kwargs={"code_id": code.pk}, key=f"offer_code:{code.pk}")
         return Claim(code=code, created=True)
     raise RuntimeError("could not draw a unique offer code")
 

@@ -25,10 +25,10 @@ def throttle_claim(request) -> None:
 
 def throttle_validate(request) -> None:
     """Per IP, and per account when logged in: guessing from many addresses or many accounts both stop."""
-    rate_limit_hit(scope=VALIDATE_IP, ident=client_ip(request))
+    rate_limit_hit(scope=VALIDATE_IP, ident=client_ip(request), fail_closed=True)
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
-        rate_limit_hit(scope=VALIDATE_USER, ident=str(user.pk))
+        rate_limit_hit(scope=VALIDATE_USER, ident=str(user.pk), fail_closed=True)
 
 
 def offer_code_validate_for_request(request, *, code_text: str, service):
@@ -49,10 +49,12 @@ class OfferClaimThrottle(SharedThrottle):
 
 class OfferValidateIPThrottle(SharedThrottle):
     scope = VALIDATE_IP
+    fail_closed = True
 
 
 class OfferValidateUserThrottle(SharedThrottle):
     scope = VALIDATE_USER
+    fail_closed = True
 
     def ident(self, request) -> str | None:
         return str(request.user.pk) if request.user and request.user.is_authenticated else None

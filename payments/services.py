@@ -21,6 +21,7 @@ from django.utils import timezone
 from booking import services as booking_services
 from booking.exceptions import BookingError, InvalidStatusChange, RefundTooLarge, SlotLost
 from booking.models import Booking, BookingEvent, Practitioner
+from outbox.services import outbox_enqueue
 
 from . import gateway, notifications
 from .models import Payment, Refund
@@ -195,7 +196,7 @@ def _auto_refund(payment: Payment, *, reason: str) -> None:
     payment.auto_refunded = True
     payment.save(update_fields=["auto_refunded", "updated_at"])
     booking_refund(booking=payment.booking, amount_pence=payment.refundable_pence, reason=reason, auto=True)
-    transaction.on_commit(lambda: notifications.send_payment_auto_refunded(payment.pk))
+    outbox_enqueue(task=notifications.send_payment_auto_refunded, kwargs={"payment_id": payment.pk}, key=f"payment_auto_refunded:{payment.pk}")
 
 
 def _release_if_no_other_attempt(booking: Booking, reason: str) -> None:
@@ -249,14 +250,17 @@ def payment_abandon(*, booking: Booking) -> None:
     )
     booking.payments.filter(status=Payment.Status.PENDING).update(status=Payment.Status.EXPIRED)
 
-    def expire_at_provider():
-        for session_id in sessions:
-            try:
-                gateway.current().checkout_session_expire(session_id)
-            except gateway.GatewayUnavailable:
-                log.warning("could not expire checkout %s; it lapses on its own", session_id)
+    for session_id in sessions:
+        outbox_enqueue(task=checkout_session_expire_at_provider, kwargs={"session_id": session_id},
+                       key=f"checkout_expire:{session_id}")
 
-    transaction.on_commit(expire_at_provider)
+
+def checkout_session_expire_at_provider(*, session_id: str) -> None:
+    """Close a checkout at the provider (outbox work, after commit). Safe to repeat."""
+    try:
+        gateway.current().checkout_session_expire(session_id)
+    except gateway.GatewayUnavailable:
+        log.warning("could not expire checkout %s; it lapses on its own", session_id)
 
 
 @transaction.atomic
@@ -324,7 +328,7 @@ def booking_refund(*, booking: Booking, amount_pence: int, reason: str, actor=No
             refund.status = Refund.Status.SUCCEEDED
             refund.save(update_fields=["status"])
         else:
-            transaction.on_commit(lambda r=refund: refund_send(refund_id=r.pk))
+            outbox_enqueue(task=refund_send, kwargs={"refund_id": refund.pk}, key=f"refund_send:{refund.pk}")
         _payment_status_refresh(payment)
         refunds.append(refund)
         remaining -= part

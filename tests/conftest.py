@@ -169,6 +169,16 @@ def django_db_setup(django_db_setup, django_db_blocker):
         call_command("createcachetable", verbosity=0)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _outbox_in_process():
+    """No Celery worker runs under pytest: outbox work (emails) runs in process on commit,
+    as in `make demo`, even when REDIS_URL (hence a broker) is set. tests/outbox and
+    tests/ops test the broker path (override with the `settings` fixture)."""
+    from django.conf import settings
+
+    settings.OUTBOX_INLINE = True
+
+
 _DB_FIXTURES = frozenset({"db", "transactional_db", "live_server", "django_db_reset_sequences", "django_db_serialized_rollback"})
 
 

@@ -42,7 +42,7 @@ def test_schema_is_openapi_3_and_describes_every_contract_row(schema):
 
 def test_every_error_response_is_the_error_body(schema):
     for path, methods in schema["paths"].items():
-        for method, operation in methods.items():
+        for operation in methods.values():
             for status, response in operation["responses"].items():
                 if int(status) >= 400:
                     ref = response["content"]["application/json"]["schema"]["$ref"]

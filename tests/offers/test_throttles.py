@@ -1,6 +1,6 @@
 """The shared rate limiter: page and API count against the same budget in the shared cache."""
 
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 
 import pytest
 import time_machine
@@ -20,7 +20,7 @@ from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
-FROZEN = datetime(2027, 1, 11, 8, 0, 20, tzinfo=timezone.utc)
+FROZEN = datetime(2027, 1, 11, 8, 0, 20, tzinfo=UTC)
 
 RATES = {"DEFAULT_THROTTLE_RATES": {"offer_claim": "2/minute", "offer_validate_ip": "5/minute", "offer_validate_user": "1/minute"}}
 

@@ -180,7 +180,7 @@ def test_validation_is_throttled_per_account_with_429(code, patient, sciatica):
 @override_settings(REST_FRAMEWORK={"DEFAULT_THROTTLE_RATES": {"offer_validate_ip": "3/hour", "offer_validate_user": "100/hour"}})
 @time_machine.travel(MONDAY_8AM + timedelta(minutes=1), tick=False)
 def test_validation_is_throttled_per_ip_with_429(code, sciatica):
-    for n in range(3):
+    for _ in range(3):
         with pytest.raises(OfferNotYours):
             offer_code_validate_for_request(_request(UserFactory()), code_text=code.code, service=sciatica)
     with pytest.raises(RateLimited):
