@@ -110,7 +110,7 @@ def parse_pounds(text: str | None, *, max_digits: int = 7) -> Decimal | None:
     if not isinstance(text, str):
         return None
     cleaned = text.replace("£", "").replace(",", "").strip()
-    if not re.fullmatch(r"[0-9]{1,%d}(\.[0-9]{1,2})?" % max_digits, cleaned):
+    if not re.fullmatch(rf"[0-9]{{1,{max_digits}}}(\.[0-9]{{1,2}})?", cleaned):
         return None
     try:
         value = Decimal(cleaned)

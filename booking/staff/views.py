@@ -451,6 +451,6 @@ def grid_css(request):
             rules.append(f".pc-{pk}{{--pc:{colour}}}")
     body = "\n".join(rules) + "\n"
     response = HttpResponse(body, content_type="text/css; charset=utf-8")
-    response["ETag"] = '"%s"' % hashlib.sha256(body.encode()).hexdigest()[:32]
+    response["ETag"] = f'"{hashlib.sha256(body.encode()).hexdigest()[:32]}"'
     response["Cache-Control"] = "private, no-cache"
     return response

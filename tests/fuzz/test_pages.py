@@ -299,7 +299,7 @@ def test_every_route_with_hostile_path_values_never_answers_500(clinic):
     routes = all_routes()
     assert len(routes) > 80, routes  # the walk found the site, admin and allauth
     started, total, failures = clock.perf_counter(), 0, []
-    for role, user in clinic["roles"].items():
+    for user in clinic["roles"].values():
         fuzzer = Fuzzer(user)
         for route in routes:
             params = _CONVERTER.findall(route)
@@ -311,7 +311,8 @@ def test_every_route_with_hostile_path_values_never_answers_500(clinic):
                 fuzzer.send("post", path, {"x": "²"})
                 continue
             for n, value in enumerate(PATH_VALUES):
-                path = "/" + _CONVERTER.sub(lambda m: value if "%" in value else quote(value, safe=""), route)
+                segment = value if "%" in value else quote(value, safe="")
+                path = "/" + _CONVERTER.sub(lambda m, segment=segment: segment, route)
                 fuzzer.send("get", path, check_unchanged=False)
                 if n < 2:
                     fuzzer.send("post", path, {"reason": "²"})
@@ -325,7 +326,7 @@ def test_every_route_with_hostile_path_values_never_answers_500(clinic):
 def test_every_form_field_with_hostile_values_never_answers_500_or_writes_on_refusal(clinic):
     started, total, forms_seen, failures = clock.perf_counter(), 0, 0, []
     seen = set()  # a form two roles both see (the log-in form, the booking flow) is fuzzed once
-    for role, user in clinic["roles"].items():
+    for user in clinic["roles"].values():
         fuzzer = Fuzzer(user)
         for url in clinic["urls"]:
             for form in fuzzer.get_forms(url):
