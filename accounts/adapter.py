@@ -77,6 +77,13 @@ class AccountAdapter(DefaultAccountAdapter):
     def get_reset_password_from_key_url(self, key):
         return on_site(super().get_reset_password_from_key_url(key))
 
+    # The phone number on the profile is contact detail, not a login method: allauth's headless
+    # "account/phone" reads it (unverified) instead of raising NotImplementedError (a 500).
+    def get_phone(self, user):
+        phone = getattr(user, "phone", "")
+        return (phone, False) if phone else None
+
+
 def home_url(user) -> str:
     """Where a signed-in person starts: reception and physiotherapists at the desk, patients at their bookings."""
     if is_staff_member(user):

@@ -1,24 +1,36 @@
-"""One mailbox, however its address is written.
+"""Which mailbox an email address delivers to, and whether a user has proved they read it.
 
-Issue 12 and issue 18 share this rule (one first-session code per mailbox,
-and a code's uniqueness must survive the patient's erasure), so it lives here
-once: lower case; a plus-tag is stripped for every domain; for Gmail, dots in
-the local part are ignored and googlemail.com is folded into gmail.com.
+One first-session code per mailbox (design.md): "Sam.Smith+offer2@googlemail.com"
+and "samsmith@gmail.com" reach the same inbox, so they get the same code.
 """
 
 from __future__ import annotations
 
-GMAIL_DOMAINS = frozenset({"gmail.com", "googlemail.com"})
+GMAIL_DOMAINS = {"gmail.com", "googlemail.com"}
 
 
 def normalise_mailbox(email: str) -> str:
-    """'  Jo.Bloggs+physio@GoogleMail.com ' -> 'jobloggs@gmail.com'."""
+    """Lower-case; a +tag dropped for every domain; for Gmail, dots ignored and googlemail.com folded to gmail.com.
+
+    Stripping +tags everywhere is deliberately strict: most providers deliver
+    "name+tag" to "name", and a provider that does not only costs its users
+    a second code they were never owed.
+    """
     email = (email or "").strip().lower()
     local, at, domain = email.rpartition("@")
     if not at:
         return email
     local = local.split("+", 1)[0]
     if domain in GMAIL_DOMAINS:
-        local = local.replace(".", "")
         domain = "gmail.com"
+        local = local.replace(".", "")
     return f"{local}@{domain}"
+
+
+def verified_mailboxes(user) -> set[str]:
+    """The mailboxes of the user's email addresses they have confirmed (allauth's EmailAddress)."""
+    if not getattr(user, "is_authenticated", False):
+        return set()
+    from allauth.account.models import EmailAddress
+
+    return {normalise_mailbox(e) for e in EmailAddress.objects.filter(user=user, verified=True).values_list("email", flat=True)}

@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from common.admin import ReadOnlyAdminMixin
+
 from .models import (
     Booking,
     BookingEvent,
@@ -61,8 +63,9 @@ class BookingEventInline(admin.TabularInline):
 
 
 @admin.register(Booking)
-class BookingAdmin(admin.ModelAdmin):
-    """Read-mostly: status changes go through booking.services (reception pages), so they are logged."""
+class BookingAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Read-only: every change (patient, time, status) goes through booking.services from the desk
+    pages, which check the rules and log it as a BookingEvent."""
 
     list_display = ["id", "start", "practitioner", "service", "patient", "status", "amount_due_pence", "source", "flag_list"]
     list_filter = ["status", "source", "service", "practitioner"]

@@ -59,6 +59,20 @@ class SlotTaken(BookingError):
         }
 
 
+class TooManyHolds(BookingError):
+    """A patient may keep only a few unpaid holds at once: holds block real slots in the diary."""
+
+    code = "too_many_holds"
+    status_code = 409
+
+    def __init__(self, *, limit: int):
+        super().__init__(
+            f"You already have {limit} bookings waiting for payment. Pay for one or let it lapse "
+            "(see My bookings) before holding another time.",
+            limit=limit,
+        )
+
+
 class IntakeRequired(BookingError):
     code = "intake_required"
     default_message = "Please answer the assessment questions before booking."

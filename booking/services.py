@@ -1,7 +1,8 @@
 """The only place that writes bookings: one function per business action.
 
 Concurrency: every action locks in one order, so two actions never deadlock:
-the practitioner row first (SELECT ... FOR UPDATE on PostgreSQL), then an
+an online hold locks its patient's row first (the live-holds cap), then
+the practitioner row (SELECT ... FOR UPDATE on PostgreSQL), then an
 existing booking, then its offer code and payment rows. (booking_hold locks
 the offer code before inserting its booking, which no one else can hold yet.) On PostgreSQL the
 exclusion constraint booking_no_overlap_per_practitioner is the last word; on
@@ -14,11 +15,14 @@ import logging
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
+from config.throttling import rate_limit_hit
 from offers import services as offers
+from offers.throttles import VALIDATE_USER
 from outbox.services import outbox_enqueue
 
 from . import availability, notifications, policy
@@ -33,12 +37,15 @@ from .exceptions import (
     SlotLost,
     SlotTaken,
     UrgentCareNeeded,
+    TooManyHolds,
 )
 from .intake import URGENT_CALL_FLAG, Intake, urgent_signs_in
 from .models import Booking, BookingEvent, Practitioner, Service, UrgentAdvice
 from .signals import slot_freed_on_commit
 
 Status = Booking.Status
+# Attempts to hold a slot per account (REST_FRAMEWORK's DEFAULT_THROTTLE_RATES, THROTTLE_BOOKING_CREATE).
+BOOKING_CREATE = "booking_create"
 log = logging.getLogger(__name__)
 
 
@@ -247,9 +254,20 @@ def booking_hold(
     hold_minutes: int | None = None,
     now: datetime | None = None,
 ) -> Booking:
-    """Reserve a slot for a patient while they pay (status held)."""
+    """Reserve a slot for a patient while they pay (status held).
+
+    Online (the patient's own pages and API) the limits apply here, so every way
+    in shares them: attempts per account (THROTTLE_BOOKING_CREATE), a code tried
+    here counts against the offer-code guessing budget (THROTTLE_OFFER_VALIDATE_USER),
+    and at most BOOKING_MAX_LIVE_HOLDS unpaid holds at once. The desk (source
+    phone or desk) is exempt: reception books for many patients.
+    """
     now = now or timezone.now()
     online = source == Booking.Source.ONLINE
+    if online:
+        rate_limit_hit(scope=BOOKING_CREATE, ident=f"user:{patient.pk}")
+        if offer_code:
+            rate_limit_hit(scope=VALIDATE_USER, ident=str(patient.pk))
     try:
         return _hold(
             patient=patient, service=service, start=start, practitioner=practitioner, offer_code=offer_code,
@@ -265,11 +283,23 @@ def booking_hold(
         raise _slot_taken(service=service, start=start, practitioner=practitioner, now=now, enforce_notice=online)
 
 
+def _check_live_holds(*, patient, now: datetime) -> None:
+    """Lock the patient's row (first, before any practitioner: two holds by one patient queue
+    here) and refuse a hold beyond the cap of live unpaid ones."""
+    limit = settings.BOOKING_MAX_LIVE_HOLDS
+    get_user_model().objects.select_for_update().filter(pk=patient.pk).first()
+    live = Booking.objects.filter(patient=patient, status=Booking.Status.HELD, hold_expires_at__gt=now).count()
+    if live >= limit:
+        raise TooManyHolds(limit=limit)
+
+
 @transaction.atomic
 def _hold(*, patient, service, start, practitioner, offer_code, intake, source, actor, hold_minutes, now) -> Booking:
     online = source == Booking.Source.ONLINE
     if not service.active or (online and not service.bookable_online):
         raise ServiceNotBookable()
+    if online:
+        _check_live_holds(patient=patient, now=now)
     _check_start(start=start, now=now, enforce_notice=online)
     start = _utc(start)
     parsed_intake = parse_intake(service=service, intake=intake, required=online)

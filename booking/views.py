@@ -20,6 +20,8 @@ from django.template.loader import get_template
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+
+from common import hostile
 from offers import services as offers
 from offers.throttles import RateLimited, offer_code_validate_for_request
 from payments import services as payments
@@ -58,19 +60,13 @@ def _today() -> date:
     return timezone.localtime(timezone.now(), availability.LONDON).date()
 
 
-def _parse_date(text: str | None, default: date) -> date:
-    try:
-        return date.fromisoformat(text) if text else default
-    except ValueError:
-        return default
+def _parse_date(text: str | None, default: date | None) -> date | None:
+    # Bounded (common.hostile): year 1 or 9999 would overflow the week's arithmetic.
+    return hostile.parse_date(text) or default
 
 
 def _parse_start(text: str | None) -> datetime | None:
-    try:
-        start = datetime.fromisoformat(text or "")
-    except ValueError:
-        return None
-    return start if timezone.is_aware(start) else None
+    return hostile.parse_aware_datetime(text)
 
 
 def _bookable_service(slug: str) -> Service:
@@ -80,9 +76,10 @@ def _bookable_service(slug: str) -> Service:
 def _practitioner_or_any(service: Service, who: str) -> Practitioner | None:
     if who == ANY:
         return None
-    if not who.isdigit():
+    pk = hostile.parse_id(who)
+    if pk is None:
         raise Http404
-    return get_object_or_404(availability.practitioners_for(service), pk=int(who))
+    return get_object_or_404(availability.practitioners_for(service), pk=pk)
 
 
 def _week(day_from: date, slots) -> list[dict]:
@@ -138,7 +135,8 @@ def _draft_objects(draft: dict):
         return None
     practitioner = None
     if draft.get("practitioner"):
-        practitioner = availability.practitioners_for(service).filter(pk=draft["practitioner"]).first()
+        pk = hostile.parse_id(draft["practitioner"])
+        practitioner = availability.practitioners_for(service).filter(pk=pk).first() if pk else None
         if practitioner is None:
             return None
     return service, practitioner, start
@@ -446,6 +444,9 @@ def _hold_and_pay(request, draft, service, practitioner, start, form):
     except (InvalidSlot, ServiceNotBookable) as refused:
         messages.error(request, refused.message)
         return redirect("booking:book_day", service.slug, practitioner.pk if practitioner else ANY)
+    except BookingError as refused:  # RateLimited, TooManyHolds: the patient's limits, shown on the form
+        form.add_error(None, refused.message)
+        return None
     request.session.pop(DRAFT, None)
     request.session.pop(OFFER_CODE_KEY, None)
     return _start_payment(request, booking)

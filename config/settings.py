@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "csp",
     "allauth",
     "allauth.account",
     "allauth.headless",
@@ -78,12 +79,16 @@ MIDDLEWARE = [
     "config.observability.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Refuses NUL characters and over-deep JSON before any view (ours, allauth's, the webhook).
+    "config.middleware.HostileInputMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "config.middleware.PermissionsPolicyMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "config.observability.DatabaseUnavailableMiddleware",
 ]
@@ -225,6 +230,11 @@ ACCOUNT_RATE_LIMITS = {
     "login_failed": env("RATE_LOGIN_FAILED", "10/m/ip,5/5m/key"),
     "signup": env("RATE_SIGNUP", "20/m/ip"),
 }
+# Client addresses for every limit (config.throttling.client_ip, DRF, allauth) come from
+# one number: how many reverse proxies stand in front of the app. 0 = REMOTE_ADDR only
+# (a client-sent X-Forwarded-For is ignored); behind one nginx/Caddy/load balancer, 1.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
 HEADLESS_CLIENTS = ("app", "browser")
 HEADLESS_ONLY = False
 
@@ -240,8 +250,11 @@ REST_FRAMEWORK = {
     # JSON only, even for a browser: api.md promises JSON errors, never an HTML page
     # (people browse the API at /api/docs/).
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # Depth-limited, NaN-refusing JSON (common.hostile): 400 parse_error, never a RecursionError.
+    "DEFAULT_PARSER_CLASSES": ["config.api.BoundedJSONParser"],
     "EXCEPTION_HANDLER": "config.api.exception_handler",
+    # DRF's own idea of the client address follows TRUSTED_PROXY_COUNT (None would trust the header).
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     # Read by config.throttling on every request ("N/second|minute|hour|day";
     # empty = no limit). The counters live in CACHES["default"].
     "DEFAULT_THROTTLE_RATES": {
@@ -323,6 +336,8 @@ TWILIO_API_BASE = env("TWILIO_API_BASE")
 BOOKING_FREE_CANCEL_HOURS = env_int("BOOKING_FREE_CANCEL_HOURS", 24)
 # Reports (issue 18): how long a built report is reused from the shared cache (0 = never).
 REPORTS_CACHE_SECONDS = env_int("REPORTS_CACHE_SECONDS", 300)
+# Unpaid online holds one patient may keep at once (each blocks a real slot).
+BOOKING_MAX_LIVE_HOLDS = env_int("BOOKING_MAX_LIVE_HOLDS", 2)
 
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -333,6 +348,33 @@ if not DEBUG:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
     SECURE_CONTENT_TYPE_NOSNIFF = True
+
+# Content-Security-Policy (django-csp 4): our own origin only, no inline script or style
+# anywhere (JS in static/js/, CSS in static/css/; the staff grid's positions come from
+# /staff/grid.css classes, not style attributes). Stripe Checkout is reached by a
+# redirect after a form post, which form-action must allow when Stripe is configured.
+from csp.constants import NONE, SELF  # noqa: E402
+
+_FORM_ACTION = [SELF] + (["https://checkout.stripe.com"] if STRIPE_SECRET_KEY else [])
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "frame-ancestors": [NONE],
+        "form-action": _FORM_ACTION,
+    },
+}
+# Features no page uses, switched off for every page (and anything injected into one).
+PERMISSIONS_POLICY = (
+    "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), microphone=(), "
+    "payment=(), usb=()"
+)
 
 # Background work (outbox app, config/celery.py). The broker defaults to REDIS_URL;
 # with none, the outbox runs its work in process after commit (make demo, no worker).

@@ -89,8 +89,23 @@ def rate_limit_hit(*, scope: str, ident: str, fail_closed: bool = False) -> None
 
 
 def client_ip(request) -> str:
-    """The client's address as DRF sees it (honours REST_FRAMEWORK NUM_PROXIES behind a proxy)."""
-    return BaseThrottle().get_ident(request)
+    """The client's address: the one place every limit of ours reads it from.
+
+    settings.TRUSTED_PROXY_COUNT reverse proxies stand in front of the app (0 =
+    none: REMOTE_ADDR, whatever X-Forwarded-For says, since a client can send
+    that header itself). Each trusted proxy appends the address it saw, so the
+    client is the entry that many places from the right; anything to its left
+    was sent by the client and is ignored. The same count is given to DRF
+    (NUM_PROXIES) and allauth (ALLAUTH_TRUSTED_PROXY_COUNT), which pick the same entry.
+    """
+    count = settings.TRUSTED_PROXY_COUNT
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    if count > 0 and forwarded:
+        hops = [hop.strip() for hop in forwarded.split(",")]
+        candidate = hops[-min(count, len(hops))]
+        if candidate:
+            return candidate[:64]
+    return request.META.get("REMOTE_ADDR", "")
 
 
 class SharedThrottle(BaseThrottle):

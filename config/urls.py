@@ -1,11 +1,18 @@
+from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from csp.constants import UNSAFE_INLINE
+from csp.decorators import csp_update
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
 from accounts import views as account_views
 
 from . import api
 from .health import healthz, readyz
+
+# /admin/login/ sends people to allauth's log-in page, so the admin shares its failed-login
+# limits and lockout (ACCOUNT_RATE_LIMITS) instead of Django's unlimited form.
+admin.site.login = secure_admin_login(admin.site.login)
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
@@ -30,8 +37,13 @@ urlpatterns = [
     path("api/v1/waitlist/", include("waitlist.api_urls")),
     path("api/v1/", include("booking.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api_docs"),
-    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api_redoc"),
+    # CSP-clean: the split view serves Swagger UI's start-up script as a file, not inline.
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema", template_name="api/swagger_ui.html"),
+         name="api_docs"),
+    # Redoc injects <style> elements as it renders (styled-components): this one developer page
+    # allows inline style, nothing else (no inline script, no other origin).
+    path("api/redoc/", csp_update({"style-src": [UNSAFE_INLINE], "worker-src": ["blob:"]})(
+        SpectacularRedocView.as_view(url_name="schema", template_name="api/redoc.html")), name="api_redoc"),
     path("", include("booking.urls")),
     # Keep last: any other /api/ path is a JSON 404 (not an HTML page, and not
     # APPEND_SLASH's redirect, which Django cannot do for a POST).

@@ -67,7 +67,7 @@ class OfferCode(models.Model):
 
     offer = models.ForeignKey(Offer, on_delete=models.PROTECT, related_name="codes")
     code = models.CharField(max_length=32, unique=True, help_text="Stored without dashes, upper case.")
-    # Normalised (trimmed, lower-cased): one code per address, ever.
+    # The address it was sent to (trimmed, lower-cased).
     email = models.EmailField(unique=True)
     # One code per mailbox, ever; survives erasure of the email (see mailbox_hash).
     # Null only for old rows whose mailbox already had an earlier code.

@@ -20,7 +20,10 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
+
+from accounts.mailbox import verified_mailboxes
 
 from booking.exceptions import (
     OfferExpired,
@@ -45,6 +48,21 @@ CODE_RANDOM_LENGTH = 12
 class NoOfferRunning(OfferUnknown):
     code = "no_offer"
     default_message = "There is no offer running at the moment."
+
+
+class OfferForNewPatients(OfferNotFirstSession):
+    default_message = (
+        "The first-session offer is for new patients, and you have already been to the clinic with us. "
+        "Book your next session at the usual price."
+    )
+
+
+class OfferEmailUnverified(OfferNotYours):
+    """The code is the patient's, but they have not yet proved they read that mailbox."""
+
+    default_message = (
+        "Confirm your email address first (we sent you a link when you signed up), then use the code."
+    )
 
 
 class OfferLost(SlotLost):
@@ -80,29 +98,51 @@ def generate_code() -> str:
 
 @dataclass(frozen=True)
 class Claim:
+    """What happened, for the caller's own use: pages and the API answer every claim alike
+    ("we've emailed your code"), so nobody learns whether an address has claimed before."""
+
     code: OfferCode
     created: bool
 
 
-@transaction.atomic
-def offer_code_claim(*, email: str, offer: Offer | None = None, issued_by=None, now: datetime | None = None) -> Claim:
-    """Issue the address its one code (and email it after commit), or return the one it already has.
+def _existing_code(email: str, mailbox: str) -> OfferCode | None:
+    """The code of this mailbox (`mailbox` is its offers.models.mailbox_hash), or an old row of the address."""
+    return OfferCode.objects.filter(Q(mailbox_hash=mailbox) | Q(email=email)).select_related("offer").first()
 
-    Raises django.core.exceptions.ValidationError for a malformed address and
-    NoOfferRunning when no campaign is active.
+
+def _code_mailbox(code: OfferCode) -> str:
+    """The code's mailbox hash (old rows whose mailbox already had a code carry none: hash their address)."""
+    return code.mailbox_hash or mailbox_hash(code.email)
+
+
+@transaction.atomic
+def offer_code_claim(*, email: str, offer: Offer | None = None, issued_by=None, patient=None,
+                     now: datetime | None = None) -> Claim:
+    """Issue the mailbox its one code and email it (after commit); for a mailbox that already has
+    one, email that code again while it can still be used.
+
+    Raises django.core.exceptions.ValidationError for a malformed address,
+    NoOfferRunning when no campaign is active, and OfferForNewPatients when a
+    signed-in `patient` has already been to the clinic.
     """
     from . import notifications
 
     email = normalise_email(email)
     validate_email(email)
+    if patient is not None and getattr(patient, "is_authenticated", False) and has_had_first_session(patient):
+        raise OfferForNewPatients()
+    now = now or timezone.now()
     mailbox = mailbox_hash(email)
-    existing = OfferCode.objects.filter(mailbox_hash=mailbox).select_related("offer").first()
+    existing = _existing_code(email, mailbox)
     if existing:
+        if existing.state_at(now) == OfferCode.State.AVAILABLE:
+            # A repeat claim sends the same code again (each claim its own outbox row).
+            outbox_enqueue(task=notifications.send_offer_code, kwargs={"code_id": existing.pk},
+                           key=f"offer_code:{existing.pk}:again:{now.timestamp()}")
         return Claim(code=existing, created=False)
     offer = offer or Offer.current()
     if offer is None or not offer.active:
         raise NoOfferRunning()
-    now = now or timezone.now()
     for _ in range(5):
         try:
             with transaction.atomic():
@@ -118,7 +158,7 @@ def offer_code_claim(*, email: str, offer: Offer | None = None, issued_by=None, 
         except IntegrityError:
             # Either the same address claimed at the same moment (return theirs)
             # or a one-in-2^58 code collision (draw again).
-            existing = OfferCode.objects.filter(mailbox_hash=mailbox).select_related("offer").first()
+            existing = _existing_code(email, mailbox)
             if existing:
                 return Claim(code=existing, created=False)
             continue
@@ -167,8 +207,11 @@ def offer_code_check(*, code: OfferCode | None, patient, service, now: datetime,
     """
     if code is None:
         raise OfferUnknown()
-    if normalise_email(getattr(patient, "email", "") or "") != code.email:
+    if mailbox_hash(getattr(patient, "email", "") or "") != _code_mailbox(code):
         raise OfferNotYours()
+    if _code_mailbox(code) not in {mailbox_hash(m) for m in verified_mailboxes(patient)}:
+        # Anyone can type an address into the claim form: only a confirmed inbox proves the code is theirs.
+        raise OfferEmailUnverified()
     if code.redeemed_by_id is not None:
         raise OfferUsed()
     if _reserved_by_live_hold(code, now=now, for_booking=for_booking):
@@ -197,6 +240,16 @@ class Quote:
 def _quote(code: OfferCode, percent: int, service) -> Quote:
     discount = discount_for(service.price_pence, percent)
     return Quote(code=code, percent_off=percent, discount_pence=discount, amount_due_pence=service.price_pence - discount)
+
+
+def offer_code_mine(*, patient) -> OfferCode | None:
+    """The code issued to one of the patient's confirmed mailboxes, if any (shown only to them)."""
+    mailboxes = verified_mailboxes(patient)
+    if not mailboxes:
+        return None
+    return OfferCode.objects.select_related("offer").filter(
+        Q(mailbox_hash__in=[mailbox_hash(m) for m in mailboxes]) | Q(mailbox_hash__isnull=True, email__in=mailboxes)
+    ).first()
 
 
 def offer_code_validate(*, code_text: str, patient, service, now: datetime | None = None) -> Quote:

@@ -6,11 +6,13 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from .forms import ClaimForm
-from .models import Offer, OfferCode
-from .services import NoOfferRunning, offer_code_claim
+from .models import Offer
+from .services import NoOfferRunning, OfferForNewPatients, has_had_first_session, offer_code_claim, offer_code_mine
 from .throttles import RateLimited, throttle_claim
 
-SESSION_KEY = "offers:claimed_code_id"
+# Only that a claim was made, never which code: the code is shown on screen only to its
+# signed-in owner with a confirmed address (anyone can type anyone's address into the form).
+SESSION_KEY = "offers:claimed"
 
 
 def time_left_text(left) -> str:
@@ -25,39 +27,50 @@ def time_left_text(left) -> str:
     return " ".join(parts)
 
 
+def _returning(request) -> bool:
+    return request.user.is_authenticated and has_had_first_session(request.user)
+
+
 @require_http_methods(["GET", "POST"])
 def claim(request):
-    form = ClaimForm(request.POST or None)
+    initial = {"email": request.user.email} if request.user.is_authenticated else None
+    form = ClaimForm(request.POST or None, initial=initial)
     status, retry_after = 200, None
-    if request.method == "POST" and form.is_valid():
+    returning = _returning(request)
+    if request.method == "POST" and form.is_valid() and not returning:
         try:
             throttle_claim(request)
-            result = offer_code_claim(email=form.cleaned_data["email"])
+            offer_code_claim(email=form.cleaned_data["email"], patient=request.user)
         except RateLimited as limited:
             form.add_error(None, limited.message)
             status, retry_after = 429, limited.retry_after
-        except NoOfferRunning as refused:
+        except (NoOfferRunning, OfferForNewPatients) as refused:
             form.add_error(None, refused.message)
         except ValidationError as invalid:
             form.add_error("email", invalid)
         else:
-            # Post/redirect/get: reloading the code page never claims again.
-            request.session[SESSION_KEY] = result.code.pk
-            request.session["offers:claimed_new"] = result.created
+            # Post/redirect/get: reloading the page never claims again. The same page for a new
+            # address and a known one, so the form tells nobody who has claimed.
+            request.session[SESSION_KEY] = True
             return redirect("offers:claimed")
     elif request.method == "POST":
         status = 400
-    response = render(request, "offers/claim.html", {"form": form, "offer": Offer.current()}, status=status)
+    response = render(request, "offers/claim.html", {
+        "form": form, "offer": Offer.current(), "returning": returning,
+        "returning_message": OfferForNewPatients.default_message,
+    }, status=status)
     if retry_after is not None:
         response["Retry-After"] = str(retry_after)
     return response
 
 
 def claimed(request):
-    code_id = request.session.get(SESSION_KEY)
-    code = OfferCode.objects.select_related("offer").filter(pk=code_id).first() if code_id else None
+    """'We've emailed your code'; to a signed-in patient with a confirmed address, the code itself."""
+    code = offer_code_mine(patient=request.user) if request.user.is_authenticated else None
     if code is None:
-        return redirect("offers:claim")
+        if not request.session.get(SESSION_KEY):
+            return redirect("offers:claim")
+        return render(request, "offers/claimed.html", {"code": None, "offer": Offer.current()})
     now = timezone.now()
     return render(
         request,
@@ -65,7 +78,6 @@ def claimed(request):
         {
             "code": code,
             "offer": code.offer,
-            "created": request.session.get("offers:claimed_new", False),
             "state": code.state_at(now),
             "seconds_left": int(code.time_left(now).total_seconds()),
             "time_left_text": time_left_text(code.time_left(now)),

@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from common.admin import ReadOnlyAdminMixin
+
 from .models import Attention, Payment, Refund, StripeEvent
 
 
@@ -12,7 +14,9 @@ class RefundInline(admin.TabularInline):
 
 
 @admin.register(Payment)
-class PaymentAdmin(admin.ModelAdmin):
+class PaymentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Read-only: payments change through payments.services (webhooks, the desk's cancel and refund)."""
+
     list_display = ["id", "booking", "method", "status", "amount_pence", "auto_refunded", "created_at"]
     # auto_refunded: payments that arrived for a slot that was lost (or a booking already paid or
     # cancelled) and were refunded in full automatically; reception calls these patients.
@@ -25,7 +29,7 @@ class PaymentAdmin(admin.ModelAdmin):
 
 
 @admin.register(Refund)
-class RefundAdmin(admin.ModelAdmin):
+class RefundAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["id", "payment", "amount_pence", "status", "stripe_refund_id", "created_at"]
     list_filter = ["status"]
     search_fields = ["stripe_refund_id", "payment__payment_intent_id", "payment__booking__patient__email"]
@@ -33,7 +37,9 @@ class RefundAdmin(admin.ModelAdmin):
 
 
 @admin.register(StripeEvent)
-class StripeEventAdmin(admin.ModelAdmin):
+class StripeEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """What Stripe sent, kept as received."""
+
     list_display = ["event_id", "type", "received_at", "waiting_for"]
     list_filter = ["type"]
     search_fields = ["event_id", "type"]

@@ -238,7 +238,15 @@ def _page(browser, live_server, request, **context_options):
     )
     context.set_default_timeout(PAGE_TIMEOUT_MS)
     page = context.new_page()
+    # Chromium reports every Content-Security-Policy refusal (an inline script or style, another
+    # origin) on the console: any one fails the test, so the strict policy stays true in practice.
+    violations: list[str] = []
+    page.on("console", lambda msg: violations.append(f"{page.url}: {msg.text}")
+            if msg.type == "error" and "Content Security Policy" in msg.text else None)
     yield page
+    if violations and not _test_failed(request):
+        context.close()
+        pytest.fail("Content-Security-Policy violations:\n" + "\n".join(violations), pytrace=False)
     if _test_failed(request):
         try:
             screenshot(page, "FAILED-" + re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.nodeid))

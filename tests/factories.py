@@ -23,6 +23,15 @@ class UserFactory(factory.django.DjangoModelFactory):
     last_name = factory.Sequence(lambda n: f"Ient{n}")
     password = factory.django.Password("correct-horse-battery")
 
+    @factory.post_generation
+    def email_verified(self, create, extracted, **kwargs):
+        """allauth's verified, primary address (as after clicking the confirmation link);
+        UserFactory(email_verified=False) for an account that has not confirmed it."""
+        if create and extracted is not False:
+            from allauth.account.models import EmailAddress
+
+            EmailAddress.objects.get_or_create(user=self, email=self.email, defaults={"verified": True, "primary": True})
+
 
 class StaffFactory(UserFactory):
     email = factory.Sequence(lambda n: f"staff{n}@clinic.example")

@@ -7,7 +7,7 @@ is applied by the service functions the views call.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 
 from django.utils import dateparse, timezone
 from drf_spectacular.utils import extend_schema_field
@@ -16,13 +16,10 @@ from rest_framework import serializers
 from booking.availability import LONDON
 from booking.intake import PAIN_AREAS, SIDES
 from booking.models import Booking, Practitioner, Service
+from common import hostile
 
-# Dates and times the clinic could ever mean; outside this, date arithmetic
-# could overflow Python's datetime (year 1 or 9999 plus an offset).
-EARLIEST = date(2000, 1, 1)
-LATEST = date(2100, 12, 31)
-# Primary keys are bigints; a larger number cannot name a row (and would overflow the driver).
-MAX_ID = 2**63 - 1
+# Dates and times the clinic could ever mean, and the largest id (common.hostile's policy).
+EARLIEST, LATEST, MAX_ID = hostile.EARLIEST, hostile.LATEST, hostile.MAX_ID
 MAX_AVAILABILITY_DAYS = 62
 
 
@@ -56,7 +53,7 @@ class AwareDateTimeField(serializers.Field):
     default_error_messages = {
         "invalid": "Give an ISO 8601 date and time, e.g. 2027-01-12T10:00:00+00:00.",
         "naive": "Give the time with its UTC offset, e.g. 2027-01-12T10:00:00+00:00 or ...Z.",
-        "out_of_range": "Give a time between the years 2000 and 2100.",
+        "out_of_range": "Give a time between the years 2000 and 2100, with a UTC offset within ±14:00.",
     }
 
     def to_internal_value(self, value):
@@ -70,7 +67,7 @@ class AwareDateTimeField(serializers.Field):
             self.fail("invalid")
         if timezone.is_naive(parsed):
             self.fail("naive")
-        if not EARLIEST.year <= parsed.year <= LATEST.year:
+        if hostile.bounded_datetime(parsed) is None:
             self.fail("out_of_range")
         return parsed
 
@@ -200,11 +197,23 @@ class OfferClaimSerializer(serializers.Serializer):
     email = EmailField(max_length=254)
 
 
+class OfferClaimedSerializer(serializers.Serializer):
+    """The same answer for every valid address: the code itself goes only by email."""
+
+    detail = serializers.CharField()
+    percent_off = serializers.IntegerField()
+    validity_hours = serializers.IntegerField()
+
+
 class OfferCodeSerializer(serializers.Serializer):
     code = serializers.CharField(source="display_code", help_text="As shown to people, e.g. FIRST-7KQ9-M2XD-4R.")
     percent_off = serializers.IntegerField(source="offer.percent_off")
     issued_at = AwareDateTimeField()
     expires_at = AwareDateTimeField()
+    state = serializers.SerializerMethodField(help_text="available, reserved, redeemed or expired.")
+
+    def get_state(self, code) -> str:
+        return code.state_at()
 
 
 class OfferValidateSerializer(serializers.Serializer):

@@ -7,8 +7,6 @@ the day view, so the page and the API cannot disagree.
 
 from __future__ import annotations
 
-from datetime import date
-
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, permissions
@@ -18,6 +16,7 @@ from rest_framework.views import APIView
 from accounts.roles import is_reception, is_staff_member, practitioner_for
 from booking.api.serializers import ErrorSerializer
 from booking.calendar import calendar_days
+from common import hostile
 
 
 class IsStaffMember(permissions.BasePermission):
@@ -48,21 +47,20 @@ class StaffCalendarView(APIView):
         tags=["staff"],
     )
     def get(self, request):
-        raw = request.query_params.get("date", "")
-        try:
-            day = date.fromisoformat(raw)
-        except ValueError:
-            raise exceptions.ValidationError({"date": ["Give the date as YYYY-MM-DD."]})
+        day = hostile.parse_date(request.query_params.get("date", ""))
+        if day is None:
+            raise exceptions.ValidationError({"date": ["Give the date as YYYY-MM-DD, between 2000 and 2100."]})
         ids = None
         if not is_reception(request.user):
             ids = [practitioner_for(request.user).pk]
         wanted = request.query_params.get("practitioner")
         if wanted not in (None, ""):
-            if not wanted.isdigit():
+            wanted_id = hostile.parse_id(wanted)
+            if wanted_id is None:
                 raise exceptions.ValidationError({"practitioner": ["Give a practitioner id."]})
-            if ids is not None and int(wanted) not in ids:
+            if ids is not None and wanted_id not in ids:
                 raise exceptions.PermissionDenied("You can only see your own calendar.")
-            ids = [int(wanted)]
+            ids = [wanted_id]
         pdays = calendar_days(date_from=day, date_to=day, practitioner_ids=ids)
         if wanted and not pdays:
             raise exceptions.NotFound("No such practitioner.")

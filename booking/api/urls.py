@@ -8,6 +8,7 @@ urlpatterns = [
     path("practitioners/", views.PractitionerList.as_view(), name="practitioners"),
     path("availability/", views.AvailabilityView.as_view(), name="availability"),
     path("offers/claim/", views.OfferClaim.as_view(), name="offer_claim"),
+    path("offers/mine/", views.OfferMine.as_view(), name="offer_mine"),
     path("offers/validate/", views.OfferValidate.as_view(), name="offer_validate"),
     path("bookings/", views.BookingListCreate.as_view(), name="bookings"),
     path("bookings/<int:pk>/", views.BookingDetail.as_view(), name="booking"),

@@ -35,7 +35,6 @@ from payments import gateway
 from payments import services as payment_services
 
 from . import serializers as s
-from .throttles import BookingCreateThrottle
 
 
 def _service(slug: str) -> Service:
@@ -177,6 +176,9 @@ class AvailabilityView(APIView):
 # --- Offers ------------------------------------------------------------------------
 
 
+CLAIMED_DETAIL = "Check your inbox: if this address can have a code, we've emailed it there."
+
+
 class OfferClaim(APIView):
     # Anyone may claim; no session means no CSRF check is needed for an anonymous write.
     authentication_classes = []
@@ -187,10 +189,10 @@ class OfferClaim(APIView):
         operation_id="offers_claim",
         request=s.OfferClaimSerializer,
         responses={
-            201: OpenApiResponse(s.OfferCodeSerializer, description="A new code for this address."),
-            200: OpenApiResponse(s.OfferCodeSerializer, description="The code this address already has (even if expired)."),
+            202: OpenApiResponse(s.OfferClaimedSerializer, description="The same for every valid address (new, known, "
+                                 "returning patient): the code goes only by email."),
             400: _error("Invalid email, or no offer is running.", ("invalid", "Some fields are invalid."),
-                        ("unknown", "There is no offer running at the moment."), serializer=s.FieldErrorSerializer),
+                        ("no_offer", "There is no offer running at the moment."), serializer=s.FieldErrorSerializer),
             429: E429,
         },
         tags=["offers"],
@@ -198,10 +200,28 @@ class OfferClaim(APIView):
     def post(self, request):
         data = _valid(s.OfferClaimSerializer, request.data)
         claim = offer_services.offer_code_claim(email=data["email"])
-        return Response(
-            s.OfferCodeSerializer(claim.code).data,
-            status=status.HTTP_201_CREATED if claim.created else status.HTTP_200_OK,
-        )
+        offer = claim.code.offer
+        return Response({"detail": CLAIMED_DETAIL, "percent_off": offer.percent_off,
+                         "validity_hours": offer.validity_hours}, status=status.HTTP_202_ACCEPTED)
+
+
+class OfferMine(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        operation_id="offers_mine",
+        responses={200: s.OfferCodeSerializer, 401: E401,
+                   404: _error("No code issued to your address, or your email address is not verified yet.",
+                               ("not_found", "Not found."))},
+        tags=["offers"],
+    )
+    def get(self, request):
+        code = offer_services.offer_code_mine(patient=request.user)
+        if code is None:
+            from django.http import Http404
+
+            raise Http404
+        return Response(s.OfferCodeSerializer(code).data)
 
 
 class OfferValidate(APIView):
@@ -278,9 +298,6 @@ def _own_booking(user, pk: int) -> Booking:
 class BookingListCreate(APIView):
     permission_classes = [IsAuthenticated]
 
-    def get_throttles(self):
-        return [BookingCreateThrottle()] if self.request.method == "POST" else []
-
     @extend_schema(operation_id="bookings_list", responses={200: s.BookingSerializer(many=True), 401: E401}, tags=["bookings"])
     def get(self, request):
         bookings = _own_bookings(request.user).order_by("-start", "-pk")
@@ -306,7 +323,8 @@ class BookingListCreate(APIView):
             ),
             401: E401,
             403: E403,
-            409: E_SLOT_TAKEN,
+            409: OpenApiResponse(s.ConflictErrorSerializer, description="`slot_taken` (with `alternatives`), or "
+                                 "`too_many_holds` (this account already has the most unpaid holds allowed)."),
             422: OpenApiResponse(s.UrgentCareErrorSerializer, description="`urgent_care`: an intake answers a cauda equina "
                                  "sign yes; checked first, whatever else is invalid. Nothing was booked or charged; tell "
                                  "the patient to go to A&E now or call 999 (NHS 111 if unsure)."),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
-from decimal import Decimal, InvalidOperation
 
 from django import forms
 from django.conf import settings
@@ -11,6 +10,7 @@ from django.utils import timezone
 
 from booking.availability import LONDON, london_datetime
 from booking.models import Practitioner, Service, TimeOff, WorkingHours
+from common import hostile
 
 from . import services as desk
 
@@ -39,6 +39,22 @@ class DateInput(forms.DateInput):
         super().__init__(format="%Y-%m-%d", **kwargs)
 
 
+class CalendarDateField(forms.DateField):
+    """A date the calendar can hold (common.hostile): year 1 or 9999 would overflow its arithmetic."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("widget", DateInput())
+        super().__init__(**kwargs)
+
+    def clean(self, value):
+        day = super().clean(value)
+        if day is not None and not hostile.in_calendar(day):
+            raise forms.ValidationError(
+                f"Give a date between {hostile.EARLIEST:%-d %B %Y} and {hostile.LATEST:%-d %B %Y}.", code="out_of_range"
+            )
+        return day
+
+
 class PractitionerChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj):
         return obj.name
@@ -54,9 +70,9 @@ def local_start(day, clock: time, form: forms.Form, field: str = "time") -> date
 class BookForm(forms.Form):
     practitioner = PractitionerChoiceField(queryset=Practitioner.objects.none())
     service = forms.ModelChoiceField(queryset=Service.objects.filter(active=True))
-    date = forms.DateField(widget=DateInput())
+    date = CalendarDateField()
     time = forms.ChoiceField(choices=_clock_choices())
-    patient_id = forms.IntegerField(required=False)
+    patient_id = forms.IntegerField(required=False, min_value=1, max_value=hostile.MAX_ID)
     new_first_name = forms.CharField(label="First name", max_length=150, required=False)
     new_last_name = forms.CharField(label="Last name", max_length=150, required=False)
     new_phone = forms.CharField(label="Phone", max_length=32, required=False)
@@ -112,7 +128,7 @@ class BookForm(forms.Form):
 
 class MoveForm(forms.Form):
     practitioner = PractitionerChoiceField(queryset=Practitioner.objects.none())
-    date = forms.DateField(widget=DateInput())
+    date = CalendarDateField()
     time = forms.ChoiceField(choices=_clock_choices())
     reason = forms.CharField(max_length=500, required=False, help_text="Optional; kept in the booking's history.")
 
@@ -149,10 +165,10 @@ class CancelForm(forms.Form):
         elif choice == self.REFUND_NONE:
             data["refund_pence"] = 0
         elif choice == self.REFUND_AMOUNT:
-            try:
-                pounds = Decimal((data.get("amount") or "").replace("£", "").replace(",", "").strip())
-            except InvalidOperation:
-                self.add_error("amount", "Give an amount in pounds, e.g. 30 or 37.50.")
+            # Bounded (common.hostile): NaN, sNaN, 1e999999, negatives and a third decimal are refused.
+            pounds = hostile.parse_pounds(data.get("amount") or "")
+            if pounds is None:
+                self.add_error("amount", "Give an amount in pounds and pence, e.g. 30 or 37.50.")
                 return data
             # Decimal takes NaN, sNaN, Infinity and 1e999999: none is an amount (and sNaN raises
             # on comparison). Bounded before any arithmetic.
@@ -160,9 +176,7 @@ class CancelForm(forms.Form):
                 self.add_error("amount", "Give an amount in pounds, e.g. 30 or 37.50.")
                 return data
             pence = pounds * 100
-            if pounds < 0 or pence != pence.to_integral_value():
-                self.add_error("amount", "Give an amount in pounds and pence, e.g. 37.50.")
-            elif pence > self.paid_pence:
+            if pence > self.paid_pence:
                 self.add_error("amount", f"At most £{self.paid_pence / 100:.2f} was paid.")
             else:
                 data["refund_pence"] = int(pence)
@@ -171,9 +185,9 @@ class CancelForm(forms.Form):
 
 class TimeOffForm(forms.Form):
     practitioner = PractitionerChoiceField(queryset=Practitioner.objects.none())
-    date = forms.DateField(label="From date", widget=DateInput())
+    date = CalendarDateField(label="From date")
     start_time = forms.ChoiceField(label="From", choices=_clock_choices(0, 24, include_end=False))
-    end_date = forms.DateField(label="To date", widget=DateInput(), required=False,
+    end_date = CalendarDateField(label="To date", required=False,
                                help_text="Leave empty for the same day.")
     end_time = forms.ChoiceField(label="To", choices=_clock_choices(0, 24, include_end=True)[1:])
     reason = forms.ChoiceField(choices=TimeOff.Reason.choices)
@@ -205,7 +219,7 @@ INTERVALS = (1, 2)
 class WorkingHoursForm(forms.Form):
     """Two intervals per weekday (e.g. morning and afternoon around lunch); empty = not working."""
 
-    effective_from = forms.DateField(label="New hours apply from", widget=DateInput())
+    effective_from = CalendarDateField(label="New hours apply from")
     confirm = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, **kwargs):

@@ -83,7 +83,7 @@ class Column:
         who, when = self.pday.name, f"{self.pday.day.day} {self.pday.day:%b}"
         return format_html_join(
             "",
-            '<a class="free" style="--s: {};" href="{}"><span class="visually-hidden">Book {} on {} at </span>{}</a>',
+            '<a class="free s-{}" href="{}"><span class="visually-hidden">Book {} on {} at </span>{}</a>',
             ((slot.start_row, slot.href, who, when, slot.label) for slot in self.free),
         )
 

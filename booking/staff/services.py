@@ -26,6 +26,7 @@ from booking.exceptions import BookingError
 from booking.models import Booking, Practitioner, Service, TimeOff, WorkingHours
 from booking.signals import slot_freed_on_commit
 from clinic.mail import email_send
+from common import hostile
 from payments import gateway
 from payments import services as payment_services
 
@@ -68,8 +69,8 @@ def _active_bookings(practitioner: Practitioner, *, now: datetime):
 
 
 def patient_find(*, query: str, limit: int = 10):
-    """Patients whose name, email or phone match every word of the query."""
-    words = query.split()
+    """Patients whose name, email or phone match every word of the query (words capped: common.hostile)."""
+    words = hostile.search_words(query)
     if not words:
         return User.objects.none()
     qs = User.objects.filter(is_staff=False, is_superuser=False)

@@ -18,6 +18,7 @@ register_converter(DayConverter, "day")
 app_name = "staff"
 urlpatterns = [
     path("", views.day_view, name="today"),
+    path("grid.css", views.grid_css, name="grid_css"),
     path("day/<day:day>/", views.day_view, name="day"),
     path("week/", views.week_all, name="week_all"),
     path("week/all/<day:day>/", views.week_all, name="week_all_of"),

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
+import re
 from datetime import date, datetime, timedelta
 from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.db.models import Prefetch
-from django.http import Http404, HttpResponseRedirect
+from django.conf import settings
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -17,6 +20,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.roles import is_reception, practitioner_for
 from booking import availability
+from common import hostile
 from booking import services as booking_services
 from booking.availability import LONDON
 from booking.calendar import calendar_days, urgent_advice_count
@@ -52,20 +56,14 @@ from .permissions import (
 
 
 def _parse_day(value: str | None) -> date | None:
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        return None
+    # Bounded (common.hostile): year 1 or 9999 would overflow the calendar's arithmetic.
+    return hostile.parse_date(value)
 
 
 def _parse_start(value: str | None) -> datetime | None:
-    try:
-        start = datetime.fromisoformat(value or "")
-    except ValueError:
-        return None
-    return start if timezone.is_aware(start) else None
+    """An aware start inside the calendar's years (common.hostile), else None."""
+    start = hostile.parse_aware_datetime(value or "")
+    return start if start is not None and timezone.is_aware(start) else None
 
 
 def _grid_urls() -> dict:
@@ -479,15 +477,12 @@ def book(request):
     initial = {}
     start = source.get("start", "")
     if start:
-        try:
-            start_dt = datetime.fromisoformat(start)
-            start_dt = start_dt if timezone.is_aware(start_dt) else start_dt.replace(tzinfo=LONDON)
+        start_dt = hostile.parse_aware_datetime(start)
+        if start_dt is not None:
             local = start_dt.astimezone(LONDON)
             initial.update(date=local.date(), time=f"{local:%H:%M}")
-        except ValueError:
-            pass
-    if source.get("practitioner", "").isdigit():
-        initial["practitioner"] = int(source["practitioner"])
+    if hostile.parse_id(source.get("practitioner")):
+        initial["practitioner"] = hostile.parse_id(source["practitioner"])
     fits = []
     if request.method == "GET" and initial.get("practitioner") and start:
         # A free cell was clicked: preselect the first service that fits there and say which do.
@@ -498,7 +493,7 @@ def book(request):
             first_fit = next((f.service for f in fits if f.fits), None)
             if first_fit is not None:
                 initial["service"] = first_fit.pk
-    query = source.get("q", "").strip()
+    query = " ".join(hostile.search_words(source.get("q", "")))
     results = list(desk.patient_find(query=query)) if query else []
 
     alternatives = []
@@ -557,8 +552,8 @@ def time_off_new(request):
     practitioners = visible_practitioners(request.user).select_related("user")
     day = _parse_day(request.GET.get("date")) or today_london()
     initial = {"date": day, "start_time": "12:00", "end_time": "13:00", "reason": TimeOff.Reason.LUNCH}
-    if request.GET.get("practitioner", "").isdigit():
-        initial["practitioner"] = int(request.GET["practitioner"])
+    if hostile.parse_id(request.GET.get("practitioner")):
+        initial["practitioner"] = hostile.parse_id(request.GET["practitioner"])
     form = TimeOffForm(request.POST or None, practitioners=practitioners, initial=initial)
     clashes = []
     if request.method == "POST" and form.is_valid() and form.cleaned_data.get("start") and form.cleaned_data.get("end"):
@@ -647,3 +642,31 @@ def working_hours(request, practitioner_id: int):
         "practitioner": practitioner, "form": form, "outside": outside, "confirm_needed": confirm_needed,
         "day": today,
     })
+
+
+# The calendar's geometry as classes ---------------------------------------------------------
+
+_HEX_COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
+
+
+@staff_required
+def grid_css(request):
+    """The grid's positions (row, length, column, lane) and practitioners' colours as classes.
+
+    The Content-Security-Policy allows no inline style, so the calendar cannot put
+    `style="--s: 12"` on each block; every value it can use has a class here
+    instead (a day has at most 24 * 60 / BOOKING_SLOT_MINUTES rows), and each
+    practitioner's colour is a class of its own. A stylesheet from our own
+    origin, so 'self' covers it; a few kilobytes, revalidated by ETag.
+    """
+    rows = 24 * 60 // max(1, settings.BOOKING_SLOT_MINUTES) + 1
+    rules = [f".s-{n}{{--s:{n}}}.l-{n}{{--l:{n}}}.rows-{n}{{--rows:{n}}}" for n in range(rows + 1)]
+    rules += [f".c-{n}{{--c:{n}}}.cols-{n}{{--cols:{n}}}.lane-{n}{{--lane:{n}}}.lanes-{n}{{--lanes:{n}}}" for n in range(41)]
+    for pk, colour in Practitioner.objects.values_list("pk", "colour"):
+        if _HEX_COLOUR.fullmatch(colour or ""):
+            rules.append(f".pc-{pk}{{--pc:{colour}}}")
+    body = "\n".join(rules) + "\n"
+    response = HttpResponse(body, content_type="text/css; charset=utf-8")
+    response["ETag"] = f'"{hashlib.sha256(body.encode()).hexdigest()[:32]}"'
+    response["Cache-Control"] = "private, no-cache"
+    return response

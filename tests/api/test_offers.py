@@ -27,34 +27,35 @@ def rates(settings):
 # --- claim -------------------------------------------------------------------
 
 
-def test_claim_new_address_is_201_with_code(anon, clinic):
-    response = anon.post("/api/v1/offers/claim/", {"email": "  New.Person@Example.com "})
-    assert response.status_code == 201
-    body = response.json()
+CLAIMED = {"detail": "Check your inbox: if this address can have a code, we've emailed it there.",
+           "percent_off": 20, "validity_hours": 24}
+
+
+def test_claim_new_address_is_202_without_the_code_which_goes_by_email(anon, clinic, mailoutbox,
+                                                                        django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = anon.post("/api/v1/offers/claim/", {"email": "  New.Person@Example.com "})
+    assert response.status_code == 202
     code = OfferCode.objects.get()
     assert code.email == "new.person@example.com"
-    assert body == {
-        "code": code.display_code,
-        "percent_off": 20,
-        "issued_at": "2027-01-11T08:00:00+00:00",
-        "expires_at": "2027-01-12T08:00:00+00:00",
-    }
+    assert response.json() == CLAIMED
+    assert code.display_code not in response.content.decode()
+    assert mailoutbox[0].to == ["new.person@example.com"] and code.display_code in mailoutbox[0].body
 
 
-def test_claim_again_is_200_with_the_same_body_even_if_expired(anon, clinic, frozen):
+def test_claim_for_a_known_address_answers_exactly_as_for_a_new_one(anon, clinic, frozen):
     first = anon.post("/api/v1/offers/claim/", {"email": "pat@example.com"})
-    assert first.status_code == 201
     import time_machine
 
     with time_machine.travel(NOW + timedelta(days=3), tick=False):
         again = make_api().post("/api/v1/offers/claim/", {"email": "PAT@example.com"})
-    assert again.status_code == 200
-    assert again.json() == first.json()
+    assert (first.status_code, again.status_code) == (202, 202)
+    assert again.json() == first.json() == CLAIMED
     assert OfferCode.objects.count() == 1
 
 
 def test_claim_works_for_logged_in_clients_too(api, clinic):
-    assert api.post("/api/v1/offers/claim/", {"email": api.user.email}).status_code == 201
+    assert api.post("/api/v1/offers/claim/", {"email": api.user.email}).status_code == 202
 
 
 @pytest.mark.parametrize("body", [{}, {"email": "not-an-email"}, {"email": ""}, {"email": ["a@b.com"]},
@@ -68,13 +69,13 @@ def test_claim_invalid_email_is_400(anon, clinic, body):
 def test_claim_is_throttled_per_ip(anon, clinic, rates):
     rates(offer_claim="2/hour")
     for n in range(2):
-        assert anon.post("/api/v1/offers/claim/", {"email": f"p{n}@example.com"}).status_code == 201
+        assert anon.post("/api/v1/offers/claim/", {"email": f"p{n}@example.com"}).status_code == 202
     refused = anon.post("/api/v1/offers/claim/", {"email": "p3@example.com"})
     assert_error(refused, 429, "throttled")
     assert 0 < int(refused["Retry-After"]) <= 3600
     other_ip = make_api().client.post("/api/v1/offers/claim/", {"email": "p4@example.com"}, format="json",
                                       REMOTE_ADDR="10.0.0.9")
-    assert other_ip.status_code == 201
+    assert other_ip.status_code == 202
     assert OfferCode.objects.count() == 3
 
 

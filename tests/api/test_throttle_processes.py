@@ -57,11 +57,27 @@ def _forget_claim_counters() -> None:
         client.delete(key)
 
 
-def _post(port: int, email: str) -> int:
+def _free_ports(n: int) -> tuple[int, ...]:
+    """Ports the kernel picks (never fixed ones another checkout's tests may be using)."""
+    import socket
+
+    sockets = [socket.socket() for _ in range(n)]
+    for sock in sockets:
+        sock.bind(("127.0.0.1", 0))
+    ports = tuple(sock.getsockname()[1] for sock in sockets)
+    for sock in sockets:
+        sock.close()
+    return ports
+
+
+def _post(port: int, email: str, forwarded_for: str | None = None) -> int:
+    headers = {"Content-Type": "application/json"}
+    if forwarded_for is not None:
+        headers["X-Forwarded-For"] = forwarded_for
     request = urllib.request.Request(
         f"http://127.0.0.1:{port}/api/v1/offers/claim/",
         data=json.dumps({"email": email}).encode(),
-        headers={"Content-Type": "application/json"},
+        headers=headers,
         method="POST",
     )
     try:
@@ -137,11 +153,11 @@ def test_claim_limit_holds_across_two_processes(offer, backend):
 
             call_command("createcachetable", verbosity=0)
             cache.clear()
-    ports = (8601, 8602) if backend == "redis" else (8603, 8604)
+    ports = _free_ports(2)
     servers = Servers(ports, _env(**extra))
     try:
         a, b = ports
-        assert [_post(a, "one@example.com"), _post(b, "two@example.com"), _post(a, "three@example.com")] == [201] * 3
+        assert [_post(a, "one@example.com"), _post(b, "two@example.com"), _post(a, "three@example.com")] == [202] * 3
         # The fourth and fifth are refused by whichever process answers.
         assert _post(b, "four@example.com") == 429
         assert _post(a, "five@example.com") == 429
@@ -154,10 +170,49 @@ def test_concurrent_requests_to_two_processes_are_each_counted_once(offer):
     if not _redis_available():
         pytest.skip("no Redis at " + REDIS_URL)
     _forget_claim_counters()
-    servers = Servers((8605, 8606), _env(THROTTLE_OFFER_CLAIM="5/hour", REDIS_URL=REDIS_URL))
+    ports = _free_ports(2)
+    servers = Servers(ports, _env(THROTTLE_OFFER_CLAIM="5/hour", REDIS_URL=REDIS_URL))
     try:
         with ThreadPoolExecutor(max_workers=12) as pool:
-            statuses = list(pool.map(lambda n: _post(8605 + n % 2, f"c{n}@example.com"), range(12)))
+            statuses = list(pool.map(lambda n: _post(ports[n % 2], f"c{n}@example.com"), range(12)))
     finally:
         servers.stop()
-    assert sorted(statuses) == [201] * 5 + [429] * 7
+    assert sorted(statuses) == [202] * 5 + [429] * 7
+
+
+def _proxied_claims(ports, forwarded_for: list[str]) -> list[int]:
+    return [_post(ports[n % 2], f"x{n}@example.com", forwarded_for=ff) for n, ff in enumerate(forwarded_for)]
+
+
+def test_behind_one_proxy_two_processes_share_one_limit_per_real_client(offer):
+    """TRUSTED_PROXY_COUNT=1: the fake proxy appends the real client to X-Forwarded-For; whatever a client
+    puts in front of it (rotated on every request) does not give it a new budget, and another real
+    client keeps its own."""
+    if not _redis_available():
+        pytest.skip("no Redis at " + REDIS_URL)
+    _forget_claim_counters()
+    ports = _free_ports(2)
+    servers = Servers(ports, _env(THROTTLE_OFFER_CLAIM="3/hour", REDIS_URL=REDIS_URL, TRUSTED_PROXY_COUNT="1"))
+    try:
+        # Client 203.0.113.7 sends its own forged header; the proxy appends the address it saw.
+        first = _proxied_claims(ports, [f"198.51.100.{n}, 203.0.113.7" for n in range(6)])
+        other = _proxied_claims(ports, ["203.0.113.8"])
+    finally:
+        servers.stop()
+    assert first == [202] * 3 + [429] * 3
+    assert other == [202]
+
+
+def test_without_a_proxy_a_spoofed_forwarded_for_changes_nothing(offer):
+    """The default TRUSTED_PROXY_COUNT=0: the limit counts REMOTE_ADDR, so rotating X-Forwarded-For
+    (the reported bypass: 12 claims, 12 emails) stops at the limit."""
+    if not _redis_available():
+        pytest.skip("no Redis at " + REDIS_URL)
+    _forget_claim_counters()
+    ports = _free_ports(2)
+    servers = Servers(ports, _env(THROTTLE_OFFER_CLAIM="3/hour", REDIS_URL=REDIS_URL))
+    try:
+        statuses = _proxied_claims(ports, [f"10.9.{n}.1" for n in range(6)])
+    finally:
+        servers.stop()
+    assert statuses == [202] * 3 + [429] * 3

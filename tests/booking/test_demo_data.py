@@ -23,7 +23,8 @@ def counts() -> dict[str, int]:
     return {model.__name__: model.objects.count() for model in MODELS}
 
 
-def test_demo_data_builds_the_clinic_and_is_idempotent():
+def test_demo_data_builds_the_clinic_and_is_idempotent(settings):
+    settings.DEBUG = True  # the demo refuses DEBUG=0 (pytest runs with DEBUG off)
     out = StringIO()
     call_command("demo_data", stdout=out)
     first = counts()

@@ -84,10 +84,11 @@ def test_staff_issue_a_code_by_hand_for_a_caller(admin_client, offer, mailoutbox
     assert response["Location"] == reverse("admin:offers_offercode_change", args=[code.pk])
     assert code.email == "caller@example.com" and code.issued_by == admin_client.admin
     assert len(mailoutbox) == 1 and mailoutbox[0].to == ["caller@example.com"]
-    # Issuing again for the same caller keeps the one code.
+    # Issuing again for the same caller keeps the one code, and emails that code again.
     with django_capture_on_commit_callbacks(execute=True):
         again = admin_client.post(url, {"email": "CALLER@example.com"}, follow=True)
-    assert OfferCode.objects.count() == 1 and len(mailoutbox) == 1
+    assert OfferCode.objects.count() == 1 and len(mailoutbox) == 2
+    assert code.display_code in mailoutbox[1].subject
     assert "already has a code" in again.content.decode()
 
 

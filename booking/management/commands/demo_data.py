@@ -16,7 +16,7 @@ from datetime import datetime, time, timedelta
 from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.auth.models import Group, Permission
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.test.utils import override_settings
 from django.utils import timezone
@@ -107,8 +107,18 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--quiet-logins", action="store_true", help="Do not print the logins.")
+        parser.add_argument(
+            "--force", action="store_true",
+            help="Run even with DEBUG=0. It resets a superuser to a password printed in the README: never in production.",
+        )
 
     def handle(self, *args, **options):
+        if not settings.DEBUG and not options["force"]:
+            # The demo logins (a superuser among them) have published passwords.
+            raise CommandError(
+                "demo_data refuses to run with DEBUG=0: it creates a superuser and staff with passwords "
+                "published in the README. Use --force only on a throwaway demo server."
+            )
         # Demo bookings would otherwise print dozens of confirmation emails.
         with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
             with transaction.atomic():
