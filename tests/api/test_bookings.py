@@ -8,7 +8,7 @@ import time_machine
 
 from booking.availability import LONDON
 from booking.models import Booking, UrgentAdvice
-from offers.models import OfferCode
+from offers.models import OfferCode, mailbox_hash
 from payments import gateway
 from payments import services as payments
 from payments.models import Payment
@@ -126,7 +126,7 @@ def test_create_with_a_refused_offer_code_is_400_with_its_reason(api, clinic, re
     elif reason == "expired":
         OfferCode.objects.filter(pk=code.pk).update(expires_at=NOW - timedelta(minutes=1))
     elif reason == "not_yours":
-        OfferCode.objects.filter(pk=code.pk).update(email="else@example.com")
+        OfferCode.objects.filter(pk=code.pk).update(email="else@example.com", mailbox_hash=mailbox_hash("else@example.com"))
     elif reason == "wrong_service":
         service = "follow-up"
     elif reason == "used":

@@ -80,7 +80,8 @@ def test_an_anonymous_actor_is_logged_as_nobody(service, physio):
     from django.contrib.auth.models import AnonymousUser
 
     booking = BookingFactory(service=service, practitioner=physio, start=START)
-    services.booking_mark(booking=booking, action=BookingEvent.Action.ARRIVED, actor=AnonymousUser(), reason="At the desk")
+    services.booking_mark(booking=booking, action=BookingEvent.Action.ARRIVED, actor=AnonymousUser(), reason="At the desk",
+                          now=START)
     event = booking.events.get()
     assert event.actor is None and event.reason == "At the desk"
 
@@ -131,9 +132,10 @@ def test_a_reminder_reads_its_booking_with_service_practitioner_and_patient_in_o
     service, physio, mailoutbox, django_assert_num_queries
 ):
     BookingFactory(service=service, practitioner=physio, start=NOW + timedelta(hours=25))
-    # Due list, claim, the booking with its relations, the event log insert: rendering the
-    # email (practitioner's name, patient's address) must not go back to the database.
-    with django_assert_num_queries(4):
+    # Due list, claim, the booking with its relations, the event log insert, the patient's SMS
+    # consent (sms/): rendering the email (practitioner's name, patient's address) must not go
+    # back to the database.
+    with django_assert_num_queries(5):
         assert len(services.bookings_remind(now=NOW)) == 1
     assert len(mailoutbox) == 1
 
@@ -186,6 +188,6 @@ def test_a_start_off_the_grid_is_refused_as_off_the_grid(service, physio):
 def test_a_start_inside_the_notice_is_refused_in_hours(service, physio):
     from booking.exceptions import InvalidSlot
 
-    with pytest.raises(InvalidSlot, match=r"^Online bookings need at least 2 hours' notice\. Please call us for sooner\.$"):
+    with pytest.raises(InvalidSlot, match=r"^Online bookings need at least 2 hours' notice\. Please call us on 020 7946 0000 for sooner\.$"):
         services.booking_hold(patient=UserFactory(), service=service, start=NOW + timedelta(hours=1),
                               practitioner=physio, intake=INTAKE)

@@ -96,7 +96,7 @@ def test_urgent_page_from_a_phone_booked_intake_link(phone_page, clinic):
     patient = UserFactory(first_name="Paula", last_name="Jones", phone="07700 900123")
     start = (timezone.now() + timedelta(days=2)).replace(hour=10, minute=0, second=0, microsecond=0)
     booking = desk.reception_book(patient=patient, service=service, practitioner=physio, start=start,
-                                  payment=desk.PAY_AT_CLINIC_CASH, actor=ReceptionistFactory()).booking
+                                  payment=desk.PAY_AT_CLINIC, actor=ReceptionistFactory()).booking
     link = intake_link_url(booking)
     # The link reaches the patient in the confirmation email (tests/staff/test_intake_link.py); here it is opened.
     assert booking.intake_pending

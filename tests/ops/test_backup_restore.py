@@ -49,7 +49,7 @@ def restore_db():
 
 @pytest.mark.skipif(not shutil.which("pg_dump"), reason="pg_dump not installed")
 def test_a_backup_of_a_seeded_database_restores_every_row_into_a_new_database(tmp_path, restore_db):
-    call_command("demo_data", verbosity=0)
+    call_command("demo_data", force=True, verbosity=0)
     assert Booking.objects.count() > 20 and Payment.objects.exists()
     source = _url(connection.settings_dict["NAME"])
     before = _fingerprint(source)

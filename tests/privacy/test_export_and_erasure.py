@@ -39,7 +39,7 @@ def _local_day(moment):
 def history(db, recorded_mail, django_capture_on_commit_callbacks):
     """A patient with a code, an attended paid assessment, a paid then refunded follow-up, a lapsed hold."""
     patient = UserFactory(email=EMAIL, first_name="Jemima", last_name="Puddleduck", phone="07700 900123")
-    EmailAddress.objects.create(user=patient, email=EMAIL, verified=True, primary=True)
+    EmailAddress.objects.update_or_create(user=patient, email=EMAIL, defaults={"verified": True, "primary": True})
     assessment, follow_up = ServiceFactory(), FollowUpFactory()
     OfferFactory(services=[assessment])
     with django_capture_on_commit_callbacks(execute=True):

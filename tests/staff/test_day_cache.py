@@ -30,7 +30,7 @@ def test_cached_day_view_shows_a_payment_and_a_new_booking_at_once(client, recep
                                       start=datetime(2027, 1, 12, 10, tzinfo=LONDON), payment=desk.PAY_AT_CLINIC,
                                       actor=reception).booking
         assert "£60.00 due" in client.get(DAY_URL).content.decode()
-        with django_assert_max_num_queries(4):  # session, user, groups, needs-attention count: the calendar came from the cache
+        with django_assert_max_num_queries(5):  # session, user, groups, needs-attention and urgent-advice counts: the calendar came from the cache
             assert "£60.00 due" in client.get(DAY_URL).content.decode()
         payment_services.payment_take_at_desk(booking=booking, method="cash", actor=reception)
         assert "£60.00 due" not in client.get(DAY_URL).content.decode()

@@ -32,7 +32,7 @@ def frozen():
 def phone_booking(services, physios, patient, reception, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         made = desk.reception_book(patient=patient, service=services[0], practitioner=physios[0], start=START,
-                                   payment=desk.PAY_AT_CLINIC_CARD, actor=reception)
+                                   payment=desk.PAY_AT_CLINIC, actor=reception)
     return made.booking
 
 
