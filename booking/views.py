@@ -533,8 +533,8 @@ def my_booking_cancel(request, pk):
                 messages.success(request, f"Your booking is cancelled. A full refund of £{cancelled.refund_pence / 100:.2f} is on its way.")
             elif paid_before:
                 # The refund window can close while the page is open: say so, never imply a refund.
-                messages.success(request, "Your booking is cancelled. No refund was given: it is now less than "
-                                          f"{settings.BOOKING_FREE_CANCEL_HOURS} hours before the appointment.")
+                messages.success(request, "Your booking is cancelled. No refund was given: it was less than "
+                                          f"{settings.BOOKING_FREE_CANCEL_HOURS} hours away.")
             else:
                 messages.success(request, "Your booking is cancelled. Nothing was charged.")
         return redirect("booking:my_booking", booking.pk)

@@ -172,6 +172,6 @@ def test_a_booking_inside_24_hours_says_no_refund_at_review_in_the_email_and_on_
     expect(page.locator(".policy")).to_contain_text("no refund")
     check(page, "07-cancel-inside-window")
     page.get_by_role("button", name="Yes, cancel this booking").click()
-    expect(page.get_by_text("No refund is due: it was less than 24 hours away.")).to_be_visible()
+    expect(page.get_by_text("No refund was given: it was less than 24 hours away.")).to_be_visible()
     expect(page.locator(".no-refund")).to_contain_text("less than 24 hours before the appointment")
     check(page, "08-cancelled-no-refund")

@@ -2,6 +2,8 @@
 
 import pytest
 
+from payments.models import Payment
+
 from booking import notifications
 from booking.ics import booking_ics, google_calendar_url
 from tests.factories import BookingFactory
@@ -35,6 +37,8 @@ def test_ics_location_is_the_clinics_address(contact, clinic):
 def test_confirmation_email_is_branded_and_useful(contact, clinic, mailoutbox, frozen):
     service, physio = clinic
     booking = BookingFactory(service=service, practitioner=physio, discount_pence=1500, amount_due_pence=6000)
+    Payment.objects.create(booking=booking, method=Payment.Method.STRIPE_CHECKOUT, status=Payment.Status.SUCCEEDED,
+                           amount_pence=6000, idempotency_key="paid-online")
     notifications.send_booking_confirmed(booking.pk)
     mail = mailoutbox[-1]
     body = mail.body

@@ -83,7 +83,7 @@ def test_cancel_inside_the_window_shows_no_refund_and_why(patient_client, patien
     assert "no refund" in page and "cannot be moved online" in page and 'href="tel:02079460000"' in page
     response = patient_client.post(f"/my-bookings/{booking.pk}/cancel/", {"reason": ""}, follow=True)
     page = response.content.decode()
-    assert "No refund is due: it was less than 24 hours away." in page
+    assert "No refund was given: it was less than 24 hours away." in page
     assert "Nothing: " in page and "less than 24 hours before the appointment" in page
 
 
