@@ -13,7 +13,10 @@ from django.views.decorators.http import require_POST
 
 from booking import availability
 from booking.exceptions import BookingError, InvalidIntake, UrgentCareNeeded
+from booking import services as booking_services
+from booking import views as booking_views
 from booking.forms import IntakeForm
+from booking.models import UrgentAdvice
 from booking.models import Service
 from payments import services as payments
 from payments.gateway import GatewayUnavailable
@@ -47,6 +50,12 @@ def join(request, service, who):
     first = max(first, today)
     form = WaitlistJoinForm(request.POST or None, initial={"date_from": first, "date_to": first + timedelta(days=14)})
     intake_form = IntakeForm(request.POST or None) if service.is_first_session else None
+    if request.method == "POST" and intake_form is not None:
+        try:
+            # Urgent signs first, whatever else is blank or invalid (the same screen as booking).
+            booking_services.intake_screen(data=request.POST, source=UrgentAdvice.Source.ONLINE)
+        except UrgentCareNeeded as urgent:
+            return booking_views._urgent_redirect(request, urgent)
     if request.method == "POST":
         valid = form.is_valid()
         intake = None
