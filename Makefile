@@ -138,6 +138,8 @@ LOADTEST_ARGS ?=
 serve: $(STAMP)
 	export DEBUG=0 DATABASE_URL="$(SERVE_DATABASE_URL)" REDIS_URL="$(SERVE_REDIS_URL)" PORT="$(SERVE_PORT)"
 	export ALLOWED_HOSTS="$${ALLOWED_HOSTS:-127.0.0.1,localhost}" SECURE_SSL_REDIRECT=0 SECURE_COOKIES=0
+	# No Stripe keys locally: the clearly labelled test-payment mode, which DEBUG=0 refuses unless allowed.
+	export ALLOW_TEST_PAYMENTS="$${ALLOW_TEST_PAYMENTS:-1}"
 	export SECRET_KEY="$${SECRET_KEY:-$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')}"
 	export PATH="$(CURDIR)/$(VENV)/bin:$$PATH"
 	$(PY) scripts/loadtest/dbtool.py ensure "$$DATABASE_URL"

@@ -119,7 +119,7 @@ def seed(*, patients: int, receptionists: int, workdir: Path) -> dict:
 
     call_command("migrate", verbosity=0)
     call_command("createcachetable", verbosity=0)
-    call_command("demo_data", verbosity=0, stdout=io.StringIO())
+    call_command("demo_data", force=True, verbosity=0, stdout=io.StringIO())
     call_command("collectstatic", "--noinput", verbosity=0)
 
     def session_for(user) -> str:
@@ -383,6 +383,8 @@ def main() -> int:
         env = {
             **os.environ,
             "DEBUG": "0", "SECRET_KEY": secrets.token_urlsafe(50), "ALLOWED_HOSTS": "127.0.0.1,localhost",
+            # Local test-payment mode (no Stripe keys here): production refuses it unless allowed.
+            "ALLOW_TEST_PAYMENTS": "1",
             "SECURE_SSL_REDIRECT": "0", "SECURE_COOKIES": "0", "SITE_URL": f"http://127.0.0.1:{port}",
             "DATABASE_URL": pg.url, "REDIS_URL": redis.url, "PORT": str(port), "HOST": "127.0.0.1",
             "WEB_CONCURRENCY": str(args.web_workers), "CELERY_CONCURRENCY": str(args.celery_workers),
