@@ -5,22 +5,11 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
-from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from booking.exceptions import BookingError
-from common.hostile import HostileInput, loads
 
-
-class BoundedJSONParser(JSONParser):
-    """DRF's JSON parser behind common.hostile's policy: too deep, NaN or Infinity is a 400 parse_error."""
-
-    def parse(self, stream, media_type=None, parser_context=None):
-        try:
-            return loads(stream.read() if stream is not None else b"")
-        except HostileInput as refused:
-            raise exceptions.ParseError(refused.message, code="parse_error") from refused
 
 _DRF_CODES = {
     status.HTTP_400_BAD_REQUEST: "invalid",

@@ -251,7 +251,7 @@ REST_FRAMEWORK = {
     # (people browse the API at /api/docs/).
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     # Depth-limited, NaN-refusing JSON (common.hostile): 400 parse_error, never a RecursionError.
-    "DEFAULT_PARSER_CLASSES": ["config.api.BoundedJSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["config.parsers.BoundedJSONParser"],
     "EXCEPTION_HANDLER": "config.api.exception_handler",
     # DRF's own idea of the client address follows TRUSTED_PROXY_COUNT (None would trust the header).
     "NUM_PROXIES": TRUSTED_PROXY_COUNT,

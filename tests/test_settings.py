@@ -65,3 +65,23 @@ def test_healthz_answers_503_when_the_database_fails(client, monkeypatch):
     response = client.get("/healthz")
     assert response.status_code == 503
     assert response.json()["status"] != "ok"
+
+
+@pytest.mark.parametrize("setting", ["CSRF_FAILURE_VIEW", "REST_FRAMEWORK.EXCEPTION_HANDLER", "ROOT_URLCONF"])
+def test_a_dotted_path_in_settings_imports_first_in_a_fresh_process(setting):
+    # Django runs its system checks in set order, so any of these may be the first import of
+    # its module; an import cycle through DRF's settings failed `check` about one run in three.
+    code = (
+        "import django, importlib\n"
+        "django.setup(set_prefix=False)\n"
+        "from django.conf import settings\n"
+        f"name, _, key = {setting!r}.partition('.')\n"
+        "path = getattr(settings, name)[key] if key else getattr(settings, name)\n"
+        "module = path if name == 'ROOT_URLCONF' else path.rpartition('.')[0]\n"
+        "importlib.import_module(module)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings"},
+    )
+    assert result.returncode == 0, result.stderr
