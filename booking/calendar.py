@@ -13,6 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import BooleanField, ExpressionWrapper, Prefetch, Q
 from django.utils import timezone
 
@@ -44,6 +45,8 @@ class CalendarBooking:
     # Still to pay at the clinic (pence); 0 when paid, held or cancelled.
     due_pence: int = 0
     intake_pending: bool = False
+    # Kept after the patient's erasure (privacy.RetainedBooking): shown without the patient, until this date.
+    retained_until: date | None = None
 
     @property
     def is_flagged(self) -> bool:
@@ -87,8 +90,31 @@ def _shown_status(booking: Booking, now: datetime) -> str:
     return booking.status
 
 
+def retained_label(keep_until: date) -> str:
+    """What staff see instead of an erased patient's name on a kept record (privacy.access has the rule)."""
+    return f"Record retained until {keep_until.day} {keep_until:%b %Y}"
+
+
+def _retained_until(booking: Booking) -> date | None:
+    try:
+        return booking.retention.keep_until
+    except ObjectDoesNotExist:
+        return None
+
+
 def _calendar_booking(booking: Booking, status: str) -> CalendarBooking:
     patient = booking.patient
+    retained_until = _retained_until(booking)
+    if retained_until is not None:
+        # Access-restricted: the slot and the end date, nothing about the patient or their care.
+        return CalendarBooking(
+            id=booking.pk, start=timezone.localtime(booking.start, LONDON), end=timezone.localtime(booking.end, LONDON),
+            status=status, status_label=Status(status).label, patient_id=patient.pk,
+            patient_name=retained_label(retained_until), patient_phone="", patient_email="",
+            service_id=booking.service_id, service_name=booking.service.name, flags=(), flag_labels=(),
+            arrived=booking.arrived_at is not None, source=booking.source, hold_expires_at=booking.hold_expires_at,
+            retained_until=retained_until,
+        )
     flags = tuple(booking.flags or ())
     return CalendarBooking(
         id=booking.pk,
@@ -172,7 +198,7 @@ def calendar_days(
     gone: dict[tuple[int, date], list[CalendarBooking]] = defaultdict(list)
     bookings = (
         Booking.objects.filter(practitioner_id__in=ids, start__lt=range_end, end__gt=range_start)
-        .select_related("patient", "service")
+        .select_related("patient", "service", "retention")
         .with_taken_pence()
         # Only what a calendar shows: a busy day has hundreds of rows, and every
         # timestamp column costs parsing.
@@ -180,7 +206,7 @@ def calendar_days(
             "id", "practitioner_id", "start", "end", "status", "hold_expires_at", "flags", "arrived_at", "source",
             "amount_due_pence",
             "patient__id", "patient__first_name", "patient__last_name", "patient__email", "patient__phone",
-            "service__id", "service__name",
+            "service__id", "service__name", "retention__keep_until",
         )
         # The intake is read as one boolean, not loaded: see Booking.intake_pending.
         .annotate(intake_missing=ExpressionWrapper(Q(service__is_first_session=True, intake={}), BooleanField()))

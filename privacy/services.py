@@ -53,8 +53,12 @@ def _local_day(moment: datetime) -> date:
 
 
 @transaction.atomic
-def patient_erase(*, user: User, channel: str, actor=None, now: datetime | None = None) -> Erasure:
-    """Erase the patient now, keeping only what the law requires, each kept booking with its end date."""
+def patient_erase(*, user: User, channel: str, actor=None, note: str = "", now: datetime | None = None) -> Erasure:
+    """Erase the patient now, keeping only what the law requires, each kept booking with its end date.
+
+    The same for the patient's own request and reception's (a phone request: actor is the
+    receptionist, note how they checked who was calling); logged in DataRequest either way.
+    """
     now = now or timezone.now()
     user = User.objects.select_for_update().get(pk=user.pk)
     if Erasure.objects.filter(user=user).exists():
@@ -118,7 +122,7 @@ def patient_erase(*, user: User, channel: str, actor=None, now: datetime | None 
     # Also ends every session: Django checks the password hash on each request.
     user.set_unusable_password()
     user.save()
-    data_request_log(user=user, kind=DataRequest.Kind.ERASURE, channel=channel, actor=actor)
+    data_request_log(user=user, kind=DataRequest.Kind.ERASURE, channel=channel, actor=actor, note=note)
     return erasure
 
 

@@ -62,8 +62,12 @@ def bookings_visible_to(user):
     return qs.filter(practitioner=own) if own else qs.none()
 
 
-def booking_for(user, pk: int, *, lock_related: bool = True) -> Booking:
+def booking_for(user, pk: int, *, lock_related: bool = True, retained: bool = False) -> Booking:
+    """The booking, if the user may see it. A record kept after its patient's erasure is a 404
+    unless retained=True (only its own restricted page asks: no desk action applies to it)."""
     qs = bookings_visible_to(user)
+    if not retained:
+        qs = qs.filter(retention__isnull=True)
     if lock_related:
         qs = qs.select_related("patient", "service", "practitioner__user", "created_by")
     return get_object_or_404(qs, pk=pk)
