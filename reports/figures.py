@@ -158,18 +158,24 @@ def utilisation(period: Period) -> list[Utilisation]:
     for t in tallies:
         if t.status in OCCUPIED:
             booked[t.practitioner_id] += t.minutes
+    calendar = [(day, day.weekday()) for day in period.days()]  # once, not once per practitioner
     special = _clock_change_days(period)
     rows = []
     for practitioner in practitioners:
+        hours = list(practitioner.working_hours.all())
         by_weekday = defaultdict(list)
-        for row in practitioner.working_hours.all():
+        for row in hours:
             by_weekday[row.weekday].append(row)
+        # Rows without validity dates apply on every day of their weekday: no per-day check.
+        dated = any(r.valid_from is not None or r.valid_until is not None for r in hours)
         blocks = time_off[practitioner.pk]
         blocked_days = special | _days_touched(blocks)
         plain = {}  # wall-clock minutes by the set of rows that apply: most days repeat a few sets
         working = 0
-        for day in period.days():
-            applying = [r for r in by_weekday[day.weekday()] if r.applies_on(day)]
+        for day, weekday in calendar:
+            applying = by_weekday.get(weekday)
+            if applying and dated:
+                applying = [r for r in applying if r.applies_on(day)]
             if not applying:
                 continue
             if day in blocked_days:
@@ -177,7 +183,7 @@ def utilisation(period: Period) -> list[Utilisation]:
                 intervals = working_intervals(applying, day)
                 working += _merged_minutes(_subtract(intervals, blocks) if blocks else intervals)
             else:
-                key = tuple(r.pk for r in applying)
+                key = tuple(r.pk for r in applying) if dated else weekday
                 if key not in plain:
                     plain[key] = _merged_minutes(
                         [(datetime.combine(day, r.start_time), datetime.combine(day, r.end_time)) for r in applying]
