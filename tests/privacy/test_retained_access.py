@@ -121,3 +121,10 @@ def test_the_desk_export_cannot_find_an_erased_patient(client, kept):
     client.force_login(ReceptionistFactory())
     response = client.post("/staff/data-requests/", {"email": "gone@example.com", "channel": "phone", "note": "x"})
     assert response.status_code == 400 and SECRET_ANSWER not in response.content.decode()
+
+
+def test_the_desk_patient_search_never_finds_an_erased_patient(client, kept):
+    client.force_login(ReceptionistFactory())
+    html = client.get("/staff/book/", {"q": "Erased patient"}).content.decode()
+    assert f"erased-{kept['booking'].patient_id}@" not in html
+    assert "Lena Living" in client.get("/staff/book/", {"q": "Lena"}).content.decode()
