@@ -13,7 +13,9 @@ from django.utils import timezone
 from accounts.models import User
 from booking.models import Booking, BookingEvent
 from offers.models import OfferCode, mailbox_hash
+from outcomes.models import OutcomeScore
 from payments.models import Payment, Refund
+from waitlist.models import WaitlistEntry
 
 from .models import DataRequest, SentEmail
 
@@ -29,13 +31,21 @@ def _local(value):
 
 
 def _outcome_scores(user: User) -> list[dict]:
-    # Outcome scores (issue 17) join here when they land; until then the clinic holds none.
-    return []
+    return [
+        {"booking_id": s.booking_id, "leg_pain": s.leg_pain, "activity_limit": s.activity_limit,
+         "recorded_at": _local(s.recorded_at)}
+        for s in OutcomeScore.objects.filter(booking__patient=user).order_by("recorded_at", "id")
+    ]
 
 
 def _waitlist(user: User) -> list[dict]:
-    # Waitlist entries (a later issue) join here when they land.
-    return []
+    return [
+        {"service": e.service.name, "practitioner": e.practitioner.name if e.practitioner else None,
+         "date_from": _iso(e.date_from), "date_to": _iso(e.date_to), "weekdays": e.weekdays,
+         "times_of_day": e.times_of_day, "intake": e.intake, "status": e.status, "joined": _local(e.created_at)}
+        for e in WaitlistEntry.objects.filter(patient=user).select_related("service", "practitioner__user")
+        .order_by("created_at", "id")
+    ]
 
 
 def patient_export(*, user: User) -> dict:

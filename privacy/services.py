@@ -2,7 +2,7 @@
 
 Erasure (UK GDPR art. 17) removes at once every personal detail that no
 clinical or financial record needs: name, contact details, sign-in, emails
-sent, offer-code addresses, bookings that never led to care or payment. What
+sent, offer-code addresses, waitlist entries, bookings that never led to care or payment. What
 the law makes the clinic keep (privacy.retention) stays, attached to an
 anonymised user row, each booking with its end date in RetainedBooking; the
 scheduled command erase_due_records deletes it once that date has passed.
@@ -22,6 +22,7 @@ from accounts.roles import is_staff_member
 from booking.models import Booking
 from offers.models import OfferCode, mailbox_hash
 from payments.models import LocalCheckoutSession, Payment, Refund, StripeEvent
+from waitlist.models import WaitlistEntry
 
 from . import retention
 from .exceptions import AlreadyErased, StaffAccount, UpcomingBookings
@@ -102,6 +103,8 @@ def patient_erase(*, user: User, channel: str, actor=None, note: str = "", now: 
             )
         )
     RetainedBooking.objects.bulk_create(keep)
+    # Waitlist entries hold health answers and no record the law needs (their offers cascade).
+    WaitlistEntry.objects.filter(patient=user).delete()
     _bookings_delete(drop)
 
     # Offer codes keep their mailbox hash (one code per mailbox, ever) but lose the address.
