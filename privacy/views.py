@@ -14,13 +14,14 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from accounts.models import User
+from booking.intake import FLAG_LABELS
 from booking.models import BookingEvent
 from booking.staff.permissions import reception_required
+from booking.staff.services import patient_find
 from booking.staff.views import intake_rows
+from common import hostile
 from payments.models import Payment
 from reports.permissions import manager_required
-from booking.staff.services import patient_find
-from common import hostile
 
 from . import services
 from .exceptions import ErasureRefused
@@ -165,7 +166,7 @@ def retained_open(request, booking_id: int):
         return render(request, "privacy/retained_open.html", {
             "record": record, "booking": booking, "opened": True, "reason": form.cleaned_data["reason"],
             "intake_rows": intake_rows(booking.intake),
-            "flags": booking.flags or [],
+            "flags": [FLAG_LABELS.get(f, f) for f in booking.flags or []],
             "payments": Payment.objects.filter(booking=booking).prefetch_related("refunds").order_by("created_at"),
             "events": BookingEvent.objects.filter(booking=booking).order_by("at", "pk"),
         })

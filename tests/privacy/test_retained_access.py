@@ -101,7 +101,7 @@ def test_the_manager_sees_end_dates_and_opens_the_content_with_a_logged_reason(c
     refused = client.post(f"/staff/retained-records/{pk}/", {"reason": " "})
     assert refused.status_code == 400 and not RetainedRecordAccess.objects.exists()
     opened = client.post(f"/staff/retained-records/{pk}/", {"reason": "Insurer claim ref 4411"}).content.decode()
-    assert SECRET_ANSWER in opened and "£75.00" in opened
+    assert SECRET_ANSWER in opened and "£75.00" in opened and "Pain for over" in opened
     log = RetainedRecordAccess.objects.get()
     assert (log.booking_id, log.by, log.reason) == (pk, manager, "Insurer claim ref 4411")
     assert "Insurer claim ref 4411" in client.get("/staff/retained-records/").content.decode()
