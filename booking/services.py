@@ -20,6 +20,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
+from common.actor import actor_or_none
 from config.throttling import rate_limit_hit
 from offers import services as offers
 from offers.throttles import VALIDATE_USER
@@ -52,7 +53,7 @@ log = logging.getLogger(__name__)
 def _log(booking: Booking, action: str, *, actor=None, from_status: str = "", reason: str = "", **data) -> BookingEvent:
     return BookingEvent.objects.create(
         booking=booking,
-        actor=actor if getattr(actor, "is_authenticated", False) else None,
+        actor=actor_or_none(actor),
         action=action,
         from_status=from_status,
         to_status=booking.status,
@@ -341,7 +342,7 @@ def _hold(*, patient, service, start, practitioner, offer_code, intake, source, 
         intake=parsed_intake.as_dict() if parsed_intake else {},
         flags=parsed_intake.flags() if parsed_intake else [],
         source=source,
-        created_by=actor if getattr(actor, "is_authenticated", False) else None,
+        created_by=actor_or_none(actor),
     )
     if quote:
         offers.offer_code_attach(code=quote.code, booking=booking)

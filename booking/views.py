@@ -22,6 +22,7 @@ from django.views.decorators.http import require_POST
 
 
 from common import hostile
+from common.clock import london_date
 from offers import services as offers
 from offers.throttles import RateLimited, offer_code_validate_for_request
 from payments import services as payments
@@ -57,7 +58,7 @@ Status = Booking.Status
 # ---------------------------------------------------------------- helpers
 
 def _today() -> date:
-    return timezone.localtime(timezone.now(), availability.LONDON).date()
+    return london_date()
 
 
 def _parse_date(text: str | None, default: date | None) -> date | None:

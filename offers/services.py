@@ -24,8 +24,10 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.mailbox import verified_mailboxes
+from common.actor import actor_or_none
+from outbox.services import outbox_enqueue
 
-from booking.exceptions import (
+from .exceptions import (
     OfferExpired,
     OfferNotFirstSession,
     OfferNotYours,
@@ -34,8 +36,6 @@ from booking.exceptions import (
     OfferWrongService,
     SlotLost,
 )
-from outbox.services import outbox_enqueue
-
 from .models import Offer, OfferCode, mailbox_hash
 
 # No 0/O, 1/I/L, U (reads as V): 30 symbols. 12 of them carry 12 x log2(30) = 58.9
@@ -153,7 +153,7 @@ def offer_code_claim(*, email: str, offer: Offer | None = None, issued_by=None, 
                     mailbox_hash=mailbox,
                     issued_at=now,
                     expires_at=now + timedelta(hours=offer.validity_hours),
-                    issued_by=issued_by if getattr(issued_by, "is_authenticated", False) else None,
+                    issued_by=actor_or_none(issued_by),
                 )
         except IntegrityError:
             # Either the same address claimed at the same moment (return theirs)

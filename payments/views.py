@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
-from booking.exceptions import BookingError
+from common.errors import DomainError
 from booking.models import Booking
 from booking.staff.permissions import reception_required
 
@@ -92,7 +92,7 @@ def attention_resolve(request, pk):
     if item.kind == Attention.Kind.DESK_REFUND:
         try:
             services.refund_desk_done(refund_id=item.refund_id, actor=request.user, note=note)
-        except BookingError as exc:
+        except DomainError as exc:
             messages.error(request, exc.message)
             return redirect("payments:attention")
         messages.success(request, f"Desk refund of £{item.amount_pence / 100:.2f} recorded as done.")

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.roles import is_staff_member
+from common.actor import actor_or_none
 from booking.models import Booking
 from offers.models import OfferCode, mailbox_hash
 from payments.models import LocalCheckoutSession, Payment, Refund, StripeEvent
@@ -30,16 +31,12 @@ from .models import DataRequest, Erasure, RetainedBooking, SentEmail
 ERASED_DOMAIN = "erased.invalid"  # RFC 2606: nothing is ever sent there
 
 
-def _user(actor):
-    return actor if getattr(actor, "is_authenticated", False) else None
-
-
 def is_erased(user) -> bool:
     return Erasure.objects.filter(user=user).exists()
 
 
 def data_request_log(*, user: User, kind: str, channel: str, actor=None, note: str = "") -> DataRequest:
-    return DataRequest.objects.create(user=user, kind=kind, channel=channel, handled_by=_user(actor), note=note[:200])
+    return DataRequest.objects.create(user=user, kind=kind, channel=channel, handled_by=actor_or_none(actor), note=note[:200])
 
 
 def _upcoming(user: User, now: datetime):

@@ -3,7 +3,7 @@ from datetime import timedelta
 from django import forms
 from django.utils import timezone
 
-from booking.forms import DescribedErrorsMixin
+from common.forms import DescribedErrorsMixin
 
 from .figures import Period
 

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.roles import is_reception
 from booking import availability
-from booking.exceptions import BookingError
+from common.errors import DomainError
 from booking.models import Practitioner
 from booking.staff.permissions import reception_required, staff_required
 
@@ -76,7 +76,7 @@ def offer(request, pk):
         return redirect(back)
     try:
         made = services.waitlist_offer_make(entry=entry, practitioner=practitioner, start=start, actor=request.user)
-    except BookingError as refused:
+    except DomainError as refused:
         messages.error(request, refused.message)
     else:
         messages.success(request, f"{entry.patient.display_name} has been offered "

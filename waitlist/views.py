@@ -11,8 +11,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from common.clock import london_date
+from common.errors import DomainError
 from booking import availability
-from booking.exceptions import BookingError, InvalidIntake, UrgentCareNeeded
+from booking.exceptions import InvalidIntake, UrgentCareNeeded
 from booking import services as booking_services
 from booking import views as booking_views
 from booking.forms import IntakeForm
@@ -31,7 +33,7 @@ ANY = "any"
 
 
 def _today():
-    return timezone.localtime(timezone.now(), availability.LONDON).date()
+    return london_date()
 
 
 @login_required
@@ -78,7 +80,7 @@ def join(request, service, who):
             except InvalidIntake as invalid:
                 for field, error in (invalid.extra.get("errors") or {}).items():
                     intake_form.add_error(field if field in intake_form.fields else None, error)
-            except BookingError as refused:
+            except DomainError as refused:
                 form.add_error(None, refused.message)
             else:
                 messages.success(request, "You are on the waitlist. We will email you as soon as a time comes free.")
@@ -144,7 +146,7 @@ def offer(request, pk):
             return redirect("waitlist:offer", offer.pk)
         except GatewayUnavailable:
             return render(request, "booking/payment_unavailable.html", {"booking": offer.booking}, status=503)
-        except BookingError as refused:
+        except DomainError as refused:
             messages.error(request, refused.message)
             return redirect("waitlist:offer", offer.pk)
         return redirect(payment.checkout_url)

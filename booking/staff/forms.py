@@ -6,11 +6,11 @@ from datetime import datetime, time, timedelta
 
 from django import forms
 from django.conf import settings
-from django.utils import timezone
 
 from booking.availability import LONDON, london_datetime
 from booking.models import Practitioner, Service, TimeOff, WorkingHours
 from common import hostile
+from common.clock import london_date
 
 from . import services as desk
 
@@ -273,7 +273,7 @@ class WorkingHoursForm(forms.Form):
 
 
 def today_london():
-    return timezone.localtime(timezone.now(), LONDON).date()
+    return london_date()
 
 
 class TakePaymentForm(forms.Form):
