@@ -524,7 +524,7 @@ def my_booking_cancel(request, pk):
     if request.method == "POST" and form.is_valid():
         paid_before = payments.paid_pence(booking=booking)
         try:
-            cancelled = services.booking_cancel(
+            cancelled = payments.booking_cancel(
                 booking=booking, actor=request.user, reason=form.cleaned_data["reason"] or "Cancelled by the patient online."
             )
         except NotCancellable as refused:

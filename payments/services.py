@@ -379,6 +379,36 @@ def payment_close_checkout(*, payment: Payment, now: datetime | None = None) -> 
     payment_apply_session(session=session, now=now)
 
 
+@transaction.atomic
+def booking_cancel(
+    *,
+    booking: Booking,
+    actor=None,
+    reason: str = "",
+    refund_pence: int | None = None,
+    by_staff: bool = False,
+    now: datetime | None = None,
+) -> booking_services.Cancellation:
+    """Cancel a booking and refund what the policy (or reception's choice) says.
+
+    Booking decides and records the cancellation (booking_cancel_record, given
+    what was paid under the booking's lock); this side moves the money: the
+    refund, and closing a held booking's open checkouts. Booking never imports
+    payments: it returns the decision and we act on it.
+    """
+    booking = booking_services.booking_lock(booking=booking)
+    cancellation = booking_services.booking_cancel_record(
+        booking=booking, paid_pence=paid_pence(booking=booking), actor=actor, reason=reason,
+        refund_pence=refund_pence, by_staff=by_staff, now=now,
+    )
+    if cancellation.refund_pence:
+        booking_refund(booking=cancellation.booking, amount_pence=cancellation.refund_pence,
+                       reason=reason or "Cancelled", actor=actor)
+    if cancellation.previous_status == Booking.Status.HELD:
+        payment_abandon(booking=cancellation.booking)
+    return cancellation
+
+
 def payment_abandon(*, booking: Booking) -> None:
     """A held booking was cancelled: close its open checkouts at the provider (after commit).
 
@@ -708,7 +738,7 @@ def _after_provider_refund(payment: Payment) -> None:
         booking.status == Booking.Status.CONFIRMED and not payment.auto_refunded
         and payment.status in Payment.PAID_STATUSES and _refunded_in_full_at_provider(payment)
     ):
-        booking_services.booking_cancel(booking=booking, reason="Refunded in full at Stripe.", refund_pence=0, by_staff=True)
+        booking_cancel(booking=booking, reason="Refunded in full at Stripe.", refund_pence=0, by_staff=True)
         _refunded_at_provider_flag(payment)
 
 

@@ -355,8 +355,8 @@ class BookingListCreate(APIView):
             # the patient can retry from the booking page before the hold lapses.
             checkout_url = None
         booking = _own_booking(request.user, booking.pk)
-        booking.api_checkout_url = checkout_url
-        return Response(s.BookingSerializer(booking).data, status=status.HTTP_201_CREATED)
+        return Response(s.BookingSerializer(booking, context={"checkout_url": checkout_url}).data,
+                        status=status.HTTP_201_CREATED)
 
 
 class BookingDetail(APIView):
@@ -387,10 +387,9 @@ class BookingCancel(APIView):
     def post(self, request, pk: int):
         booking = _own_booking(request.user, pk)
         data = _valid(s.BookingCancelSerializer, request.data)
-        cancelled = booking_services.booking_cancel(booking=booking, actor=request.user, reason=data.get("reason", ""))
+        cancelled = payment_services.booking_cancel(booking=booking, actor=request.user, reason=data.get("reason", ""))
         result = _own_booking(request.user, pk)
-        result.refund_pence = cancelled.refund_pence
-        return Response(s.CancelledBookingSerializer(result).data)
+        return Response(s.CancelledBookingSerializer(result, context={"refund_pence": cancelled.refund_pence}).data)
 
 
 class BookingReschedule(APIView):

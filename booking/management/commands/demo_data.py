@@ -240,7 +240,7 @@ class Command(BaseCommand):
         if slot.start > now:
             services.booking_confirm(booking=booking, actor=reception, reason="Booked by phone; pays at the clinic.")
             if rng.random() < 0.1:
-                services.booking_cancel(booking=booking, actor=reception, reason="Patient rang to cancel.",
+                payments.booking_cancel(booking=booking, actor=reception, reason="Patient rang to cancel.",
                                         by_staff=True, refund_pence=0)
             return True
         if rng.random() < 0.1:
