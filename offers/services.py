@@ -24,7 +24,9 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.mailbox import verified_mailboxes
+from booking.models import Booking  # the OfferCode <-> Booking cycle (README, Architecture: open)
 from common.actor import actor_or_none
+from payments.models import Payment  # the same cycle: "has been to the clinic" counts paid bookings
 from outbox.services import outbox_enqueue
 
 from .exceptions import (
@@ -172,9 +174,6 @@ def has_had_first_session(patient) -> bool:
 
     Confirmed counts too: a booking is confirmed only once paid (online or at the clinic).
     """
-    from booking.models import Booking
-    from payments.models import Payment
-
     return (
         Booking.objects.filter(
             patient=patient,
@@ -191,8 +190,6 @@ def _reserved_by_live_hold(code: OfferCode, *, now: datetime, for_booking=None) 
     after waiting on the code's row lock it sees the booking that the other
     transaction just committed.
     """
-    from booking.models import Booking
-
     if code.reserved_by_id is None or code.reserved_by_id == getattr(for_booking, "pk", None):
         return False
     holder = Booking.objects.filter(pk=code.reserved_by_id).first()

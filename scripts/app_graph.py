@@ -7,6 +7,7 @@ imports alike, so an import hidden inside a function still shows. Usage:
     python scripts/app_graph.py            # app -> apps
     python scripts/app_graph.py --inner    # also list each function-level import between apps
     python scripts/app_graph.py --cycles   # exit 1 if the graph has a cycle (names the apps in it)
+    python scripts/app_graph.py --check-layers  # exit 1 if a module of ours is in no import-linter layer
 """
 
 from __future__ import annotations
@@ -110,7 +111,33 @@ def cycles(edges: dict[str, set[str]]) -> list[list[str]]:
     return found
 
 
+def unlayered() -> list[str]:
+    """Modules of ours that no layer of pyproject.toml's layers contract names (nor an ancestor of)."""
+    import tomllib
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]
+    named: set[str] = set()
+    for contract in config["contracts"]:
+        for layer in contract.get("layers", []):
+            named.update(part.strip() for part in layer.replace("|", ":").split(":") if part.strip())
+    missing = []
+    for app in sorted(our_apps()):
+        for path in sorted((ROOT / app).rglob("*.py")):
+            if SKIP_DIRS & set(path.relative_to(ROOT).parts):
+                continue
+            name = module_name(path)
+            parts = name.split(".")
+            if len(parts) > 1 and not any(".".join(parts[:i]) in named for i in range(1, len(parts) + 1)):
+                missing.append(name)
+    return missing
+
+
 def main(argv: list[str]) -> int:
+    if "--check-layers" in argv:
+        missing = unlayered()
+        for name in missing:
+            print(f"{name} is in no layer of [tool.importlinter] (pyproject.toml): add it to one")
+        return 1 if missing else 0
     edges, inner = graph()
     for app in sorted(edges):
         print(f"{app} -> {', '.join(sorted(edges[app])) or '(none)'}")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -11,12 +11,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from common import hostile
 from common.clock import london_date
 from common.errors import DomainError
 from booking import availability
 from booking.exceptions import InvalidIntake, UrgentCareNeeded
 from booking import services as booking_services
-from booking import views as booking_views
+from booking.urgent import urgent_redirect
 from booking.forms import IntakeForm
 from booking.models import UrgentAdvice
 from booking.models import Service
@@ -45,11 +46,7 @@ def join(request, service, who):
             raise Http404
         practitioner = get_object_or_404(availability.practitioners_for(service), pk=int(who))
     today = _today()
-    try:
-        first = datetime.strptime(request.GET.get("day", ""), "%Y-%m-%d").date()
-    except ValueError:
-        first = today
-    first = max(first, today)
+    first = max(hostile.parse_date(request.GET.get("day")) or today, today)
     form = WaitlistJoinForm(request.POST or None, initial={"date_from": first, "date_to": first + timedelta(days=14)})
     intake_form = IntakeForm(request.POST or None) if service.is_first_session else None
     if request.method == "POST" and intake_form is not None:
@@ -57,7 +54,7 @@ def join(request, service, who):
             # Urgent signs first, whatever else is blank or invalid (the same screen as booking).
             booking_services.intake_screen(data=request.POST, source=UrgentAdvice.Source.ONLINE)
         except UrgentCareNeeded as urgent:
-            return booking_views._urgent_redirect(request, urgent)
+            return urgent_redirect(request, urgent)
     if request.method == "POST":
         valid = form.is_valid()
         intake = None
