@@ -17,6 +17,7 @@ from django.db.models import Q, TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
 
+from common.clock import london_date
 from accounts.models import User
 from accounts.roles import is_staff_member
 from common.actor import actor_or_none
@@ -144,7 +145,7 @@ def records_erase_due(*, today: date | None = None) -> dict:
 
     A date is the last day a record is kept: it goes on the day after.
     """
-    today = today or timezone.localdate()
+    today = today or london_date()
     # Payment records past their six years, on bookings still kept for clinical reasons.
     money_due = RetainedBooking.objects.select_for_update().filter(financial_until__lt=today, keep_until__gte=today)
     money_booking_ids = list(money_due.values_list("booking_id", flat=True))

@@ -18,6 +18,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from common.clock import london_date
 from common.actor import actor_or_none
 from common.errors import DomainError
 from booking import availability
@@ -35,7 +36,7 @@ Status = WaitlistEntry.Status
 
 
 def _today(now: datetime) -> date:
-    return timezone.localtime(now, availability.LONDON).date()
+    return london_date(now)
 
 
 def waitlist_join(

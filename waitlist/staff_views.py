@@ -10,6 +10,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from common import hostile
+from common.clock import london_date
 from accounts.roles import is_reception
 from booking import availability
 from common.errors import DomainError
@@ -21,10 +23,7 @@ from .models import WaitlistEntry
 
 
 def _day(text: str | None) -> date:
-    try:
-        return date.fromisoformat(text) if text else timezone.localdate()
-    except ValueError:
-        return timezone.localdate()
+    return hostile.parse_date(text) or london_date()
 
 
 def _free_for(entry: WaitlistEntry, day: date, now: datetime) -> list[availability.Slot]:
