@@ -8,6 +8,8 @@ imports alike, so an import hidden inside a function still shows. Usage:
     python scripts/app_graph.py --inner    # also list each function-level import between apps
     python scripts/app_graph.py --cycles   # exit 1 if the graph has a cycle (names the apps in it)
     python scripts/app_graph.py --check-layers  # exit 1 if a module of ours is in no import-linter layer
+    python scripts/app_graph.py --split    # an app's interface modules (pages, API, admin, commands: the
+                                           # layers contract's upper layers) as a node of their own, "app[ui]"
 """
 
 from __future__ import annotations
@@ -58,8 +60,25 @@ def imports(path: Path) -> list[tuple[str, bool, int]]:
     return found
 
 
-def graph() -> tuple[dict[str, set[str]], list[str]]:
+def interface_modules() -> set[str]:
+    """Submodules named in the layers contract's interface layers (those above 'payments')."""
+    import tomllib
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]
+    layers = next(c["layers"] for c in config["contracts"] if c.get("type") == "layers")
+    upper = layers[: next(i for i, layer in enumerate(layers) if layer.strip().startswith("payments."))]
+    names = {part.strip() for layer in upper for part in layer.replace("|", ":").split(":")}
+    return {name for name in names if "." in name}
+
+
+def graph(split: bool = False) -> tuple[dict[str, set[str]], list[str]]:
     apps = our_apps()
+    ui = interface_modules() if split else set()
+
+    def node(module: str) -> str:
+        parts = module.split(".")
+        return f"{parts[0]}[ui]" if any(".".join(parts[:i]) in ui for i in range(2, len(parts) + 1)) else parts[0]
+
     edges: dict[str, set[str]] = defaultdict(set)
     inner: list[str] = []
     for app in sorted(apps):
@@ -67,10 +86,11 @@ def graph() -> tuple[dict[str, set[str]], list[str]]:
         for path in sorted((ROOT / app).rglob("*.py")):
             if SKIP_DIRS & set(path.relative_to(ROOT).parts):
                 continue
+            source = node(module_name(path))
             for target, in_function, line in imports(path):
                 other = target.split(".")[0]
-                if other in apps and other != app:
-                    edges[app].add(other)
+                if other in apps and node(target) != source:
+                    edges[source].add(node(target))
                     if in_function:
                         inner.append(f"{path.relative_to(ROOT)}:{line} imports {target} inside a function")
     return edges, inner
@@ -138,7 +158,7 @@ def main(argv: list[str]) -> int:
         for name in missing:
             print(f"{name} is in no layer of [tool.importlinter] (pyproject.toml): add it to one")
         return 1 if missing else 0
-    edges, inner = graph()
+    edges, inner = graph(split="--split" in argv)
     for app in sorted(edges):
         print(f"{app} -> {', '.join(sorted(edges[app])) or '(none)'}")
     if "--inner" in argv:
