@@ -10,7 +10,11 @@ Answers are cached on the user object, so a request asks the database once.
 
 from __future__ import annotations
 
+from django.core.exceptions import ObjectDoesNotExist
+
 RECEPTION_GROUP = "Reception"
+# The clinic owner's role (issue 18): reports, and the records kept after an erasure.
+MANAGER_GROUP = "Manager"
 
 
 def is_reception(user) -> bool:
@@ -23,14 +27,29 @@ def is_reception(user) -> bool:
     return cached
 
 
+def is_manager(user) -> bool:
+    """The "Manager" group or a superuser: the owner's reports and kept records (privacy.access)."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    cached = getattr(user, "_is_manager", None)
+    if cached is None:
+        cached = user.is_superuser or user.groups.filter(name=MANAGER_GROUP).exists()
+        user._is_manager = cached
+    return cached
+
+
 def practitioner_for(user):
     """The user's own active Practitioner row, or None."""
     if not getattr(user, "is_authenticated", False):
         return None
     if not hasattr(user, "_practitioner_for"):
-        from booking.models import Practitioner
-
-        user._practitioner_for = Practitioner.objects.select_related("user").filter(user=user, active=True).first()
+        # The reverse side of booking.Practitioner.user (related_name="practitioner"): accounts sits
+        # below booking and never imports it. One query, as before; the row's user is the user.
+        try:
+            practitioner = user.practitioner
+        except ObjectDoesNotExist:
+            practitioner = None
+        user._practitioner_for = practitioner if practitioner is not None and practitioner.active else None
     return user._practitioner_for
 
 

@@ -13,9 +13,7 @@ The rule, in one place:
 
 from __future__ import annotations
 
-from booking.calendar import retained_label  # noqa: F401  (the wording every page shows; booking.calendar owns it)
-from reports.permissions import is_manager
-
-
-def may_open_retained(user) -> bool:
-    return is_manager(user)
+# The wording every page shows (booking.calendar) and who may open a record (the desk's permissions):
+# both live below privacy in the layers, so the staff pages and the API can ask them.
+from booking.calendar import retained_label  # noqa: F401
+from booking.staff.permissions import may_open_retained  # noqa: F401

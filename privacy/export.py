@@ -13,9 +13,7 @@ from django.utils import timezone
 from accounts.models import User
 from booking.models import Booking, BookingEvent
 from offers.models import OfferCode, mailbox_hash
-from outcomes.models import OutcomeScore
 from payments.models import Payment, Refund
-from waitlist.models import WaitlistEntry
 
 from .models import DataRequest, SentEmail
 
@@ -30,11 +28,20 @@ def _local(value):
     return timezone.localtime(value).isoformat() if value else None
 
 
+# Outcome scores and waitlist entries are read through their relations (booking.outcome_score,
+# user.waitlist_entries): privacy, outcomes and waitlist are independent features (pyproject's layers).
+
+
 def _outcome_scores(user: User) -> list[dict]:
+    rows = (
+        Booking.objects.filter(patient=user, outcome_score__isnull=False)
+        .order_by("outcome_score__recorded_at", "pk")
+        .values("pk", "outcome_score__leg_pain", "outcome_score__activity_limit", "outcome_score__recorded_at")
+    )
     return [
-        {"booking_id": s.booking_id, "leg_pain": s.leg_pain, "activity_limit": s.activity_limit,
-         "recorded_at": _local(s.recorded_at)}
-        for s in OutcomeScore.objects.filter(booking__patient=user).order_by("recorded_at", "id")
+        {"booking_id": r["pk"], "leg_pain": r["outcome_score__leg_pain"],
+         "activity_limit": r["outcome_score__activity_limit"], "recorded_at": _local(r["outcome_score__recorded_at"])}
+        for r in rows
     ]
 
 
@@ -43,8 +50,7 @@ def _waitlist(user: User) -> list[dict]:
         {"service": e.service.name, "practitioner": e.practitioner.name if e.practitioner else None,
          "date_from": _iso(e.date_from), "date_to": _iso(e.date_to), "weekdays": e.weekdays,
          "times_of_day": e.times_of_day, "intake": e.intake, "status": e.status, "joined": _local(e.created_at)}
-        for e in WaitlistEntry.objects.filter(patient=user).select_related("service", "practitioner__user")
-        .order_by("created_at", "id")
+        for e in user.waitlist_entries.select_related("service", "practitioner__user").order_by("created_at", "id")
     ]
 
 

@@ -1,8 +1,8 @@
 from django import forms
 
 from accounts.models import User
-from booking.forms import DescribedErrorsMixin
 from common import hostile
+from common.forms import DescribedErrorsMixin
 
 from .models import DataRequest
 

@@ -10,18 +10,17 @@ from django.contrib.auth.decorators import login_required
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from accounts.models import User
 from booking.intake import FLAG_LABELS
 from booking.models import BookingEvent
-from booking.staff.permissions import reception_required
+from common.clock import london_date
+from booking.staff.permissions import manager_required, reception_required
 from booking.staff.services import patient_find
 from booking.staff.views import intake_rows
 from common import hostile
 from payments.models import Payment
-from reports.permissions import manager_required
 
 from . import services
 from .exceptions import ErasureRefused
@@ -43,7 +42,7 @@ def _json_download(user, data) -> HttpResponse:
         json.dumps(data, cls=DjangoJSONEncoder, indent=2, ensure_ascii=False),
         content_type="application/json; charset=utf-8",
     )
-    stamp = timezone.localdate().isoformat()
+    stamp = london_date().isoformat()
     response["Content-Disposition"] = f'attachment; filename="physiobook-data-{user.pk}-{stamp}.json"'
     return response
 

@@ -32,7 +32,6 @@ from payments import services as payment_services
 from payments.models import Attention, Payment, Refund
 from payments.receipts import takings_for_day
 from payments.services import paid_pence
-from privacy.access import may_open_retained
 
 from . import day_cache
 from . import services as desk
@@ -48,6 +47,7 @@ from .forms import (
 from .grid import build_grid
 from .permissions import (
     booking_for,
+    may_open_retained,
     may_mark,
     reception_required,
     staff_required,
@@ -421,7 +421,7 @@ def booking_cancel(request, pk: int):
     day = timezone.localtime(booking.start, LONDON).date()
     if request.method == "POST" and form.is_valid() and "refund_pence" in form.cleaned_data:
         try:
-            cancelled = booking_services.booking_cancel(
+            cancelled = payment_services.booking_cancel(
                 booking=booking, actor=request.user, reason=form.cleaned_data["reason"],
                 refund_pence=form.cleaned_data["refund_pence"], by_staff=True,
             )
