@@ -17,25 +17,25 @@ RECEPTION_GROUP = "Reception"
 MANAGER_GROUP = "Manager"
 
 
-def is_reception(user) -> bool:
+def _in_group(user, group: str) -> bool:
+    """A superuser, or a member of the group; cached on the user object per group."""
     if not getattr(user, "is_authenticated", False):
         return False
-    cached = getattr(user, "_is_reception", None)
-    if cached is None:
-        cached = user.is_superuser or user.groups.filter(name=RECEPTION_GROUP).exists()
-        user._is_reception = cached
-    return cached
+    cache = getattr(user, "_roles", None)
+    if cache is None:
+        cache = user._roles = {}
+    if group not in cache:
+        cache[group] = user.is_superuser or user.groups.filter(name=group).exists()
+    return cache[group]
+
+
+def is_reception(user) -> bool:
+    return _in_group(user, RECEPTION_GROUP)
 
 
 def is_manager(user) -> bool:
     """The "Manager" group or a superuser: the owner's reports and kept records (privacy.access)."""
-    if not getattr(user, "is_authenticated", False):
-        return False
-    cached = getattr(user, "_is_manager", None)
-    if cached is None:
-        cached = user.is_superuser or user.groups.filter(name=MANAGER_GROUP).exists()
-        user._is_manager = cached
-    return cached
+    return _in_group(user, MANAGER_GROUP)
 
 
 def practitioner_for(user):
