@@ -49,6 +49,7 @@ class BookingBlock(Block):
     time_off_id: int | None = None
     href: str = ""
     time_label: str = ""
+    cell_id: str = ""
 
 
 @dataclass
@@ -56,6 +57,7 @@ class OffBlock(Block):
     off: CalendarTimeOff | None = None
     # Live bookings inside it (added after they were booked): reception asks them to move.
     clashes: int = 0
+    cell_id: str = ""
 
 
 @dataclass
@@ -64,6 +66,7 @@ class FreeSlot:
     start: datetime  # London local
     label: str
     href: str
+    cell_id: str = ""
 
 
 @dataclass
@@ -77,19 +80,37 @@ class Column:
     free: list[FreeSlot] = field(default_factory=list)
     is_today: bool = False
     can_book: bool = False
+    index: int = 1  # 1-based: the grid's aria-colindex (the CSS column is one more: the times come first)
+
+    @property
+    def header_id(self) -> str:
+        return f"g{self.index}-h"
+
+    @property
+    def idle_id(self) -> str:
+        """The "Not working" cell of a column with no hours."""
+        return f"g{self.index}-idle"
+
+    def cell_attrs(self, cell_id: str, row: int) -> str:
+        """A gridcell's attributes: the ARIA grid's rows own their cells by id (the cells are laid out in columns)."""
+        return f'role="gridcell" id="{cell_id}" aria-colindex="{self.index}" data-row="{row}" data-col="{self.index}"'
 
     @property
     def bookings_html(self) -> SafeString:
         """The booking blocks as one string: a template loop over 240 blocks was most of the uncached day view."""
-        return mark_safe("".join(_booking_html(block, self.can_book) for block in self.bookings))
+        return mark_safe("".join(
+            f'<div class="cell" {self.cell_attrs(block.cell_id, block.start_row)}>{_booking_html(block, self.can_book)}</div>'
+            for block in self.bookings
+        ))
 
     @property
     def free_html(self) -> SafeString:
         """The free cells' links as one escaped string: a few hundred per day, too many for template loops."""
         who, when = escape(self.pday.name), f"{self.pday.day.day} {self.pday.day:%b}"
         return mark_safe("".join(
+            f'<div class="cell" {self.cell_attrs(slot.cell_id, slot.start_row)}>'
             f'<a class="free s-{slot.start_row}" href="{escape(slot.href)}"><span class="visually-hidden">'
-            f'Book {who} on {when} at </span>{slot.label}</a>'
+            f'Book {who} on {when} at </span>{slot.label}</a></div>'
             for slot in self.free
         ))
 
@@ -101,6 +122,28 @@ class Grid:
     hour_marks: list[tuple[int, str]]
     columns: list[Column]
     step: int
+
+    @property
+    def aria_rows(self) -> list[tuple[int, str]]:
+        """The ARIA grid's rows in time order: (row, the ids of the cells starting on it, left to right).
+
+        The cells sit in their practitioner's column (that is how they are laid out); each
+        row element owns its cells by aria-owns, so a screen reader reads rows and columns
+        as they look.
+        """
+        rows: dict[int, list[tuple[int, str]]] = {}
+        for column in self.columns:
+            cells = [(b.start_row, b.cell_id) for b in column.bookings] + [(f.start_row, f.cell_id) for f in column.free]
+            cells += [(o.start_row, o.cell_id) for o in column.time_off]
+            if not column.working:
+                cells.append((0, column.idle_id))
+            for row, cell_id in cells:
+                rows.setdefault(row, []).append((column.index, cell_id))
+        return [(row, " ".join(cell_id for _, cell_id in sorted(rows[row]))) for row in sorted(rows)]
+
+    @property
+    def header_owns(self) -> str:
+        return " ".join(column.header_id for column in self.columns)
 
 
 def _booking_html(block: BookingBlock, can_book: bool) -> str:
@@ -202,13 +245,13 @@ def build_grid(
         else:
             heading, subheading = f"{pday.day:%a} {pday.day.day}", f"{pday.day:%b}"
         column = Column(pday=pday, heading=heading, subheading=subheading, is_today=pday.day == now_local.date(),
-                        can_book=offer_slots)
+                        can_book=offer_slots, index=len(columns) + 1)
         for s, e in pday.working:
             start_row, rows = span(s, e, pday.day)
             column.working.append(Block(start_row, rows))
         for off in pday.time_off:
             start_row, rows = span(off.start, off.end, pday.day)
-            column.time_off.append(OffBlock(start_row, rows, off=off))
+            column.time_off.append(OffBlock(start_row, rows, off=off, cell_id=f"g{column.index}-o{len(column.time_off)}"))
         for booking in pday.bookings:
             start_row, rows = span(booking.start, booking.end, pday.day)
             live = booking.status in ("held", "confirmed")
@@ -218,6 +261,7 @@ def build_grid(
                 start_row, rows, booking=booking, compact=rows < 2, outside_hours=outside,
                 time_off_id=in_time_off.id if in_time_off else None,
                 href=booking_url.format(booking.id), time_label=f"{booking.start:%H:%M}",
+                cell_id=f"g{column.index}-b{booking.id}",
             ))
         for block in column.time_off:
             block.clashes = sum(1 for b in column.bookings if b.time_off_id == block.off.id)
@@ -240,7 +284,8 @@ def build_grid(
                     if not blocking and start > now_local:
                         # urlencode's quoting of an ISO instant, without urlencode per cell.
                         query = start.isoformat().replace(":", "%3A").replace("+", "%2B")
-                        column.free.append(FreeSlot(row(minute), start, f"{clock:%H:%M}", base + query))
+                        column.free.append(FreeSlot(row(minute), start, f"{clock:%H:%M}", base + query,
+                                                    f"g{column.index}-f{minute}"))
                     minute += step
         columns.append(column)
 
