@@ -42,6 +42,7 @@ from .forms import (
     TakePaymentForm,
     TimeOffForm,
     WorkingHoursForm,
+    clock_value,
     today_london,
 )
 from .grid import build_grid
@@ -369,12 +370,12 @@ def booking_move(request, pk: int):
     booking = booking_for(request.user, pk)
     practitioners = visible_practitioners(request.user).select_related("user")
     local = timezone.localtime(booking.start, LONDON)
-    initial = {"practitioner": booking.practitioner_id, "date": local.date(), "time": f"{local:%H:%M}"}
+    initial = {"practitioner": booking.practitioner_id, "date": local.date(), "time": clock_value(local)}
     # Dragged (or moved by keyboard) onto a free cell of the calendar: this page is the confirm step.
     proposed = _parse_start(request.GET.get("start"))
     if proposed is not None:
         target = timezone.localtime(proposed, LONDON)
-        initial.update(date=target.date(), time=f"{target:%H:%M}")
+        initial.update(date=target.date(), time=clock_value(target))
         if request.GET.get("practitioner", "").isdigit():
             initial["practitioner"] = int(request.GET["practitioner"])
     form = MoveForm(request.POST or None, practitioners=practitioners, initial=initial)
@@ -480,7 +481,7 @@ def book(request):
         start_dt = hostile.parse_aware_datetime(start)
         if start_dt is not None:
             local = start_dt.astimezone(LONDON)
-            initial.update(date=local.date(), time=f"{local:%H:%M}")
+            initial.update(date=local.date(), time=clock_value(local))
     if hostile.parse_id(source.get("practitioner")):
         initial["practitioner"] = hostile.parse_id(source["practitioner"])
     fits = []
