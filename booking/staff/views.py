@@ -195,19 +195,22 @@ def week_all(request, day: str | None = None):
     monday = shown - timedelta(days=shown.weekday())
     pdays = calendar_days(date_from=monday, date_to=monday + timedelta(days=6),
                           practitioner_ids=visible_practitioner_ids(request.user))
+    reception = is_reception(request.user)
     rows: dict[int, dict] = {}
     for pday in pdays:
         row = rows.setdefault(pday.practitioner_id, {"id": pday.practitioner_id, "name": pday.name, "cells": []})
         booked = [b for b in pday.bookings if b.status != "no_show"]
         row["cells"].append({
             "day": pday.day, "working": pday.working, "booked": len(booked), "time_off": pday.time_off,
+            # Reception moves these to another day or practitioner (drag, or M and the arrow keys).
+            "movable": [b for b in pday.bookings if b.status in ("confirmed", "held")] if reception else [],
             "due": sum(b.due_pence for b in pday.bookings),
             "first": booked[0].start if booked else None, "last": booked[-1].end if booked else None,
         })
     return render(request, "staff/week_all.html", {
         "monday": monday, "sunday": monday + timedelta(days=6), "days": [monday + timedelta(days=n) for n in range(7)],
         "rows": list(rows.values()), "prev_week": monday - timedelta(days=7), "next_week": monday + timedelta(days=7),
-        "today": today_london(), "nav": "week_all",
+        "today": today_london(), "nav": "week_all", "can_book": reception,
     })
 
 
@@ -376,6 +379,14 @@ def booking_move(request, pk: int):
     if proposed is not None:
         target = timezone.localtime(proposed, LONDON)
         initial.update(date=target.date(), time=clock_value(target))
+        if request.GET.get("practitioner", "").isdigit():
+            initial["practitioner"] = int(request.GET["practitioner"])
+    elif _parse_day(request.GET.get("date")) is not None:
+        # Dropped on another day in the week of all practitioners: the same time that day, to confirm here.
+        proposed = _parse_day(request.GET["date"])
+        initial["date"] = proposed
+        if re.fullmatch(r"\d\d:\d\d", request.GET.get("time", "")):
+            initial["time"] = request.GET["time"]
         if request.GET.get("practitioner", "").isdigit():
             initial["practitioner"] = int(request.GET["practitioner"])
     form = MoveForm(request.POST or None, practitioners=practitioners, initial=initial)
