@@ -238,7 +238,11 @@ def calendar_days(
     return result
 
 
-def urgent_advice_count(*, day: date) -> int:
-    """How many times urgent-care advice was shown on a London day (reception's day view)."""
+def urgent_advice_queryset(*, day: date):
+    """Each time urgent-care advice was shown on a London day (reception's day view counts them)."""
     start, end = local_day_bounds(day)
-    return UrgentAdvice.objects.filter(shown_at__gte=start, shown_at__lt=end).count()
+    return UrgentAdvice.objects.filter(shown_at__gte=start, shown_at__lt=end)
+
+
+def urgent_advice_count(*, day: date) -> int:
+    return urgent_advice_queryset(day=day).count()
