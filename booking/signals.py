@@ -7,7 +7,9 @@ extended. It is sent on commit, so a rolled-back action frees nothing.
 """
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_init, post_save
@@ -51,11 +53,14 @@ def connect() -> None:
     # last_login; a checkout creates a pending payment).
     from django.contrib.auth import get_user_model
 
-    user, payment = get_user_model(), Booking._meta.get_field("payments").related_model
     # A new user is on no calendar yet; a new payment may already count as taken.
-    for model, shown, new_shows in ((user, _user_shown, False), (payment, _payment_shown, True)):
-        post_init.connect(_remember_shown(shown), sender=model, dispatch_uid=f"calendar-shown-{model.__name__}", weak=False)
-        post_save.connect(_changed_if_shown(shown, new_shows), sender=model, dispatch_uid=f"slots-save-{model.__name__}",
+    watched: list[tuple[Any, Callable, bool]] = [
+        (get_user_model(), _user_shown, False),
+        (Booking._meta.get_field("payments").related_model, _payment_shown, True),
+    ]
+    for other, shown, new_shows in watched:
+        post_init.connect(_remember_shown(shown), sender=other, dispatch_uid=f"calendar-shown-{other.__name__}", weak=False)
+        post_save.connect(_changed_if_shown(shown, new_shows), sender=other, dispatch_uid=f"slots-save-{other.__name__}",
                           weak=False)
 
 
