@@ -1,12 +1,12 @@
 """Double-booking safety under real concurrency.
 
 Twenty threads, each with its own database connection, are released together
-by a barrier and all call booking_hold. The same bodies run on PostgreSQL
+(tests/races.py) and all call booking_hold. The same bodies run on PostgreSQL
 (row lock + exclusion constraint) and on SQLite (IMMEDIATE transactions).
 """
 
-import threading
 from datetime import datetime, time, timedelta
+from functools import partial
 
 import pytest
 from django.db import IntegrityError, connection, transaction
@@ -16,6 +16,7 @@ from booking import availability, services
 from booking.exceptions import SlotTaken
 from booking.models import Booking
 from tests.factories import BookingFactory, PractitionerFactory, ServiceFactory, UserFactory
+from tests.races import race, split
 
 pytestmark = [pytest.mark.booking]
 
@@ -31,33 +32,6 @@ def next_week_at(clock: time) -> datetime:
     return datetime.combine(day, clock, tzinfo=LONDON)
 
 
-def run_together(count: int, action) -> list[tuple[str, object]]:
-    """Run action(i) in `count` threads released at once; each closes its own connection."""
-    barrier = threading.Barrier(count)
-    results: list[tuple[str, object] | None] = [None] * count
-
-    def worker(i: int) -> None:
-        try:
-            barrier.wait(timeout=30)
-            results[i] = ("ok", action(i))
-        except SlotTaken as refusal:
-            results[i] = ("slot_taken", refusal)
-        except Exception as error:  # reported below: a test must show what went wrong
-            results[i] = ("error", error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads), "a booking thread hung"
-    errors = [result for result in results if result is None or result[0] == "error"]
-    assert not errors, errors
-    return results
-
-
 def arrange(practitioners: int = 1):
     service = ServiceFactory()  # 45 min + 15 min buffer: each booking blocks an hour
     physios = [PractitionerFactory(services=[service], hours=EVERY_DAY) for _ in range(practitioners)]
@@ -65,22 +39,18 @@ def arrange(practitioners: int = 1):
     return service, physios, patients
 
 
-def outcome(results):
-    won = [value for kind, value in results if kind == "ok"]
-    lost = [value for kind, value in results if kind == "slot_taken"]
-    return won, lost
+def hold_race(patients, starts, **hold) -> tuple[list, list]:
+    """Each patient holds their start, all at once: (the bookings made, the SlotTaken refusals)."""
+    return split(race(*(
+        partial(services.booking_hold, patient=patient, start=start, intake=INTAKE, **hold)
+        for patient, start in zip(patients, starts, strict=True)
+    )), SlotTaken)
 
 
 def same_start_race():
     service, [physio], patients = arrange()
     start = next_week_at(time(10))
-    results = run_together(
-        THREADS,
-        lambda i: services.booking_hold(
-            patient=patients[i], service=service, start=start, practitioner=physio, intake=INTAKE
-        ),
-    )
-    won, lost = outcome(results)
+    won, lost = hold_race(patients, [start] * THREADS, service=service, practitioner=physio)
     assert len(won) == 1
     assert len(lost) == THREADS - 1
     assert all(refusal.code == "slot_taken" for refusal in lost)
@@ -96,13 +66,7 @@ def overlapping_starts_race():
     # 10:00, 10:15, 10:30, 10:45 (repeated): every pair overlaps, since each
     # booking blocks an hour (45 minutes + 15 minutes' buffer).
     starts = [next_week_at(time(10)) + timedelta(minutes=15 * (i % 4)) for i in range(THREADS)]
-    results = run_together(
-        THREADS,
-        lambda i: services.booking_hold(
-            patient=patients[i], service=service, start=starts[i], practitioner=physio, intake=INTAKE
-        ),
-    )
-    won, lost = outcome(results)
+    won, lost = hold_race(patients, starts, service=service, practitioner=physio)
     assert len(won) == 1
     assert len(lost) == THREADS - 1
     assert Booking.objects.blocking().filter(practitioner=physio).count() == 1
@@ -112,11 +76,7 @@ def overlapping_starts_race():
 def any_practitioner_race():
     service, physios, patients = arrange(practitioners=2)
     start = next_week_at(time(10))
-    results = run_together(
-        THREADS,
-        lambda i: services.booking_hold(patient=patients[i], service=service, start=start, intake=INTAKE),
-    )
-    won, lost = outcome(results)
+    won, lost = hold_race(patients, [start] * THREADS, service=service)
     assert len(won) == 2
     assert len(lost) == THREADS - 2
     assert {booking.practitioner_id for booking in won} == {physio.pk for physio in physios}
