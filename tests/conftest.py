@@ -278,4 +278,37 @@ def laptop_page(browser, live_server, request):
 # ---------------------------------------------------------------------------
 # 5. Model fixtures
 # ---------------------------------------------------------------------------
-# Factories live in tests/factories.py; add fixtures that wrap them here.
+# Factories live in tests/factories.py; add fixtures that wrap them here. Constants several
+# folders share (NOW, INTAKE, EVERY_DAY) are in tests/common.py. A folder's conftest or a test
+# module may override any of these with its own fixture of the same name.
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Factories hash a password per user; PBKDF2 would make the suite crawl (tests need no slow hash)."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def frozen(request):
+    """The wall clock stopped at the test module's NOW (tests.common.NOW if it names none).
+
+    Yields the time-machine traveller (`frozen.shift(...)`, `frozen.move_to(...)`). Modules that
+    want it for every test say `pytestmark = [pytest.mark.usefixtures("frozen"), ...]`, which starts
+    it before the test's own fixtures (a login's session is then made "now").
+    """
+    import time_machine
+
+    from tests.common import NOW
+
+    with time_machine.travel(getattr(request.module, "NOW", NOW), tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def clinic(db):
+    """(service, physio): an assessment and one practitioner who offers it, on the factory's hours."""
+    from tests.factories import PractitionerFactory, ServiceFactory
+
+    service = ServiceFactory()
+    return service, PractitionerFactory(services=[service])

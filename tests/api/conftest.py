@@ -7,17 +7,10 @@ with a django-allauth headless app token obtained by logging in at
 """
 
 import pytest
-import time_machine
 
 from tests.factories import UserFactory
 
-from .support import NOW, Clinic, make_api
-
-
-@pytest.fixture
-def frozen():
-    with time_machine.travel(NOW, tick=False):
-        yield NOW
+from .support import Clinic, make_api
 
 
 @pytest.fixture
@@ -46,12 +39,6 @@ def anon(frozen, db):
     return make_api()
 
 
-
-
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    """Token logins check a password per test; the production hasher would dominate the run time."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def pytest_terminal_summary(terminalreporter, config):

@@ -5,7 +5,7 @@ Twenty threads, each with its own database connection, are released together
 (row lock + exclusion constraint) and on SQLite (IMMEDIATE transactions).
 """
 
-from datetime import datetime, time, timedelta
+from datetime import time, timedelta
 from functools import partial
 
 import pytest
@@ -15,21 +15,13 @@ from django.utils import timezone
 from booking import availability, services
 from booking.exceptions import SlotTaken
 from booking.models import Booking
+from tests.common import EVERY_DAY, INTAKE, next_week_at
 from tests.factories import BookingFactory, PractitionerFactory, ServiceFactory, UserFactory
 from tests.races import race, split
 
 pytestmark = [pytest.mark.booking]
 
 THREADS = 20
-LONDON = availability.LONDON
-INTAKE = {"pain_areas": ["lower_back", "thigh"], "side": "left", "duration_weeks": 3}
-EVERY_DAY = [(day, time(8), time(18)) for day in range(7)]
-
-
-def next_week_at(clock: time) -> datetime:
-    """A London wall-clock time a week from now: inside notice and horizon whenever the suite runs."""
-    day = timezone.localtime(timezone.now(), LONDON).date() + timedelta(days=7)
-    return datetime.combine(day, clock, tzinfo=LONDON)
 
 
 def arrange(practitioners: int = 1):

@@ -18,11 +18,6 @@ PASSWORD = "correct-horse-battery"  # tests/factories.py
 REPORT = "/reports/?date_from=2026-03-02&date_to=2026-03-08"
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def login(page, email, next_url):
     page.goto(next_url)
     assert "/accounts/login/" in page.url

@@ -1,19 +1,6 @@
-from datetime import datetime
-
 import pytest
-import time_machine
 
-from booking.availability import LONDON
-
-# A Monday morning in winter (London = UTC): bookings need 2 hours' notice.
-NOW = datetime(2027, 1, 11, 8, 0, tzinfo=LONDON)
-INTAKE = {"pain_areas": ["buttock", "thigh"], "side": "left", "duration_weeks": 3}
-
-
-@pytest.fixture
-def frozen():
-    with time_machine.travel(NOW, tick=False):
-        yield NOW
+from tests.common import INTAKE, NOW  # noqa: F401 - the tests here import them from this module
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ import config.cache as config_cache
 from datetime import timedelta
 
 import pytest
-import time_machine
 from django.core import mail
 
 from booking.models import Booking
@@ -19,19 +18,12 @@ pytestmark = [pytest.mark.django_db]
 
 
 @pytest.fixture
-def frozen():
-    with time_machine.travel(NOW, tick=False):
-        yield NOW
-
-
-@pytest.fixture
 def clinic(db):
     return Clinic()
 
 
 @pytest.fixture
-def patient(db, settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def patient(db):
     return UserFactory(email="pat@example.com")
 
 

@@ -5,7 +5,6 @@ from datetime import datetime, time
 from functools import partial
 
 import pytest
-import time_machine
 from django.core import mail
 from django.urls import reverse
 
@@ -26,12 +25,6 @@ TUESDAY = NOW.date()
 
 def at(hour, minute=0):
     return datetime.combine(TUESDAY, time(hour, minute), tzinfo=LONDON)
-
-
-@pytest.fixture
-def frozen():
-    with time_machine.travel(NOW, tick=False):
-        yield
 
 
 @pytest.fixture

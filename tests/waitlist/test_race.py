@@ -7,15 +7,15 @@ booking_hold, so the practitioner lock and PostgreSQL's exclusion constraint
 (SQLite: IMMEDIATE transactions) let exactly one in.
 """
 
-from datetime import datetime, time, timedelta
+from datetime import time, timedelta
 from functools import partial
 
 import pytest
 from django.db import connection
 from django.utils import timezone
 
-from booking.availability import LONDON
 from booking.models import Booking
+from tests.common import EVERY_DAY, next_week_at
 from tests.factories import FollowUpFactory, PractitionerFactory, UserFactory
 from tests.races import race, split
 from waitlist import services
@@ -23,14 +23,11 @@ from waitlist.exceptions import OfferGone
 
 pytestmark = [pytest.mark.booking]
 
-EVERY_DAY = [(day, time(8), time(18)) for day in range(7)]
-
-
 def accept_race(count: int):
     service = FollowUpFactory()
     physio = PractitionerFactory(services=[service], hours=EVERY_DAY)
-    day = timezone.localtime(timezone.now(), LONDON).date() + timedelta(days=7)
-    start = datetime.combine(day, time(10), tzinfo=LONDON)
+    start = next_week_at(time(10))
+    day = start.date()
     offered_at = timezone.now() - timedelta(hours=count)
     offers = []
     for i in range(count):
@@ -76,8 +73,8 @@ def offer_race(count: int):
 
     service = FollowUpFactory()
     physio = PractitionerFactory(services=[service], hours=EVERY_DAY)
-    day = timezone.localtime(timezone.now(), LONDON).date() + timedelta(days=7)
-    start = datetime.combine(day, time(10), tzinfo=LONDON)
+    start = next_week_at(time(10))
+    day = start.date()
     entries = [services.waitlist_join(patient=UserFactory(), service=service, date_from=day, date_to=day)
                for _ in range(count)]
     made, _ = split(race(*(
