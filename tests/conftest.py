@@ -179,6 +179,17 @@ def _outbox_in_process():
     settings.OUTBOX_INLINE = True
 
 
+@pytest.fixture(params=[pytest.param("postgresql", marks=pytest.mark.postgres, id="postgres"),
+                        pytest.param("sqlite", id="sqlite")])
+def each_database(request):
+    """Runs the test once per database: on PostgreSQL (a `postgres` test) and on SQLite (the
+    re-run of `booking` tests); each of the two skips on the other's run."""
+    vendor = _db_vendor()
+    if vendor != request.param:
+        pytest.skip(f"the {request.param} run of this test (this run is on {vendor})")
+    return vendor
+
+
 _DB_FIXTURES = frozenset({"db", "transactional_db", "live_server", "django_db_reset_sequences", "django_db_serialized_rollback"})
 
 

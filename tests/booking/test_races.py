@@ -9,7 +9,7 @@ from datetime import time, timedelta
 from functools import partial
 
 import pytest
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from booking import availability, services
@@ -39,7 +39,8 @@ def hold_race(patients, starts, **hold) -> tuple[list, list]:
     )), SlotTaken)
 
 
-def same_start_race():
+@pytest.mark.django_db(transaction=True)
+def test_same_start_race(each_database):
     service, [physio], patients = arrange()
     start = next_week_at(time(10))
     won, lost = hold_race(patients, [start] * THREADS, service=service, practitioner=physio)
@@ -53,7 +54,8 @@ def same_start_race():
     assert Booking.objects.count() == 1
 
 
-def overlapping_starts_race():
+@pytest.mark.django_db(transaction=True)
+def test_overlapping_starts_race(each_database):
     service, [physio], patients = arrange()
     # 10:00, 10:15, 10:30, 10:45 (repeated): every pair overlaps, since each
     # booking blocks an hour (45 minutes + 15 minutes' buffer).
@@ -65,7 +67,8 @@ def overlapping_starts_race():
     assert Booking.objects.count() == 1
 
 
-def any_practitioner_race():
+@pytest.mark.django_db(transaction=True)
+def test_any_practitioner_race(each_database):
     service, physios, patients = arrange(practitioners=2)
     start = next_week_at(time(10))
     won, lost = hold_race(patients, [start] * THREADS, service=service)
@@ -76,30 +79,7 @@ def any_practitioner_race():
     assert Booking.objects.count() == 2
 
 
-def requires_sqlite():
-    if connection.vendor != "sqlite":
-        pytest.skip("the SQLite run of this race (PostgreSQL has its own test)")
-
-
-# --- PostgreSQL: row lock + exclusion constraint -------------------------
-
-
-@pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
-def test_same_start_race_postgres():
-    same_start_race()
-
-
-@pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
-def test_overlapping_starts_race_postgres():
-    overlapping_starts_race()
-
-
-@pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
-def test_any_practitioner_race_postgres():
-    any_practitioner_race()
+# --- PostgreSQL only: the exclusion constraint ---------------------------------
 
 
 @pytest.mark.postgres
@@ -140,27 +120,6 @@ def test_exclusion_constraint_checks_moves_too():
     later.blocks_until = later.end + timedelta(minutes=15)
     with pytest.raises(IntegrityError), transaction.atomic():
         later.save()
-
-
-# --- SQLite: IMMEDIATE transactions ------------------------------------------
-
-
-@pytest.mark.django_db(transaction=True)
-def test_same_start_race_sqlite():
-    requires_sqlite()
-    same_start_race()
-
-
-@pytest.mark.django_db(transaction=True)
-def test_overlapping_starts_race_sqlite():
-    requires_sqlite()
-    overlapping_starts_race()
-
-
-@pytest.mark.django_db(transaction=True)
-def test_any_practitioner_race_sqlite():
-    requires_sqlite()
-    any_practitioner_race()
 
 
 @pytest.mark.postgres

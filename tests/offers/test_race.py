@@ -10,7 +10,6 @@ from functools import partial
 
 import pytest
 import time_machine
-from django.db import connection
 
 from booking import services as booking_services
 from booking.exceptions import OfferUsed
@@ -26,7 +25,9 @@ THREADS = 20
 TUESDAY = MONDAY_8AM.date() + timedelta(days=1)
 
 
-def _race_same_code_different_slots():
+@pytest.mark.booking
+@pytest.mark.django_db(transaction=True)
+def test_twenty_holds_racing_with_one_code_reserve_it_once(each_database):
     service = ServiceFactory(price_pence=7500, is_first_session=True)
     OfferFactory(services=[service])
     # 4 practitioners x 5 one-hour slots: 20 slots that never overlap, so only the code is contended.
@@ -55,41 +56,12 @@ def _race_same_code_different_slots():
     assert OfferCode.objects.filter(reserved_by__isnull=False).count() == 1
 
 
-@pytest.mark.postgres
 @pytest.mark.booking
 @pytest.mark.django_db(transaction=True)
-def test_twenty_holds_racing_with_one_code_reserve_it_once_on_postgresql():
-    assert connection.vendor == "postgresql"
-    _race_same_code_different_slots()
-
-
-@pytest.mark.booking
-@pytest.mark.django_db(transaction=True)
-def test_twenty_holds_racing_with_one_code_reserve_it_once_on_sqlite():
-    if connection.vendor != "sqlite":
-        pytest.skip("the SQLite run of the same race (make test re-runs booking tests on SQLite)")
-    _race_same_code_different_slots()
-
-
-def _race_same_address_claims():
+def test_concurrent_claims_for_one_address_get_one_code(each_database):
     OfferFactory(services=[ServiceFactory()])
     spellings = ["Racer@Example.com", "racer@example.com ", " RACER@EXAMPLE.COM", "racer@Example.Com"] * 2
     claims, _ = split(race(*(partial(offer_code_claim, email=spelling) for spelling in spellings)))
     codes = [claim.code.pk for claim in claims]
     assert len(set(codes)) == 1
     assert OfferCode.objects.count() == 1
-
-
-@pytest.mark.postgres
-@pytest.mark.booking
-@pytest.mark.django_db(transaction=True)
-def test_concurrent_claims_for_one_address_get_one_code_on_postgresql():
-    _race_same_address_claims()
-
-
-@pytest.mark.booking
-@pytest.mark.django_db(transaction=True)
-def test_concurrent_claims_for_one_address_get_one_code_on_sqlite():
-    if connection.vendor != "sqlite":
-        pytest.skip("the SQLite run of the same race")
-    _race_same_address_claims()
