@@ -119,6 +119,9 @@ def pytest_runtest_setup(item):
     # database or launches chromium.
     if item.get_closest_marker("postgres"):
         _apply_gate(_postgres_gate())
+    wanted = item.callspec.params.get("each_database") if hasattr(item, "callspec") else None
+    if wanted and wanted != _db_vendor():
+        pytest.skip(f"the {wanted} run of this test (this run is on {_db_vendor()})")
     if item.get_closest_marker("browser"):
         _apply_gate(_browser_gate())
 
@@ -183,11 +186,9 @@ def _outbox_in_process():
                         pytest.param("sqlite", id="sqlite")])
 def each_database(request):
     """Runs the test once per database: on PostgreSQL (a `postgres` test) and on SQLite (the
-    re-run of `booking` tests); each of the two skips on the other's run."""
-    vendor = _db_vendor()
-    if vendor != request.param:
-        pytest.skip(f"the {request.param} run of this test (this run is on {vendor})")
-    return vendor
+    re-run of `booking` tests); each of the two skips on the other's run, before any database
+    is set up (pytest_runtest_setup)."""
+    return request.param
 
 
 _DB_FIXTURES = frozenset({"db", "transactional_db", "live_server", "django_db_reset_sequences", "django_db_serialized_rollback"})
