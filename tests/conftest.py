@@ -318,6 +318,27 @@ def frozen(request):
 
 
 @pytest.fixture
+def patient(db):
+    """A patient with an account (pat@example.com, tests.factories.PASSWORD)."""
+    from tests.factories import UserFactory
+
+    return UserFactory(email="pat@example.com")
+
+
+@pytest.fixture
+def rates(settings):
+    """rates(booking_create="1/hour", ...): set some throttle rates for one test."""
+
+    def set_rates(**rates):
+        settings.REST_FRAMEWORK = {
+            **settings.REST_FRAMEWORK,
+            "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], **rates},
+        }
+
+    return set_rates
+
+
+@pytest.fixture
 def clinic(db):
     """(service, physio): an assessment and one practitioner who offers it, on the factory's hours."""
     from tests.factories import PractitionerFactory, ServiceFactory

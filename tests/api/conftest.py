@@ -8,7 +8,6 @@ with a django-allauth headless app token obtained by logging in at
 
 import pytest
 
-from tests.factories import UserFactory
 
 from .support import Clinic, make_api
 
@@ -16,11 +15,6 @@ from .support import Clinic, make_api
 @pytest.fixture
 def clinic(db):
     return Clinic()
-
-
-@pytest.fixture
-def patient(db):
-    return UserFactory(email="pat@example.com")
 
 
 @pytest.fixture(params=["session", "token"])
@@ -37,8 +31,6 @@ def api(frozen, patient, auth_mode):
 @pytest.fixture
 def anon(frozen, db):
     return make_api()
-
-
 
 
 def pytest_terminal_summary(terminalreporter, config):

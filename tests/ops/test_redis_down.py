@@ -12,7 +12,7 @@ from django.core import mail
 from booking.models import Booking
 from offers.models import OfferCode
 from tests.api.support import INTAKE, NOW, TUESDAY_10, Clinic, assert_error, make_api
-from tests.factories import OfferCodeFactory, UserFactory
+from tests.factories import OfferCodeFactory
 
 pytestmark = [pytest.mark.django_db]
 
@@ -20,11 +20,6 @@ pytestmark = [pytest.mark.django_db]
 @pytest.fixture
 def clinic(db):
     return Clinic()
-
-
-@pytest.fixture
-def patient(db):
-    return UserFactory(email="pat@example.com")
 
 
 def test_availability_answers_from_the_database_when_redis_is_down(redis_down, frozen, clinic, caplog):

@@ -1,12 +1,6 @@
 import pytest
 
 from tests.common import INTAKE, NOW  # noqa: F401 - the tests here import them from this module
-from tests.factories import UserFactory
-
-
-@pytest.fixture
-def patient(db):
-    return UserFactory(email="pat@example.com")
 
 
 @pytest.fixture
