@@ -291,7 +291,7 @@ def laptop_page(browser, live_server, request):
 # 5. Model fixtures
 # ---------------------------------------------------------------------------
 # Factories live in tests/factories.py; add fixtures that wrap them here. Constants several
-# folders share (NOW, INTAKE, EVERY_DAY) are in tests/common.py. A folder's conftest or a test
+# folders share (NOW, INTAKE, EVERY_DAY) are in tests/shared.py. A folder's conftest or a test
 # module may override any of these with its own fixture of the same name.
 
 
@@ -303,7 +303,7 @@ def _fast_password_hashing(settings):
 
 @pytest.fixture
 def frozen(request):
-    """The wall clock stopped at the test module's NOW (tests.common.NOW if it names none).
+    """The wall clock stopped at the test module's NOW (tests.shared.NOW if it names none).
 
     Yields the time-machine traveller (`frozen.shift(...)`, `frozen.move_to(...)`). Modules that
     want it for every test say `pytestmark = [pytest.mark.usefixtures("frozen"), ...]`, which starts
@@ -311,7 +311,7 @@ def frozen(request):
     """
     import time_machine
 
-    from tests.common import NOW
+    from tests.shared import NOW
 
     with time_machine.travel(getattr(request.module, "NOW", NOW), tick=False) as traveller:
         yield traveller

@@ -8,7 +8,7 @@ from datetime import datetime
 from rest_framework.test import APIClient
 
 from booking.availability import LONDON
-from tests.common import INTAKE, NOW  # noqa: F401 - the tests here import them from this module
+from tests.shared import INTAKE, NOW  # noqa: F401 - the tests here import them from this module
 from tests.factories import PASSWORD, FollowUpFactory, OfferFactory, PractitionerFactory, ServiceFactory
 
 TUESDAY_10 = datetime(2027, 1, 12, 10, 0, tzinfo=LONDON)

@@ -15,7 +15,7 @@ from django.utils import timezone
 from booking import availability, services
 from booking.exceptions import SlotTaken
 from booking.models import Booking
-from tests.common import EVERY_DAY, INTAKE, next_week_at
+from tests.shared import EVERY_DAY, INTAKE, next_week_at
 from tests.factories import BookingFactory, PractitionerFactory, ServiceFactory, UserFactory
 from tests.races import race, split
 

@@ -8,7 +8,7 @@ import pytest
 from booking import services
 from booking.exceptions import TooManyHolds
 from booking.models import Booking
-from tests.common import EVERY_DAY, INTAKE, next_week_at
+from tests.shared import EVERY_DAY, INTAKE, next_week_at
 from tests.factories import PractitionerFactory, ServiceFactory, UserFactory
 from tests.races import race, split
 

@@ -1,6 +1,6 @@
 import pytest
 
-from tests.common import INTAKE, MONDAY_8AM  # noqa: F401 - the tests here import them from this module
+from tests.shared import INTAKE, MONDAY_8AM  # noqa: F401 - the tests here import them from this module
 from tests.factories import FollowUpFactory, OfferFactory, PractitionerFactory, ServiceFactory, UserFactory
 
 

@@ -1,6 +1,6 @@
 import pytest
 
-from tests.common import INTAKE, NOW  # noqa: F401 - the tests here import them from this module
+from tests.shared import INTAKE, NOW  # noqa: F401 - the tests here import them from this module
 
 
 @pytest.fixture

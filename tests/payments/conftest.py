@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from booking import availability, services as booking_services
 from payments import gateway
-from tests.common import INTAKE
+from tests.shared import INTAKE
 from tests.factories import OfferCodeFactory, OfferFactory, UserFactory
 
 ROOT = Path(__file__).resolve().parents[2]

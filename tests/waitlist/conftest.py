@@ -4,7 +4,7 @@ import pytest
 
 from booking import services as booking_services
 from booking.availability import LONDON
-from tests.common import NOW
+from tests.shared import NOW
 from tests.factories import FollowUpFactory, PractitionerFactory, UserFactory
 
 WEDNESDAY_10 = datetime(2027, 1, 13, 10, 0, tzinfo=LONDON)

@@ -15,7 +15,7 @@ from django.db import connection
 from django.utils import timezone
 
 from booking.models import Booking
-from tests.common import EVERY_DAY, next_week_at
+from tests.shared import EVERY_DAY, next_week_at
 from tests.factories import FollowUpFactory, PractitionerFactory, UserFactory
 from tests.races import race, split
 from waitlist import services
