@@ -11,7 +11,7 @@ from django.utils import timezone
 from booking.availability import LONDON
 from booking.models import Booking
 from tests.a11y import assert_accessible, screenshot
-from tests.browser.desk import WEEK, at, login_at_desk
+from tests.browser.helpers import WEEK, at, login_at_desk
 from tests.factories import BookingFactory, PractitionerFactory, StaffFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -12,7 +12,7 @@ from django.core import mail
 from booking.availability import LONDON
 from booking.staff import services as desk
 from tests.a11y import assert_accessible, screenshot
-from tests.browser.desk import at, login_at_desk
+from tests.browser.helpers import at, login_at_desk
 from tests.factories import BookingFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

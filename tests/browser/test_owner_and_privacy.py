@@ -9,12 +9,11 @@ import pytest
 from django.contrib.auth.models import Group
 
 from tests.a11y import assert_accessible, screenshot
-from tests.factories import UserFactory
+from tests.factories import PASSWORD, UserFactory
 from tests.reports.conftest import seed_clinic
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-PASSWORD = "correct-horse-battery"  # tests/factories.py
 REPORT = "/reports/?date_from=2026-03-02&date_to=2026-03-08"
 
 

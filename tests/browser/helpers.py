@@ -1,4 +1,4 @@
-"""The desk as the browser tests meet it (fixture `desk_day` in tests/browser/conftest.py)."""
+"""What several browser tests share: logging in, and the desk's seed (fixture `desk_day` in tests/browser/conftest.py)."""
 
 from __future__ import annotations
 
@@ -25,6 +25,15 @@ def desk_seed() -> dict:
                                 user=StaffFactory(first_name="Amara", last_name="Obi", email="amara@clinic.example"))
     receptionist = ReceptionistFactory(first_name="Rita", last_name="Desk", email=RECEPTION_EMAIL)
     return {"tomorrow": tomorrow, "follow_up": follow_up, "amara": amara, "reception": receptionist}
+
+
+def log_in(page, email: str) -> None:
+    """Log in through the login page (the page's base_url is the live server)."""
+    page.goto("/accounts/login/")
+    page.fill("input[name=login]", email)
+    page.fill("input[name=password]", PASSWORD)
+    page.locator("form button[type=submit]").last.click()
+    page.wait_for_load_state()
 
 
 def login_at_desk(page, base: str, email: str = RECEPTION_EMAIL) -> None:
