@@ -3,8 +3,10 @@
 Seeds a clinic day (8 practitioners, 60 bookings by default) into its own
 database, starts gunicorn on a free 127.0.0.1 port, logs a receptionist in
 through a session cookie, counts the day view's queries once in process, then
-asks /healthz and the day view in turn N times each and prints the ratio of
-the medians (target: <= 5x /healthz with 240 bookings, <= 7 queries).
+asks /healthz, the day view from its cache, and the day view just after a
+calendar write (the version bumped, so rendered from the database) in turn N
+times each and prints the ratio of each median to /healthz's (target: <= 5x
+/healthz with 240 bookings, cached or not; <= 7 queries).
 
     .venv/bin/python scripts/bench_dayview.py [--bookings 240] [--requests 100]
         [--offset-days 1] [--production] [--database-url postgres://postgres@127.0.0.1:5432/reception_bench]
@@ -16,6 +18,7 @@ import argparse
 import os
 import statistics
 import sys
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -26,7 +29,6 @@ from benchlib import (  # noqa: E402  (scripts/benchlib.py: database, gunicorn a
     postgres_database,
     production_env,
     session_cookie,
-    timed_pair,
 )
 
 
@@ -54,7 +56,7 @@ def seed(bookings: int, offset_days: int):
 
 
 def count_queries(day) -> int:
-    """The day view's queries, rendered once in process by the same receptionist."""
+    """The day view's queries, rendered once in process by the same receptionist, not from the cache."""
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
@@ -63,11 +65,21 @@ def count_queries(day) -> int:
 
     client = Client()
     client.force_login(User.objects.get(email="bench-reception@clinic.example"))
+    from booking.slot_cache import calendar_changed
+
     client.get(f"/staff/day/{day.isoformat()}/", HTTP_HOST="127.0.0.1")  # warm: caches, first-use imports
+    calendar_changed()
     with CaptureQueriesContext(connection) as captured:
         response = client.get(f"/staff/day/{day.isoformat()}/", HTTP_HOST="127.0.0.1")
     assert response.status_code == 200
     return len(captured)
+
+
+def ms(get) -> float:
+    """Milliseconds one call of get() takes."""
+    started = time.perf_counter()
+    get()
+    return (time.perf_counter() - started) * 1000
 
 
 def main():
@@ -101,21 +113,31 @@ def main():
         status, body = server.get(day_path, cookie)
         size = len(body)
         assert status == 200 and size > 10_000, (status, size)
-        # Ten rounds of both warm every worker; then /healthz and the day view in turn.
-        health, dayview = timed_pair(lambda: server.get("/healthz"), lambda: server.get(day_path, cookie), args.requests,
-                                     warm=10)
+        for _ in range(10):  # warm every worker
+            server.get("/healthz")
+            server.get(day_path, cookie)
+        from booking.slot_cache import calendar_changed
 
-    def line(name, seconds):
-        samples = [s * 1000 for s in seconds]
+        health, dayview, uncached = [], [], []
+        for _ in range(args.requests):
+            health.append(ms(lambda: server.get("/healthz")))
+            dayview.append(ms(lambda: server.get(day_path, cookie)))
+            calendar_changed()  # as any calendar write does: the next view renders from the database
+            uncached.append(ms(lambda: server.get(day_path, cookie)))
+
+    def line(name, samples):
         q = statistics.quantiles(samples, n=10)
         return f"{name:<28} median {statistics.median(samples):7.2f} ms   p90 {q[-1]:7.2f} ms   n={len(samples)}"
 
     print(f"database {args.database_url.split('://')[0]}, gunicorn -w {args.workers}, DEBUG={server_env['DEBUG']}, "
           f"{args.bookings} bookings, 8 practitioners, page {size} bytes")
     print(line("/healthz", health))
-    print(line(f"/staff/day/{day.isoformat()}/", dayview))
-    ratio = statistics.median(dayview) / statistics.median(health)
-    print(f"day view = {ratio:.1f}x /healthz (target <= 5x), {queries} queries (target <= 7)")
+    print(line(f"/staff/day/{day.isoformat()}/ cached", dayview))
+    print(line(f"/staff/day/{day.isoformat()}/ uncached", uncached))
+    for name, samples in (("cached", dayview), ("uncached", uncached)):
+        ratio = statistics.median(samples) / statistics.median(health)
+        print(f"day view {name} = {ratio:.1f}x /healthz (target <= 5x)")
+    print(f"{queries} queries uncached (target <= 7)")
 
 
 if __name__ == "__main__":
