@@ -3,7 +3,7 @@ move by keyboard only. Both end on the move page as the confirm step. axe runs i
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 
 import pytest
 from django.utils import timezone
@@ -94,7 +94,7 @@ def test_escape_cancels_a_keyboard_move(laptop_page, live_server, calendar):
 def test_move_a_booking_to_another_day_from_the_week_of_all_practitioners(laptop_page, live_server, calendar):
     """Drag across days (and practitioners), then the same kind of move by keyboard; both confirmed on the move page."""
     page, base, day, booking = laptop_page, live_server.url, calendar["day"], calendar["booking"]
-    login(page, base)
+    login_at_desk(page, base)
     page.goto(f"{base}/staff/week/all/{day.isoformat()}/")
     # Next day: in the same week, or the first day of the next one (then shown on that week's page).
     target_day = day + timedelta(days=1) if day.weekday() < 6 else day - timedelta(days=1)
