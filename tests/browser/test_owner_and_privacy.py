@@ -9,18 +9,12 @@ import pytest
 from django.contrib.auth.models import Group
 
 from tests.a11y import assert_accessible, screenshot
-from tests.factories import UserFactory
+from tests.factories import PASSWORD, UserFactory
 from tests.reports.conftest import seed_clinic
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-PASSWORD = "correct-horse-battery"  # tests/factories.py
 REPORT = "/reports/?date_from=2026-03-02&date_to=2026-03-08"
-
-
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def login(page, email, next_url):
