@@ -37,6 +37,10 @@ MODULES = {
     "booking.availability": "booking/availability.py",
     "booking.services": "booking/services.py",
     "offers.services": "offers/services.py",
+    "payments.services": "payments/services.py",
+    "payments.reconcile": "payments/reconcile.py",
+    "payments.webhooks": "payments/webhooks.py",
+    "payments.gateway": "payments/gateway.py",
 }
 STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no tests", 33: "no tests", 34: "skipped",
           36: "timeout", 24: "timeout", -24: "timeout", 152: "timeout", 255: "timeout", None: "not checked"}
