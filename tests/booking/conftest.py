@@ -5,3 +5,13 @@ import pytest
 def fast_password_hashing(settings):
     """Factories hash a password per user; PBKDF2 would make these calendar-heavy tests crawl."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def fresh_hours_boundaries():
+    """hours_boundary is memoised for the process: each test computes its own boundaries, so a
+    mutant of the spring-gap code behind it is run, not answered from an earlier test's cache
+    (mutmut forks every mutant's run from a process that ran the suite once)."""
+    from booking import availability
+
+    availability.hours_boundary.cache_clear()
