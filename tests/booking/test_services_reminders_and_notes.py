@@ -14,7 +14,7 @@ import time_machine
 
 from booking import notifications, services
 from booking.availability import LONDON
-from booking.exceptions import NotCancellable, NotReschedulable, UrgentCareNeeded
+from booking.exceptions import InvalidSlot, NotCancellable, NotReschedulable, UrgentCareNeeded
 from booking.models import Booking, BookingEvent
 from tests.factories import BookingFactory, PractitionerFactory, ReceptionistFactory, ServiceFactory, UserFactory
 
@@ -118,3 +118,14 @@ def test_moving_or_cancelling_a_lapsed_hold_is_refused_because_it_expired(servic
     with pytest.raises(NotCancellable) as refusal:
         services.check_cancellable(booking=hold, now=NOW + timedelta(minutes=31))
     assert "This booking is expired and cannot be cancelled." in str(refusal.value)
+
+
+# --- a practitioner who does not offer the service ------------------------------------------
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_practitioner_who_offers_other_services_only_is_refused_by_name(service, physio):
+    other = ServiceFactory(name="Sports massage", slug="sports-massage")
+    masseur = PractitionerFactory(services=[other])
+    with pytest.raises(InvalidSlot, match=f"^{masseur.name} does not offer {service.name}.$"):
+        services.booking_hold(patient=UserFactory(), service=service, start=START, practitioner=masseur, intake=INTAKE)

@@ -120,3 +120,55 @@ def test_charge_refunded_ahead_of_our_rows_records_the_refunds_stripe_lists(hold
     assert list(Refund.objects.values_list("stripe_refund_id", "amount_pence")) == [("re_listed", 2500)]
     payment.refresh_from_db()
     assert payment.provider_refunded_pence == 2500
+
+
+# --- what session_from_dict and the amount and metadata checks refuse, and why ----------------
+
+
+def test_a_checkout_session_without_an_id_is_refused():
+    with pytest.raises(gateway.InvalidEvent):
+        gateway.session_from_dict({"object": "checkout.session", "status": "complete"})
+
+
+def test_the_refusal_names_a_bad_amount_and_bad_metadata():
+    with pytest.raises(gateway.InvalidEvent, match="^amount_total is not an amount in pence$"):
+        gateway.session_from_dict({"id": "cs_1", "amount_total": "75.00"})
+    with pytest.raises(gateway.InvalidEvent, match="^metadata is not a map of strings$"):
+        gateway.session_from_dict({"id": "cs_1", "metadata": {"booking_id": 7}})
+
+
+def test_a_paid_checkout_that_is_not_ours_is_listed_with_its_metadata(db):
+    session = gateway.session_from_dict({"id": "cs_stranger", "status": "complete", "payment_status": "paid",
+                                         "amount_total": 7500, "currency": "gbp", "metadata": {"booking_id": "999"}})
+    assert services.payment_checkout_completed(session=session) is None
+    assert "'booking_id': '999'" in Attention.objects.get(kind=Attention.Kind.UNKNOWN_SESSION).message
+
+
+# --- a charge.refunded before its payment waits too ------------------------------------------
+
+
+def test_a_partial_charge_refunded_before_its_payment_is_kept_as_stripes_total_when_it_completes(hold):
+    booking = hold()
+    payment = services.payment_start(booking=booking)
+    event = make_event("charge.refunded", {"id": "ch_1", "object": "charge", "payment_intent": "pi_test_1",
+                                           "amount_refunded": 2500})
+    webhooks.dispatch(gateway.event_from_json(json.dumps(event)))
+    assert StripeEvent.objects.get().waiting_for == "pi_test_1"
+    services.payment_checkout_completed(session=session_paid(payment))
+    payment.refresh_from_db()
+    booking.refresh_from_db()
+    assert (payment.provider_refunded_pence, booking.status) == (2500, Booking.Status.CONFIRMED)
+    assert not Refund.objects.exists()
+
+
+def test_paying_for_a_lapsed_hold_is_refused_with_a_way_forward(hold, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from booking.exceptions import InvalidStatusChange
+
+    booking = hold()
+    with pytest.raises(InvalidStatusChange) as refusal:
+        services.payment_start(booking=booking, now=timezone.now() + timedelta(hours=1))
+    assert str(refusal.value) == "This booking is no longer held for payment. Please choose a time again."
