@@ -129,3 +129,27 @@ def test_a_practitioner_who_offers_other_services_only_is_refused_by_name(servic
     masseur = PractitionerFactory(services=[other])
     with pytest.raises(InvalidSlot, match=f"^{masseur.name} does not offer {service.name}.$"):
         services.booking_hold(patient=UserFactory(), service=service, start=START, practitioner=masseur, intake=INTAKE)
+
+
+# --- the per-account attempt limit is for online holds only ---------------------------------
+
+
+@time_machine.travel(NOW, tick=False)
+def test_online_holds_count_against_the_accounts_attempt_limit_and_desk_holds_do_not(service, physio, settings):
+    from django.core.cache import cache
+
+    from config.throttling import RateLimited
+
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {
+        **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "booking_create": "1/hour"}}
+    settings.BOOKING_MAX_LIVE_HOLDS = 5
+    cache.clear()
+    at_desk, online = UserFactory(), UserFactory()
+    for hour in (10, 11):
+        services.booking_hold(patient=at_desk, service=service, start=START.replace(hour=hour), practitioner=physio,
+                              intake=INTAKE, source=Booking.Source.RECEPTION, actor=physio.user)
+    services.booking_hold(patient=online, service=service, start=START.replace(hour=13), practitioner=physio,
+                          intake=INTAKE)
+    with pytest.raises(RateLimited):
+        services.booking_hold(patient=online, service=service, start=START.replace(hour=14), practitioner=physio,
+                              intake=INTAKE)
