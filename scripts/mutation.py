@@ -1,6 +1,6 @@
 """`make mutation`: mutmut over the domain modules, sampled, with a per-module summary.
 
-    python scripts/mutation.py                     # sample 60 mutants per module, SQLite
+    python scripts/mutation.py                     # the fixed-seed sample of each module (SAMPLE), SQLite
     python scripts/mutation.py --sample 0          # every mutant (hours on a small machine)
     python scripts/mutation.py --db postgres       # on PostgreSQL (DATABASE_URL or --pg-url)
     python scripts/mutation.py --only offers.services --sample 0
@@ -9,8 +9,9 @@
     python scripts/mutation.py --report            # summarise the last run only
 
 mutmut (configured in pyproject.toml, [tool.mutmut]) copies the project into
-mutants/, mutates the functions of booking/availability.py, booking/services.py
-and offers/services.py, runs the tests once to learn which tests reach which
+mutants/, mutates the functions of booking/availability.py, booking/services.py,
+offers/services.py and payments/ (services, reconcile, webhooks, gateway), runs
+the tests of tests/booking, tests/offers and tests/payments once to learn which tests reach which
 function, then runs only those tests against each mutant. Functions wrapped
 by a decorator (the @transaction.atomic services) are not mutated by mutmut 3.
 

@@ -153,3 +153,13 @@ def test_online_holds_count_against_the_accounts_attempt_limit_and_desk_holds_do
     with pytest.raises(RateLimited):
         services.booking_hold(patient=online, service=service, start=START.replace(hour=14), practitioner=physio,
                               intake=INTAKE)
+
+
+# --- a start at this very instant has passed, even for the desk ------------------------------
+
+
+def test_a_desk_hold_starting_this_very_minute_is_refused_as_passed(service, physio):
+    with time_machine.travel(START, tick=False):
+        with pytest.raises(InvalidSlot, match="^That time has already passed.$"):
+            services.booking_hold(patient=UserFactory(), service=service, start=START, practitioner=physio,
+                                  intake=INTAKE, source=Booking.Source.RECEPTION, actor=physio.user)
