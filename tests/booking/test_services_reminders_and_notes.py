@@ -39,9 +39,11 @@ def physio(service):
 
 
 def test_each_due_booking_is_reminded_and_one_another_run_took_meanwhile_is_skipped(service, physio, monkeypatch):
-    # Listed latest first: C, B, A. While C's email goes out, another run claims B.
+    # Listed latest first: C, B, A (each with their own practitioner: the times overlap).
+    # While C's email goes out, another run claims B.
     a, b, c = (
-        BookingFactory(service=service, practitioner=physio, start=NOW + timedelta(hours=hours))
+        BookingFactory(service=service, practitioner=PractitionerFactory(services=[service]),
+                       start=NOW + timedelta(hours=hours))
         for hours in (24.5, 25, 25.5)
     )
     other_run = NOW - timedelta(minutes=1)
