@@ -41,7 +41,7 @@ from .exceptions import (
 )
 from .intake import URGENT_CALL_FLAG, Intake, urgent_signs_in
 from .models import Booking, BookingEvent, Practitioner, Service, UrgentAdvice
-from .signals import slot_freed_on_commit
+from .signals import intake_scales_answered, slot_freed_on_commit
 
 Status = Booking.Status
 # Attempts to hold a slot per account (REST_FRAMEWORK's DEFAULT_THROTTLE_RATES, THROTTLE_BOOKING_CREATE).
@@ -227,7 +227,15 @@ def _intake_save(*, booking: Booking, intake: Intake, actor) -> Booking:
     booking.save(update_fields=["intake", "flags", "updated_at"])
     _log(booking, BookingEvent.Action.NOTE, actor=actor, from_status=booking.status,
          reason="Intake answered through the intake link.")
+    _scales_answered(booking=booking, intake=intake, actor=actor, now=timezone.now())
     return booking
+
+
+def _scales_answered(*, booking: Booking, intake: Intake | None, actor, now: datetime) -> None:
+    """Hand the intake's 0-10 scales, when answered, to whoever records them (the outcomes app)."""
+    scales = intake.scales() if intake else None
+    if scales:
+        intake_scales_answered.send(sender=Booking, booking=booking, actor=actor, now=now, **scales)
 
 
 def parse_intake(*, service: Service, intake: dict | Intake | None, required: bool) -> Intake | None:
@@ -347,6 +355,7 @@ def _hold(*, patient, service, start, practitioner, offer_code, intake, source, 
         offers.offer_code_attach(code=quote.code, booking=booking)
     _log(booking, BookingEvent.Action.HELD, actor=actor or patient, reason=f"Booked {source}.",
          hold_expires_at=booking.hold_expires_at.isoformat())
+    _scales_answered(booking=booking, intake=parsed_intake, actor=actor or patient, now=now)
     return booking
 
 

@@ -19,6 +19,7 @@ ANSWERS = {
     "pain_areas": ["buttock"], "side": "left", "duration_weeks": "10", "previous_injuries": "",
     "bladder_or_bowel_changes": "no", "saddle_numbness": "no", "worsening_weakness_both_legs": "no",
     "cancer_history": "no", "unexplained_weight_loss": "no", "fever": "yes", "recent_trauma": "no",
+    "leg_pain": "7", "activity_limit": "4",
 }
 
 
