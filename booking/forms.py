@@ -73,12 +73,16 @@ class IntakeForm(DescribedErrorsMixin, forms.Form):
     def symptom_fields(self):
         return [self[name] for name in self.SYMPTOM_FIELDS]
 
-    def intake(self, scales: dict | None = None) -> Intake:
-        """The checked answers, with the two 0-10 scales (a valid ScalesForm's cleaned_data) when given."""
+    def answers(self, scales: dict | None = None) -> dict:
+        """The valid form's answers in the intake's shape, with the two 0-10 scales (a valid ScalesForm's
+        cleaned_data) when given; not yet screened or checked."""
         data = {**self.cleaned_data, **(scales or {})}
         for name in (*URGENT_SIGNS, *FLAG_SIGNS):
             data[name] = data[name] == "yes"
-        return Intake.from_dict(data)
+        return data
+
+    def intake(self, scales: dict | None = None) -> Intake:
+        return Intake.from_dict(self.answers(scales))
 
     def raw_answers(self) -> dict:
         """The submitted answers in the intake's shape, unchecked (yes/no become booleans when they are)."""

@@ -341,8 +341,8 @@ def intake_link(request, token):
         valid = form.is_valid() & scales.is_valid()  # both checked: every error shows at once
         try:
             if valid:
-                services.booking_intake_answer(booking=booking,
-                                               data=form.intake(scales.cleaned_data).as_dict(scales=True))
+                # The service screens first: an urgent sign flags the booking for a call (not only the page).
+                services.booking_intake_answer(booking=booking, data=form.answers(scales.cleaned_data))
             else:
                 # Urgent signs first, whatever else is blank or invalid (the scales included); then the errors.
                 services.booking_intake_screen(booking=booking, data=form.raw_answers())
