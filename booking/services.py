@@ -44,6 +44,9 @@ from .models import Booking, BookingEvent, Practitioner, Service, UrgentAdvice
 from .signals import intake_scales_answered, slot_freed_on_commit
 
 Status = Booking.Status
+# Holds made through the patient's own pages and API, and the clinic's waitlist offers: the online rules of the
+# slot apply (bookable online, notice, intake). Only ONLINE holds are the patient's own (their limits).
+ONLINE_SOURCES = (Booking.Source.ONLINE, Booking.Source.WAITLIST)
 # Attempts to hold a slot per account (REST_FRAMEWORK's DEFAULT_THROTTLE_RATES, THROTTLE_BOOKING_CREATE).
 BOOKING_CREATE = "booking_create"
 log = logging.getLogger(__name__)
@@ -268,11 +271,13 @@ def booking_hold(
     in shares them: attempts per account (THROTTLE_BOOKING_CREATE), a code tried
     here counts against the offer-code guessing budget (THROTTLE_OFFER_VALIDATE_USER),
     and at most BOOKING_MAX_LIVE_HOLDS unpaid holds at once. The desk (source
-    phone or desk) is exempt: reception books for many patients.
+    phone or desk) is exempt: reception books for many patients. A waitlist offer
+    (source waitlist) follows the online rules of the slot (bookable online, notice,
+    intake) but is the clinic's offer, not the patient's attempt: no patient limit
+    applies to it, and it never counts toward their cap (_check_live_holds).
     """
     now = now or timezone.now()
-    online = source == Booking.Source.ONLINE
-    if online:
+    if source == Booking.Source.ONLINE:
         rate_limit_hit(scope=BOOKING_CREATE, ident=f"user:{patient.pk}")
         if offer_code:
             rate_limit_hit(scope=VALIDATE_USER, ident=str(patient.pk))
@@ -288,25 +293,28 @@ def booking_hold(
         # alternatives can be read.
         if not _is_overlap_refusal(error):
             raise
-        raise _slot_taken(service=service, start=start, practitioner=practitioner, now=now, enforce_notice=online)
+        raise _slot_taken(service=service, start=start, practitioner=practitioner, now=now,
+                          enforce_notice=source in ONLINE_SOURCES)
 
 
 def _check_live_holds(*, patient, now: datetime) -> None:
     """Lock the patient's row (first, before any practitioner: two holds by one patient queue
-    here) and refuse a hold beyond the cap of live unpaid ones."""
+    here) and refuse a hold beyond the cap of live unpaid ones. The one home of what counts:
+    every live unpaid hold of the patient's except the clinic's waitlist offers."""
     limit = settings.BOOKING_MAX_LIVE_HOLDS
     get_user_model().objects.select_for_update().filter(pk=patient.pk).first()
-    live = Booking.objects.filter(patient=patient, status=Booking.Status.HELD, hold_expires_at__gt=now).count()
+    live = (Booking.objects.filter(patient=patient, status=Booking.Status.HELD, hold_expires_at__gt=now)
+            .exclude(source=Booking.Source.WAITLIST).count())
     if live >= limit:
         raise TooManyHolds(limit=limit)
 
 
 @transaction.atomic
 def _hold(*, patient, service, start, practitioner, offer_code, intake, source, actor, hold_minutes, now) -> Booking:
-    online = source == Booking.Source.ONLINE
+    online = source in ONLINE_SOURCES
     if not service.active or (online and not service.bookable_online):
         raise ServiceNotBookable()
-    if online:
+    if source == Booking.Source.ONLINE:
         _check_live_holds(patient=patient, now=now)
     _check_start(start=start, now=now, enforce_notice=online)
     start = _utc(start)
