@@ -311,3 +311,16 @@ def test_the_patients_own_holds_still_count_and_offers_do_not(frozen, clinic, se
     with pytest.raises(TooManyHolds):
         own_hold(patient, service, physio, datetime(2027, 1, 15, 12, tzinfo=WEDNESDAY_10.tzinfo))
     assert Booking.objects.filter(patient=patient, status=Status.HELD).count() == 4
+
+
+def test_a_waitlist_offer_spends_none_of_the_patients_hold_attempts(frozen, clinic, settings):
+    service, physio = clinic
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {
+        **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "booking_create": "1/hour"}}
+    patient = UserFactory()
+    for day in (13, 14):  # the clinic's offers, one after another
+        entry = join(patient, service, date_from=date(2027, 1, day), date_to=date(2027, 1, day))
+        services.waitlist_offer_make(entry=entry, practitioner=physio, start=WEDNESDAY_10.replace(day=day))
+    # ... and the patient's own one attempt this hour is still theirs.
+    own_hold(patient, service, physio, datetime(2027, 1, 15, 10, tzinfo=WEDNESDAY_10.tzinfo))
+    assert Booking.objects.filter(patient=patient, status=Status.HELD).count() == 3
