@@ -27,6 +27,7 @@ from booking.models import Booking, Practitioner, Service, TimeOff, WorkingHours
 from booking.signals import slot_freed_on_commit
 from clinic.mail import email_send
 from common import hostile
+from common.actor import actor_or_none
 from payments import gateway
 from payments import services as payment_services
 
@@ -198,7 +199,7 @@ def time_off_create(
             bookings=clashes,
         )
     return TimeOff.objects.create(practitioner=practitioner, start=start, end=end, reason=reason, note=note,
-                                  created_by=actor if getattr(actor, "is_authenticated", False) else None)
+                                  created_by=actor_or_none(actor))
 
 
 def time_off_bookings(*, time_off: TimeOff, now: datetime | None = None) -> list[Booking]:
