@@ -4,7 +4,7 @@ from django import forms
 
 from common.forms import DescribedErrorsMixin
 
-from .intake import FLAG_SIGNS, PAIN_AREAS, SIDES, URGENT_SIGNS, Intake
+from .intake import FLAG_SIGNS, PAIN_AREAS, SCALES, SIDES, URGENT_SIGNS, Intake
 
 YES_NO = [("no", "No"), ("yes", "Yes")]
 
@@ -59,11 +59,16 @@ class IntakeForm(DescribedErrorsMixin, forms.Form):
     def symptom_fields(self):
         return [self[name] for name in self.SYMPTOM_FIELDS]
 
-    def intake(self) -> Intake:
-        data = dict(self.cleaned_data)
+    def answers(self, scales: dict | None = None) -> dict:
+        """The valid form's answers in the intake's shape, with the two 0-10 scales (a valid ScalesForm's
+        cleaned_data) when given; not yet screened or checked."""
+        data = {**self.cleaned_data, **(scales or {})}
         for name in (*URGENT_SIGNS, *FLAG_SIGNS):
             data[name] = data[name] == "yes"
-        return Intake.from_dict(data)
+        return data
+
+    def intake(self, scales: dict | None = None) -> Intake:
+        return Intake.from_dict(self.answers(scales))
 
     def raw_answers(self) -> dict:
         """The submitted answers in the intake's shape, unchecked (yes/no become booleans when they are)."""
@@ -93,6 +98,21 @@ class IntakeForm(DescribedErrorsMixin, forms.Form):
             if name in initial:
                 initial[name] = "yes" if initial[name] else "no"
         return initial
+
+
+def _scale(name: str) -> forms.TypedChoiceField:
+    question, ends = SCALES[name]
+    return forms.TypedChoiceField(label=question, choices=[(n, str(n)) for n in range(11)], coerce=int,
+                                  widget=forms.RadioSelect, help_text=f"{ends[0]}, {ends[1]}.",
+                                  error_messages={"required": "Choose 0 to 10."})
+
+
+class ScalesForm(forms.Form):
+    """The two 0-10 outcome scales (booking.intake.SCALES): inside the assessment's intake, and before each
+    follow-up (outcomes). Posted with the intake form on one page, so its names never meet the intake's."""
+
+    leg_pain = _scale("leg_pain")
+    activity_limit = _scale("activity_limit")
 
 
 class OfferCodeForm(DescribedErrorsMixin, forms.Form):

@@ -34,6 +34,17 @@ FLAG_SIGNS = {
 YES_VALUES = {"yes", "y", "true", "on", "1"}
 LONG_STANDING_WEEKS = 8
 
+# The two 0-10 outcome scales, asked inside the assessment's intake (and before each follow-up, by the outcomes
+# app). This project's own wording, no copyrighted questionnaire. Optional in the intake's shape; the patient's
+# pages ask for both. They are not kept in the booking's intake: the outcomes app records them for the visit.
+SCALES = {
+    "leg_pain": ("How bad is the pain in your leg right now?", ("0 = no pain", "10 = as bad as it could be")),
+    "activity_limit": (
+        "How much does the pain stop you doing your normal activities (work, housework, walking, sleep)?",
+        ("0 = not at all", "10 = completely"),
+    ),
+}
+
 
 def urgent_signs_in(data) -> list[str]:
     """The cauda equina signs answered yes in raw, possibly incomplete or invalid input.
@@ -76,6 +87,8 @@ class Intake:
     unexplained_weight_loss: bool = False
     fever: bool = False
     recent_trauma: bool = False
+    leg_pain: int | None = None
+    activity_limit: int | None = None
 
     @classmethod
     def from_dict(cls, data: dict) -> "Intake":
@@ -105,12 +118,31 @@ class Intake:
         for name in ("numbness", "tingling", "weakness", *URGENT_SIGNS, *FLAG_SIGNS):
             if name in data and not isinstance(data[name], bool):
                 errors[name] = "Answer yes (true) or no (false)."
+        for name in SCALES:
+            value = data.get(name)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 10):
+                errors[name] = "A whole number from 0 to 10."
+        given = [name for name in SCALES if data.get(name) is not None]
+        if len(given) == 1:
+            missing = next(name for name in SCALES if name not in given)
+            errors.setdefault(missing, "Give both 0-10 answers, or neither.")
         if errors:
             raise InvalidIntake(errors=errors)
         return cls(**{**data, "pain_areas": list(dict.fromkeys(areas))})
 
-    def as_dict(self) -> dict:
-        return asdict(self)
+    def as_dict(self, *, scales: bool = False) -> dict:
+        """The answers in api.md's intake shape (kept on the booking); with scales=True, the two scales too."""
+        data = asdict(self)
+        if not scales:
+            for name in SCALES:
+                data.pop(name)
+        return data
+
+    def scales(self) -> dict | None:
+        """{"leg_pain": n, "activity_limit": n} when both were answered, else None."""
+        if self.leg_pain is None or self.activity_limit is None:
+            return None
+        return {"leg_pain": self.leg_pain, "activity_limit": self.activity_limit}
 
     def urgent_signs(self) -> list[str]:
         return [name for name in URGENT_SIGNS if getattr(self, name)]

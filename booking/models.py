@@ -199,6 +199,8 @@ class Booking(models.Model):
     class Source(models.TextChoices):
         ONLINE = "online", "Online"
         RECEPTION = "reception", "Reception"
+        # Held for a waiting patient by the clinic's offer (the waitlist app), not by the patient.
+        WAITLIST = "waitlist", "Waitlist offer"
 
     # Statuses whose time is kept whatever the clock says; HELD blocks only until hold_expires_at.
     FIRM_STATUSES = (Status.CONFIRMED, Status.ATTENDED)

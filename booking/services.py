@@ -43,9 +43,12 @@ from .exceptions import (
 )
 from .intake import URGENT_CALL_FLAG, Intake, urgent_signs_in
 from .models import Booking, BookingEvent, Practitioner, Service, UrgentAdvice
-from .signals import slot_freed_on_commit
+from .signals import intake_scales_answered, slot_freed_on_commit
 
 Status = Booking.Status
+# Holds made through the patient's own pages and API, and the clinic's waitlist offers: the online rules of the
+# slot apply (bookable online, notice, intake). Only ONLINE holds are the patient's own (their limits).
+ONLINE_SOURCES = (Booking.Source.ONLINE, Booking.Source.WAITLIST)
 # Attempts to hold a slot per account (REST_FRAMEWORK's DEFAULT_THROTTLE_RATES, THROTTLE_BOOKING_CREATE).
 BOOKING_CREATE = "booking_create"
 log = logging.getLogger(__name__)
@@ -229,7 +232,15 @@ def _intake_save(*, booking: Booking, intake: Intake, actor) -> Booking:
     booking.save(update_fields=["intake", "flags", "updated_at"])
     _log(booking, BookingEvent.Action.NOTE, actor=actor, from_status=booking.status,
          reason="Intake answered through the intake link.")
+    _scales_answered(booking=booking, intake=intake, actor=actor, now=timezone.now())
     return booking
+
+
+def _scales_answered(*, booking: Booking, intake: Intake | None, actor, now: datetime) -> None:
+    """Hand the intake's 0-10 scales, when answered, to whoever records them (the outcomes app)."""
+    scales = intake.scales() if intake else None
+    if scales:
+        intake_scales_answered.send(sender=Booking, booking=booking, actor=actor, now=now, **scales)
 
 
 def parse_intake(*, service: Service, intake: dict | Intake | None, required: bool) -> Intake | None:
@@ -262,11 +273,13 @@ def booking_hold(
     in shares them: attempts per account (THROTTLE_BOOKING_CREATE), a code tried
     here counts against the offer-code guessing budget (THROTTLE_OFFER_VALIDATE_USER),
     and at most BOOKING_MAX_LIVE_HOLDS unpaid holds at once. The desk (source
-    phone or desk) is exempt: reception books for many patients.
+    phone or desk) is exempt: reception books for many patients. A waitlist offer
+    (source waitlist) follows the online rules of the slot (bookable online, notice,
+    intake) but is the clinic's offer, not the patient's attempt: no patient limit
+    applies to it, and it never counts toward their cap (_check_live_holds).
     """
     now = now or timezone.now()
-    online = source == Booking.Source.ONLINE
-    if online:
+    if source == Booking.Source.ONLINE:
         rate_limit_hit(scope=BOOKING_CREATE, ident=f"user:{patient.pk}")
         if offer_code:
             rate_limit_hit(scope=VALIDATE_USER, ident=str(patient.pk))
@@ -282,25 +295,28 @@ def booking_hold(
         # alternatives can be read.
         if not _is_overlap_refusal(error):
             raise
-        raise _slot_taken(service=service, start=start, practitioner=practitioner, now=now, enforce_notice=online)
+        raise _slot_taken(service=service, start=start, practitioner=practitioner, now=now,
+                          enforce_notice=source in ONLINE_SOURCES)
 
 
 def _check_live_holds(*, patient, now: datetime) -> None:
     """Lock the patient's row (first, before any practitioner: two holds by one patient queue
-    here) and refuse a hold beyond the cap of live unpaid ones."""
+    here) and refuse a hold beyond the cap of live unpaid ones. The one home of what counts:
+    every live unpaid hold of the patient's except the clinic's waitlist offers."""
     limit = settings.BOOKING_MAX_LIVE_HOLDS
     get_user_model().objects.select_for_update().filter(pk=patient.pk).first()
-    live = Booking.objects.filter(patient=patient, status=Booking.Status.HELD, hold_expires_at__gt=now).count()
+    live = (Booking.objects.filter(patient=patient, status=Booking.Status.HELD, hold_expires_at__gt=now)
+            .exclude(source=Booking.Source.WAITLIST).count())
     if live >= limit:
         raise TooManyHolds(limit=limit)
 
 
 @transaction.atomic
 def _hold(*, patient, service, start, practitioner, offer_code, intake, source, actor, hold_minutes, now) -> Booking:
-    online = source == Booking.Source.ONLINE
+    online = source in ONLINE_SOURCES
     if not service.active or (online and not service.bookable_online):
         raise ServiceNotBookable()
-    if online:
+    if source == Booking.Source.ONLINE:
         _check_live_holds(patient=patient, now=now)
     _check_start(start=start, now=now, enforce_notice=online)
     start = _utc(start)
@@ -349,6 +365,7 @@ def _hold(*, patient, service, start, practitioner, offer_code, intake, source, 
         offers.offer_code_attach(code=quote.code, booking=booking)
     _log(booking, BookingEvent.Action.HELD, actor=actor or patient, reason=f"Booked {source}.",
          hold_expires_at=booking.hold_expires_at.isoformat())
+    _scales_answered(booking=booking, intake=parsed_intake, actor=actor or patient, now=now)
     return booking
 
 

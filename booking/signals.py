@@ -4,6 +4,7 @@ Calendar writes make cached availability stale (booking.slot_cache); and
 `slot_freed` tells higher apps (the waitlist) that time a patient could book
 has come free: a cancellation, a move, a lapsed hold, time off removed, hours
 extended. It is sent on commit, so a rolled-back action frees nothing.
+`intake_scales_answered` hands the intake's outcome scales to the outcomes app.
 """
 
 import logging
@@ -22,6 +23,11 @@ log = logging.getLogger(__name__)
 
 # kwargs: practitioner_id, start, end (aware datetimes; [start, end) came free).
 slot_freed = Signal()
+
+# The intake's two 0-10 scales were answered for a booking (the outcomes app records them as the visit's
+# scores). kwargs: booking, leg_pain, activity_limit, actor, now. Sent inside the transaction that writes the
+# booking or its intake, so the scores and the booking are kept together or not at all.
+intake_scales_answered = Signal()
 
 
 def slot_freed_on_commit(*, practitioner_id: int, start: datetime, end: datetime) -> None:

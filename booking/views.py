@@ -42,8 +42,9 @@ from .exceptions import (
     SlotTaken,
     UrgentCareNeeded,
 )
-from .forms import CancelForm, IntakeForm, OfferCodeForm
+from .forms import CancelForm, IntakeForm, OfferCodeForm, ScalesForm
 from .ics import booking_ics
+from .intake import SCALES
 from .intake_link import intake_link_booking, intake_link_open
 from .urgent import urgent_redirect
 from .models import Booking, Practitioner, Service, UrgentAdvice
@@ -270,24 +271,24 @@ def book_intake(request):
     service, practitioner, start = objects
     previous = None
     if request.method == "POST":
-        form = IntakeForm(request.POST)
+        form, scales = IntakeForm(request.POST), ScalesForm(request.POST)
         try:
-            # Urgent signs first, whatever else is blank or invalid in the form.
+            # Urgent signs first, whatever else is blank or invalid in the form (the scales included).
             services.intake_screen(data=request.POST, source=UrgentAdvice.Source.ONLINE)
         except UrgentCareNeeded as urgent:
             # Nothing is booked and nothing is kept: the answers stop here.
             draft["intake"] = None
             _save_draft(request, draft)
             return urgent_redirect(request, urgent)
-        if form.is_valid():
+        if form.is_valid() & scales.is_valid():  # both checked: every error shows at once
             try:
-                intake = form.intake()
+                intake = form.intake(scales.cleaned_data)
                 services.parse_intake(service=service, intake=intake, required=True)
             except InvalidIntake as invalid:
-                for field, error in (invalid.extra.get("errors") or {}).items():
-                    form.add_error(field if field in form.fields else None, error)
+                _intake_errors(invalid, form, scales)
             else:
-                draft["intake"] = intake.as_dict()
+                # The scales travel with the draft's intake; the hold hands them to the outcomes record.
+                draft["intake"] = intake.as_dict(scales=True)
                 _save_draft(request, draft)
                 return redirect("booking:book_review")
     else:
@@ -295,10 +296,19 @@ def book_intake(request):
             previous = _previous_intake(request.user)
         form = IntakeForm(initial=IntakeForm.initial_from(draft.get("intake") or (previous and previous["intake"]),
                                                           ask_urgent_again=bool(previous)))
+        # Pain "now": never carried over from an earlier booking, only from this draft.
+        scales = ScalesForm(initial={k: v for k, v in (draft.get("intake") or {}).items() if k in SCALES})
     return render(request, "booking/book_intake.html", {
-        "form": form, "service": service, "practitioner": practitioner, "start": start, "step": 5, "steps": _steps(service),
-        "previous": previous,
+        "form": form, "scales": scales, "service": service, "practitioner": practitioner, "start": start, "step": 5,
+        "steps": _steps(service), "previous": previous,
     })
+
+
+def _intake_errors(invalid: InvalidIntake, form: IntakeForm, scales: ScalesForm) -> None:
+    """Put each of the intake's refusals beside its question (the intake's or a scale's)."""
+    for field, error in (invalid.extra.get("errors") or {}).items():
+        owner = scales if field in scales.fields else form
+        owner.add_error(field if field in owner.fields else None, error)
 
 
 def _previous_intake(user) -> dict | None:
@@ -317,25 +327,28 @@ def intake_link(request, token):
     if not intake_link_open(booking):
         return render(request, "booking/intake_link_done.html", {"booking": booking})
     if request.method == "POST":
-        form = IntakeForm(request.POST)
+        form, scales = IntakeForm(request.POST), ScalesForm(request.POST)
+        valid = form.is_valid() & scales.is_valid()  # both checked: every error shows at once
         try:
-            if form.is_valid():
-                services.booking_intake_answer(booking=booking, data=form.intake().as_dict())
+            if valid:
+                # The service screens first: an urgent sign flags the booking for a call (not only the page).
+                services.booking_intake_answer(booking=booking, data=form.answers(scales.cleaned_data))
             else:
-                # Urgent signs first, whatever else is blank or invalid; then the form's errors.
+                # Urgent signs first, whatever else is blank or invalid (the scales included); then the errors.
                 services.booking_intake_screen(booking=booking, data=form.raw_answers())
         except UrgentCareNeeded as urgent:
             return urgent_redirect(request, urgent)
         except InvalidIntake as invalid:
-            for field, error in (invalid.extra.get("errors") or {}).items():
-                form.add_error(field if field in form.fields else None, error)
+            _intake_errors(invalid, form, scales)
+        except BookingError:  # cancelled or started while the page was open: nothing was saved
+            return render(request, "booking/intake_link_done.html", {"booking": booking})
         else:
-            if form.is_valid():
+            if valid:
                 messages.success(request, "Thank you: your answers are with your physiotherapist.")
                 return redirect("booking:intake_link", token)
     else:
-        form = IntakeForm()
-    return render(request, "booking/intake_link.html", {"form": form, "booking": booking})
+        form, scales = IntakeForm(), ScalesForm()
+    return render(request, "booking/intake_link.html", {"form": form, "scales": scales, "booking": booking})
 
 
 @login_required

@@ -1,6 +1,5 @@
-"""Two 0-10 scales a patient answers before each visit: how they are getting on, over time.
-
-The wording is this project's own (no copyrighted questionnaire):
+"""Two 0-10 scales a patient answers at the assessment's intake and before each follow-up: how they are
+getting on, over time. The wording (this project's own, no copyrighted questionnaire) is booking.intake.SCALES:
   leg_pain:        "How bad is the pain in your leg right now?" 0 = no pain, 10 = as bad as it could be.
   activity_limit:  "How much does the pain stop you doing your normal activities?" 0 = not at all, 10 = completely.
 """
@@ -11,11 +10,6 @@ from django.db.models import Q
 from django.utils import timezone
 
 from booking.models import Booking
-
-LEG_PAIN_QUESTION = "How bad is the pain in your leg right now?"
-LEG_PAIN_ENDS = ("0 = no pain", "10 = as bad as it could be")
-ACTIVITY_QUESTION = "How much does the pain stop you doing your normal activities (work, housework, walking, sleep)?"
-ACTIVITY_ENDS = ("0 = not at all", "10 = completely")
 
 
 class OutcomeScore(models.Model):

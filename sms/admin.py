@@ -5,7 +5,7 @@ from .models import SmsContact, SmsMessage
 
 @admin.register(SmsContact)
 class SmsContactAdmin(admin.ModelAdmin):
-    list_display = ("user", "phone", "consented_at", "opted_out_at")
+    list_display = ("user", "phone", "consented_at", "consent_source", "opted_out_at")
     search_fields = ("user__email", "phone")
 
 

@@ -9,8 +9,14 @@ class SmsContact(models.Model):
     """A patient's mobile number (E.164) and their consent to texts, recorded with its time."""
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sms_contact")
+    class ConsentSource(models.TextChoices):
+        PROFILE = "profile", "Profile page"
+        SMS_REPLY = "sms_reply", "Replied START by text"
+
     phone = models.CharField(max_length=16, help_text="E.164, e.g. +447700900123.")
     consented_at = models.DateTimeField(null=True, blank=True)
+    consent_source = models.CharField(max_length=16, choices=ConsentSource.choices, blank=True,
+                                      help_text="Where the consent at consented_at was given.")
     opted_out_at = models.DateTimeField(null=True, blank=True, help_text="Replied STOP or turned texts off.")
     updated_at = models.DateTimeField(auto_now=True)
 

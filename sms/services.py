@@ -1,4 +1,4 @@
-"""Texts to patients: consent, sending, delivery status, STOP."""
+"""Texts to patients: consent, sending, delivery status, STOP and START."""
 
 from __future__ import annotations
 
@@ -18,6 +18,8 @@ log = logging.getLogger(__name__)
 
 # Carrier-standard opt-out words (Twilio honours the same set on its side).
 STOP_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"})
+# Twilio's opt-in words: after one of these Twilio delivers to the number again, so we text it again too.
+START_WORDS = frozenset({"START", "UNSTOP", "YES"})
 
 
 @transaction.atomic
@@ -32,7 +34,7 @@ def sms_consent_set(*, user, phone: str, agreed: bool, now: datetime | None = No
     contact.phone = e164
     if agreed:
         if not contact.may_text:
-            contact.consented_at = now
+            contact.consented_at, contact.consent_source = now, SmsContact.ConsentSource.PROFILE
         contact.opted_out_at = None
     elif contact.consented_at and not contact.opted_out_at:
         contact.opted_out_at = now
@@ -78,8 +80,14 @@ def sms_status_update(*, provider_id: str, status: str, error_code: str = "") ->
 
 
 def sms_inbound(*, from_number: str, body: str, now: datetime | None = None) -> int:
-    """A reply. STOP (and its synonyms) opts every contact with that number out; returns how many."""
-    if body.strip().upper() not in STOP_WORDS:
-        return 0
+    """A reply. STOP (and its synonyms) opts every contact with that number out; START (UNSTOP, YES) opts every
+    contact with that number that had opted out back in, the consent recorded with its time and source (the
+    reply). A number that never agreed is not signed up by a reply. Returns how many contacts changed."""
+    word = body.strip().upper()
     now = now or timezone.now()
-    return SmsContact.objects.filter(phone=from_number, opted_out_at__isnull=True).update(opted_out_at=now)
+    if word in STOP_WORDS:
+        return SmsContact.objects.filter(phone=from_number, opted_out_at__isnull=True).update(opted_out_at=now)
+    if word in START_WORDS:
+        return SmsContact.objects.filter(phone=from_number, opted_out_at__isnull=False).update(
+            opted_out_at=None, consented_at=now, consent_source=SmsContact.ConsentSource.SMS_REPLY, updated_at=now)
+    return 0

@@ -118,7 +118,7 @@ def waitlist_offer_make(
             raise NotWaiting("This patient has already been offered that time.")
         booking = booking_services.booking_hold(
             patient=entry.patient, service=entry.service, start=start, practitioner=practitioner,
-            intake=entry.intake or None, actor=actor or entry.patient,
+            intake=entry.intake or None, actor=actor or entry.patient, source=Booking.Source.WAITLIST,
             hold_minutes=settings.WAITLIST_OFFER_MINUTES, now=now,
         )
         offer = WaitlistOffer.objects.create(
@@ -147,7 +147,7 @@ def waitlist_offer_accept(*, offer: WaitlistOffer, now: datetime | None = None) 
         booking = booking_services.booking_hold(
             patient=offer.entry.patient, service=offer.entry.service, start=offer.start,
             practitioner=offer.practitioner, intake=offer.entry.intake or None, actor=offer.entry.patient,
-            hold_minutes=settings.WAITLIST_OFFER_MINUTES, now=now,
+            source=Booking.Source.WAITLIST, hold_minutes=settings.WAITLIST_OFFER_MINUTES, now=now,
         )
     except (SlotTaken, InvalidSlot) as refused:
         raise OfferGone() from refused

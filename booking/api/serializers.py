@@ -14,7 +14,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from booking.availability import LONDON
-from booking.intake import PAIN_AREAS, SIDES
+from booking.intake import PAIN_AREAS, SCALES, SIDES
 from booking.models import Booking, Practitioner, Service
 from common import hostile
 from payments.models import Payment
@@ -269,6 +269,13 @@ class IntakeSerializer(serializers.Serializer):
     unexplained_weight_loss = serializers.BooleanField(required=False)
     fever = serializers.BooleanField(required=False)
     recent_trauma = serializers.BooleanField(required=False)
+    leg_pain = serializers.IntegerField(
+        required=False, allow_null=True, min_value=0, max_value=10,
+        help_text=f"Optional, with activity_limit: {SCALES['leg_pain'][0]} ({', '.join(SCALES['leg_pain'][1])}). "
+                  "Recorded as the visit's outcome score, not kept in the intake.")
+    activity_limit = serializers.IntegerField(
+        required=False, allow_null=True, min_value=0, max_value=10,
+        help_text=f"Optional, with leg_pain: {SCALES['activity_limit'][0]} ({', '.join(SCALES['activity_limit'][1])}).")
 
 
 @extend_schema_field(IntakeSerializer)

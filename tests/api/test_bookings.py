@@ -9,6 +9,7 @@ import time_machine
 from booking.availability import LONDON
 from booking.models import Booking, UrgentAdvice
 from offers.models import OfferCode, mailbox_hash
+from outcomes.models import OutcomeScore
 from payments import gateway
 from payments import services as payments
 from payments.models import Payment
@@ -181,6 +182,35 @@ def test_intake_without_urgent_signs_is_still_checked_field_by_field(api, clinic
     body = assert_error(_book(api, intake={"pain_areas": [], "saddle_numbness": False}), 400, "invalid_intake")
     assert "pain_areas" in body["errors"]
     assert not UrgentAdvice.objects.exists()
+
+
+def test_the_intake_takes_the_two_outcome_scales_as_optional_fields(api, clinic):
+    """api.md's intake plus optional leg_pain / activity_limit (0-10): recorded as the visit's outcome score."""
+    response = _book(api, intake={**INTAKE, "leg_pain": 8, "activity_limit": 6})
+    assert response.status_code == 201, response.content
+    score = OutcomeScore.objects.get()
+    assert (score.booking_id, score.leg_pain, score.activity_limit) == (response.json()["id"], 8, 6)
+    assert "leg_pain" not in Booking.objects.get().intake
+    # Without them, as before: booked, no score.
+    assert _book(api, start="2027-01-12T14:00:00+00:00").status_code == 201
+    assert OutcomeScore.objects.count() == 1
+
+
+@pytest.mark.parametrize("scales, bad", [
+    ({"leg_pain": 11, "activity_limit": 3}, {"leg_pain"}),
+    ({"leg_pain": -1, "activity_limit": 2.5}, {"leg_pain", "activity_limit"}),
+    ({"leg_pain": "5", "activity_limit": True}, {"leg_pain", "activity_limit"}),
+    ({"leg_pain": 4}, {"activity_limit"}),  # one without the other
+])
+def test_a_bad_outcome_scale_is_a_400_naming_it_and_books_nothing(api, clinic, scales, bad):
+    body = assert_error(_book(api, intake={**INTAKE, **scales}), 400, "invalid_intake")
+    assert set(body["errors"]) == bad
+    assert not Booking.objects.exists() and not OutcomeScore.objects.exists() and not Payment.objects.exists()
+
+
+def test_urgent_care_422_comes_first_whatever_the_outcome_scales_say(api, clinic):
+    assert_error(_book(api, intake={"saddle_numbness": True, "leg_pain": 99, "activity_limit": "x"}), 422, "urgent_care")
+    assert not Booking.objects.exists() and not OutcomeScore.objects.exists()
 
 
 def test_create_needs_login(anon, clinic):

@@ -113,6 +113,8 @@ def fill_intake(page) -> None:
     for name in ("bladder_or_bowel_changes", "saddle_numbness", "worsening_weakness_both_legs",
                  "cancer_history", "unexplained_weight_loss", "fever", "recent_trauma"):
         page.check(f"#id_{name}_0")  # "No"
+    page.check("#id_leg_pain_4")  # the two 0-10 outcome scales
+    page.check("#id_activity_limit_3")
     page.get_by_role("button", name="Continue").click()
 
 

@@ -10,6 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from booking.models import Booking
+from outcomes.models import OutcomeScore
 from tests.a11y import ALL_IMPACTS, assert_accessible, screenshot
 from tests.factories import FollowUpFactory, PractitionerFactory, ServiceFactory
 
@@ -58,6 +59,18 @@ def fill_intake_with_keyboard(page) -> None:
                  "cancer_history", "unexplained_weight_loss", "fever", "recent_trauma"):
         tab_to(page, f"id_{name}_0")  # "No"
         page.keyboard.press("Space")
+    # The two 0-10 scales (issue 17): Tab into each group, arrows move along it and choose.
+    tab_to(page, "id_leg_pain_0")
+    for _ in range(6):
+        page.keyboard.press("ArrowRight")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "id_activity_limit_0"
+    for _ in range(5):
+        page.keyboard.press("ArrowRight")
+    expect(page.locator("#id_leg_pain_6")).to_be_checked()
+    expect(page.locator("#id_activity_limit_5")).to_be_checked()
+    page.locator("#scales-heading").scroll_into_view_if_needed()
+    step(page, "05b-intake-scales")
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.textContent.trim()") == "Continue"
     page.keyboard.press("Enter")
@@ -123,6 +136,8 @@ def test_new_visitor_books_pays_and_cancels_on_a_phone(phone_page, clinic):
     booking = Booking.objects.get()
     assert booking.status == Booking.Status.CONFIRMED
     assert booking.flags == ["long_standing"] and booking.intake["tingling"] is True
+    score = OutcomeScore.objects.get()  # the scales answered in the intake: this visit's outcome record
+    assert (score.booking, score.leg_pain, score.activity_limit) == (booking, 6, 5)
 
     page.get_by_role("navigation", name="Main").get_by_role("link", name="My bookings").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("My bookings")
@@ -189,6 +204,7 @@ def test_intake_errors_show_beside_the_fields(phone_page, clinic):
     page.get_by_role("button", name="Continue").click()
     expect(page.locator("#id_pain_areas_error")).to_be_visible()
     expect(page.locator("#id_saddle_numbness_error")).to_be_visible()
+    expect(page.locator("#id_leg_pain_error")).to_have_text("Choose 0 to 10.")
     step(page, "18-intake-errors")
 
 
@@ -251,6 +267,8 @@ def test_slot_taken_and_payment_unavailable_pages(phone_page, clinic):
     for name in ("bladder_or_bowel_changes", "saddle_numbness", "worsening_weakness_both_legs", "cancer_history",
                  "unexplained_weight_loss", "fever", "recent_trauma"):
         page.locator(f"#id_{name}_0").check()
+    page.locator("#id_leg_pain_5").check()
+    page.locator("#id_activity_limit_5").check()
     page.get_by_role("button", name="Continue").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Check your booking")
 

@@ -131,6 +131,8 @@ def test_a_booking_inside_24_hours_says_no_refund_at_review_in_the_email_and_on_
     for name in ("bladder_or_bowel_changes", "saddle_numbness", "worsening_weakness_both_legs",
                  "cancer_history", "unexplained_weight_loss", "fever", "recent_trauma"):
         page.check(f"#id_{name}_0")
+    page.check("#id_leg_pain_3")
+    page.check("#id_activity_limit_2")
     page.get_by_role("button", name="Continue").click()
     log_in(page, "pat@example.com")
 

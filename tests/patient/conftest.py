@@ -16,6 +16,7 @@ def intake_post(**overrides) -> dict:
         "previous_injuries": "",
         "bladder_or_bowel_changes": "no", "saddle_numbness": "no", "worsening_weakness_both_legs": "no",
         "cancer_history": "no", "unexplained_weight_loss": "no", "fever": "no", "recent_trauma": "no",
+        "leg_pain": "6", "activity_limit": "5",  # the two 0-10 outcome scales, asked inside the intake
     }
     data.update(overrides)
     return data

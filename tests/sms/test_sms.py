@@ -3,6 +3,7 @@
 from datetime import date, datetime, timedelta
 
 import pytest
+import time_machine
 from django.urls import reverse
 from twilio.request_validator import RequestValidator
 
@@ -10,7 +11,7 @@ from booking import services as booking_services
 from booking.availability import LONDON
 from sms.models import SmsContact, SmsMessage
 from sms.phone import InvalidPhone, normalise_uk_mobile
-from sms.services import sms_consent_set
+from sms.services import sms_consent_set, sms_send_to_patient
 from tests.factories import FollowUpFactory, PractitionerFactory, UserFactory
 from waitlist import services as waitlist
 
@@ -174,3 +175,43 @@ def test_a_provider_failure_is_recorded_and_does_not_break_the_caller(settings):
 
     message = sms_send_to_patient(patient=agreed_patient(), body="Hello", purpose="test")
     assert message.status == SmsMessage.Status.FAILED
+
+
+@pytest.mark.parametrize("word", ["START", " start ", "Unstop", "YES"])
+def test_replying_start_after_stop_opts_back_in_with_the_time_and_source(twilio, client, word):
+    patient = agreed_patient()
+    url = "https://book.example.com" + reverse("sms:inbound")
+
+    def reply(body):
+        params = {"From": "+447412345678", "Body": body, "MessageSid": f"SM{body.strip()}"}
+        return client.post(reverse("sms:inbound"), params, HTTP_X_TWILIO_SIGNATURE=sign(url, params))
+
+    reply("STOP")
+    assert not SmsContact.objects.get(user=patient).may_text
+    at = datetime(2027, 2, 1, 9, 30, tzinfo=LONDON)
+    with time_machine.travel(at, tick=False):
+        response = reply(word)
+    assert response.status_code == 200 and response["Content-Type"] == "text/xml"
+    contact = SmsContact.objects.get(user=patient)
+    assert contact.may_text and contact.opted_out_at is None
+    assert (contact.consented_at, contact.consent_source) == (at, SmsContact.ConsentSource.SMS_REPLY)
+    assert sms_send_to_patient(patient=patient, body="Hello", purpose="test").status == "queued"
+    assert [m["Body"] for m in twilio.messages] == ["Hello"]
+
+
+def test_an_unsigned_start_is_ignored_and_a_start_never_signs_up_a_number_that_did_not_agree(twilio, client):
+    patient = agreed_patient()
+    sms_consent_set(user=patient, phone="07412345678", agreed=False)  # texts turned off on the profile
+    never = UserFactory(email="never@example.com")
+    sms_consent_set(user=never, phone="07412 999888", agreed=False)
+    client.post(reverse("sms:inbound"), {"From": "+447412345678", "Body": "START"})
+    assert not SmsContact.objects.get(user=patient).may_text
+    url = "https://book.example.com" + reverse("sms:inbound")
+    params = {"From": "+447412999888", "Body": "START"}
+    client.post(reverse("sms:inbound"), params, HTTP_X_TWILIO_SIGNATURE=sign(url, params))
+    assert not SmsContact.objects.get(user=never).may_text
+
+
+def test_profile_consent_records_its_source():
+    contact = SmsContact.objects.get(user=agreed_patient())
+    assert contact.consent_source == SmsContact.ConsentSource.PROFILE

@@ -10,6 +10,7 @@ from booking.availability import LONDON
 from booking.intake_link import intake_link_token, intake_link_url
 from booking.models import UrgentAdvice
 from booking.staff import services as desk
+from outcomes.models import OutcomeScore
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen")]  # the clock stops at NOW
 
@@ -19,6 +20,7 @@ ANSWERS = {
     "pain_areas": ["buttock"], "side": "left", "duration_weeks": "10", "previous_injuries": "",
     "bladder_or_bowel_changes": "no", "saddle_numbness": "no", "worsening_weakness_both_legs": "no",
     "cancer_history": "no", "unexplained_weight_loss": "no", "fever": "yes", "recent_trauma": "no",
+    "leg_pain": "7", "activity_limit": "4",
 }
 
 
@@ -113,3 +115,40 @@ def test_unanswered_health_questions_are_asked_not_saved_as_no(phone_booking, cl
     assert 'id="id_cancer_history_error"' in page and 'id="id_fever_error"' in page
     phone_booking.refresh_from_db()
     assert phone_booking.intake == {} and phone_booking.intake_pending
+
+
+# --- the two 0-10 outcome scales, inside the intake the link asks (issue 17) ---------------------------------
+
+
+def test_the_link_asks_the_scales_and_records_them_as_the_visits_score_on_the_chart(phone_booking, client,
+                                                                                     reception_client):
+    url = reverse("booking:intake_link", args=[intake_link_token(phone_booking)])
+    page = client.get(url).content.decode()
+    assert "How bad is the pain in your leg right now?" in page and "How much does the pain stop you" in page
+    assert client.post(url, ANSWERS).status_code == 302
+    score = OutcomeScore.objects.get()
+    assert (score.booking_id, score.leg_pain, score.activity_limit, score.recorded_by) == (phone_booking.pk, 7, 4, None)
+    phone_booking.refresh_from_db()
+    assert "leg_pain" not in phone_booking.intake
+    detail = reception_client.get(reverse("staff:booking", args=[phone_booking.pk])).content.decode()
+    assert "is getting on" in detail and "<td>7</td><td>4</td>" in detail
+
+
+@pytest.mark.parametrize("scales", [{"leg_pain": "", "activity_limit": "3"}, {"leg_pain": "11", "activity_limit": "3"}])
+def test_a_missing_or_bad_scale_saves_nothing(phone_booking, client, scales):
+    url = reverse("booking:intake_link", args=[intake_link_token(phone_booking)])
+    page = client.post(url, {**ANSWERS, **scales}).content.decode()
+    assert 'id="id_leg_pain_error"' in page
+    phone_booking.refresh_from_db()
+    assert phone_booking.intake == {} and phone_booking.intake_pending and not OutcomeScore.objects.exists()
+
+
+@pytest.mark.parametrize("scales", [{}, {"leg_pain": "x", "activity_limit": ""}, {"leg_pain": "2", "activity_limit": "2"}])
+def test_an_urgent_answer_comes_first_whatever_the_scales_say(phone_booking, client, scales):
+    url = reverse("booking:intake_link", args=[intake_link_token(phone_booking)])
+    answers = {k: v for k, v in ANSWERS.items() if k not in ("leg_pain", "activity_limit")}
+    response = client.post(url, {**answers, "bladder_or_bowel_changes": "yes", **scales})
+    assert response["Location"] == "/urgent-care/"
+    phone_booking.refresh_from_db()
+    assert phone_booking.needs_urgent_call and phone_booking.intake == {}
+    assert not OutcomeScore.objects.exists()

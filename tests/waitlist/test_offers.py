@@ -7,6 +7,7 @@ from django.core import mail
 
 from payments.services import booking_cancel
 from booking import services as booking_services
+from booking.exceptions import TooManyHolds
 from booking.models import Booking
 from booking.staff import services as desk
 from tests.factories import TimeOffFactory, UserFactory
@@ -272,3 +273,55 @@ def test_the_expire_waitlist_command_expires_finished_windows(frozen, clinic):
     call_command("expire_waitlist", stdout=out)
     assert "1 waitlist entry expired" in out.getvalue()
     assert sorted(WaitlistEntry.objects.values_list("status", flat=True)) == ["expired", "waiting"]
+
+
+# --- the live-hold cap (BOOKING_MAX_LIVE_HOLDS) counts the patient's own holds, not the clinic's offers ---------
+
+
+def own_hold(patient, service, physio, start):
+    return booking_services.booking_hold(patient=patient, service=service, start=start, practitioner=physio)
+
+
+def test_a_patient_at_the_hold_cap_still_gets_a_waitlist_offer(booked, clinic, settings,
+                                                               django_capture_on_commit_callbacks):
+    service, physio = clinic
+    patient = UserFactory()
+    for hour in range(settings.BOOKING_MAX_LIVE_HOLDS):  # at the cap with their own unpaid holds
+        own_hold(patient, service, physio, WEDNESDAY_10 + timedelta(days=1, hours=hour))
+    join(patient, service)
+
+    cancel(booked, django_capture_on_commit_callbacks)
+
+    offer = WaitlistOffer.objects.get()
+    assert offer.entry.patient == patient and offer.state() == "holding"
+    assert offer.booking.source == Booking.Source.WAITLIST
+    # Accepting it (within the hold) is the same held booking, ready to pay.
+    assert services.waitlist_offer_accept(offer=offer) == offer.booking
+
+
+def test_the_patients_own_holds_still_count_and_offers_do_not(frozen, clinic, settings):
+    service, physio = clinic
+    settings.BOOKING_MAX_LIVE_HOLDS = 2
+    patient = UserFactory()
+    for day in (13, 14):  # two offers held for them by the clinic
+        entry = join(patient, service, date_from=date(2027, 1, day), date_to=date(2027, 1, day))
+        services.waitlist_offer_make(entry=entry, practitioner=physio, start=WEDNESDAY_10.replace(day=day))
+    # ... leave room for two holds of their own, and no third.
+    own_hold(patient, service, physio, datetime(2027, 1, 15, 10, tzinfo=WEDNESDAY_10.tzinfo))
+    own_hold(patient, service, physio, datetime(2027, 1, 15, 11, tzinfo=WEDNESDAY_10.tzinfo))
+    with pytest.raises(TooManyHolds):
+        own_hold(patient, service, physio, datetime(2027, 1, 15, 12, tzinfo=WEDNESDAY_10.tzinfo))
+    assert Booking.objects.filter(patient=patient, status=Status.HELD).count() == 4
+
+
+def test_a_waitlist_offer_spends_none_of_the_patients_hold_attempts(frozen, clinic, settings):
+    service, physio = clinic
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {
+        **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "booking_create": "1/hour"}}
+    patient = UserFactory()
+    for day in (13, 14):  # the clinic's offers, one after another
+        entry = join(patient, service, date_from=date(2027, 1, day), date_to=date(2027, 1, day))
+        services.waitlist_offer_make(entry=entry, practitioner=physio, start=WEDNESDAY_10.replace(day=day))
+    # ... and the patient's own one attempt this hour is still theirs.
+    own_hold(patient, service, physio, datetime(2027, 1, 15, 10, tzinfo=WEDNESDAY_10.tzinfo))
+    assert Booking.objects.filter(patient=patient, status=Status.HELD).count() == 3
