@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('booking', '0003_urgent_advice_audit'),
+        ('booking', '0004_report_indexes'),
     ]
 
     operations = [
