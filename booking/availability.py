@@ -396,7 +396,7 @@ def free_slots(
 
 
 def practitioners_for(service: Service):
-    return Practitioner.objects.filter(active=True, services=service).select_related("user")
+    return Practitioner.objects.offering(service).select_related("user")
 
 
 def is_free(

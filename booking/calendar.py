@@ -32,8 +32,6 @@ class CalendarBooking:
     status_label: str
     patient_id: int
     patient_name: str
-    patient_phone: str
-    patient_email: str
     service_id: int
     service_name: str
     flags: tuple[str, ...]
@@ -80,13 +78,6 @@ class PractitionerDay:
     cancelled: list[CalendarBooking] = field(default_factory=list)
 
 
-def _shown_status(booking: Booking, now: datetime) -> str:
-    # A lapsed hold is as good as expired, whether or not clean-up has run.
-    if booking.status == Status.HELD and (booking.hold_expires_at is None or booking.hold_expires_at <= now):
-        return Status.EXPIRED
-    return booking.status
-
-
 def _calendar_booking(booking: Booking, status: str) -> CalendarBooking:
     patient = booking.patient
     flags = tuple(booking.flags or ())
@@ -98,8 +89,6 @@ def _calendar_booking(booking: Booking, status: str) -> CalendarBooking:
         status_label=Status(status).label,
         patient_id=patient.pk,
         patient_name=patient.get_full_name() or patient.email,
-        patient_phone=patient.phone,
-        patient_email=patient.email,
         service_id=booking.service_id,
         service_name=booking.service.name,
         flags=flags,
@@ -179,7 +168,7 @@ def calendar_days(
         .only(
             "id", "practitioner_id", "start", "end", "status", "hold_expires_at", "flags", "arrived_at", "source",
             "amount_due_pence",
-            "patient__id", "patient__first_name", "patient__last_name", "patient__email", "patient__phone",
+            "patient__id", "patient__first_name", "patient__last_name", "patient__email",
             "service__id", "service__name",
         )
         # The intake is read as one boolean, not loaded: see Booking.intake_pending.
@@ -187,7 +176,7 @@ def calendar_days(
         .order_by("start", "pk")
     )
     for booking in bookings:
-        status = _shown_status(booking, now)
+        status = booking.shown_status(now)
         item = _calendar_booking(booking, status)
         target = gone if status in (Status.CANCELLED, Status.EXPIRED) else shown
         target[(booking.practitioner_id, local_day(booking.start))].append(item)

@@ -164,7 +164,7 @@ class AvailabilityView(APIView):
         service = _service(query["service"])
         practitioner_ids = None
         if "practitioner" in query:
-            if not Practitioner.objects.filter(pk=query["practitioner"], active=True, services=service).exists():
+            if not Practitioner.objects.offering(service).filter(pk=query["practitioner"]).exists():
                 raise UnknownPractitioner()
             practitioner_ids = [query["practitioner"]]
         slots = slot_cache.free_slot_dicts(

@@ -121,7 +121,7 @@ class BookForm(forms.Form):
         if data.get("date") and data.get("time"):
             data["start"] = local_start(data["date"], _parse_clock(data["time"]), self)
         service, practitioner = data.get("service"), data.get("practitioner")
-        if service and practitioner and not practitioner.services.filter(pk=service.pk).exists():
+        if service and practitioner and not practitioner.offers(service):
             self.add_error("service", f"{practitioner.name} does not offer {service.name}.")
         return data
 
