@@ -138,7 +138,7 @@ class PractitionerList(APIView):
             if not query.get("service"):
                 # DRF drops a blank optional query value; `?service=` is still a bad slug.
                 raise ValidationError({"service": ["This field may not be blank."]})
-            practitioners = practitioners.filter(services=_service(query["service"]))
+            practitioners = practitioners.offering(_service(query["service"]))
         return Response(s.PractitionerSerializer(practitioners, many=True).data)
 
 
