@@ -25,7 +25,7 @@ from django.db.models import BooleanField, FloatField, Func
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
-from .models import Booking, Practitioner, Service, TimeOff, WorkingHours
+from .models import Booking, Practitioner, Service, TimeOff, WorkingHours, hold_lapsed_q
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -246,7 +246,7 @@ def _load(
             start__lt=range_end,
         )
         # A lapsed hold frees its slot at once, whether or not clean-up has run.
-        .exclude(status=Booking.Status.HELD, hold_expires_at__lte=now)
+        .exclude(hold_lapsed_q(now))
         # No ORDER BY: the model's default (-start) would make the database sort
         # rows that are sorted here anyway.
         .order_by()

@@ -168,8 +168,14 @@ class PostgresExclusionConstraint(ExclusionConstraint):
             super().validate(model, instance, exclude=exclude, using=using)
 
 
-def _awaiting_payment_q(now) -> Q:
+def awaiting_payment_q(now) -> Q:
+    """Booking.awaiting_payment in SQL, for a filter that needs it inside an OR."""
     return Q(status=Booking.Status.HELD, hold_expires_at__gt=now)
+
+
+def hold_lapsed_q(now) -> Q:
+    """Booking.hold_lapsed in SQL."""
+    return Q(status=Booking.Status.HELD, hold_expires_at__lte=now)
 
 
 class BookingQuerySet(models.QuerySet):
@@ -190,15 +196,15 @@ class BookingQuerySet(models.QuerySet):
 
     def blocking(self, now=None):
         """Bookings that hold their time: confirmed, attended, or held with an unexpired hold."""
-        return self.filter(Q(status__in=Booking.FIRM_STATUSES) | _awaiting_payment_q(now or timezone.now()))
+        return self.filter(Q(status__in=Booking.FIRM_STATUSES) | awaiting_payment_q(now or timezone.now()))
 
     def awaiting_payment(self, now=None):
         """Holds whose time has not run out (Booking.awaiting_payment, in SQL)."""
-        return self.filter(_awaiting_payment_q(now or timezone.now()))
+        return self.filter(awaiting_payment_q(now or timezone.now()))
 
     def holds_lapsed(self, now=None):
         """Still HELD but their time ran out: they read expired until the clean-up job marks them."""
-        return self.filter(status=Booking.Status.HELD, hold_expires_at__lte=now or timezone.now())
+        return self.filter(hold_lapsed_q(now or timezone.now()))
 
     def overlapping(self, start, end):
         """Bookings whose blocked time (including buffer) meets [start, end)."""
