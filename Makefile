@@ -3,7 +3,7 @@
 #   make test    whole suite on PostgreSQL, then the `booking` tests again on SQLite
 #   make bench   scripts/bench.py
 #   make mutation  mutmut over the domain modules (scripts/mutation.py; not part of make test)
-#   make lint    Django system checks and missing-migration check
+#   make lint    Django system checks, missing migrations, ruff, import-linter layers, mypy
 #   make serve   production-like: gunicorn + Celery worker + beat (Procfile, honcho), DEBUG=0,
 #                PostgreSQL (SERVE_DATABASE_URL) and Redis (SERVE_REDIS_URL)
 #   make backup  pg_dump -Fc of DATABASE_URL into BACKUP_DIR (timestamped); make restore FILE=...
@@ -160,7 +160,10 @@ loadtest: $(STAMP)
 lint: $(STAMP)
 	$(PY) manage.py check
 	$(PY) manage.py makemigrations --check --dry-run
-	if [ -x $(VENV)/bin/ruff ]; then $(VENV)/bin/ruff check .; fi
+	$(VENV)/bin/ruff check .
+	$(PY) scripts/app_graph.py --check-layers
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
 
 clean:
 	rm -rf artifacts .pytest_cache mutants

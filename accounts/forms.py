@@ -3,7 +3,7 @@
 from allauth.account.forms import SignupForm
 from django import forms
 
-from booking.forms import DescribedErrorsMixin
+from common.forms import DescribedErrorsMixin
 
 from .models import User
 

@@ -10,6 +10,8 @@ Answers are cached on the user object, so a request asks the database once.
 
 from __future__ import annotations
 
+from django.core.exceptions import ObjectDoesNotExist
+
 RECEPTION_GROUP = "Reception"
 
 
@@ -28,9 +30,13 @@ def practitioner_for(user):
     if not getattr(user, "is_authenticated", False):
         return None
     if not hasattr(user, "_practitioner_for"):
-        from booking.models import Practitioner
-
-        user._practitioner_for = Practitioner.objects.select_related("user").filter(user=user, active=True).first()
+        # The reverse side of booking.Practitioner.user (related_name="practitioner"): accounts sits
+        # below booking and never imports it. One query, as before; the row's user is the user.
+        try:
+            practitioner = user.practitioner
+        except ObjectDoesNotExist:
+            practitioner = None
+        user._practitioner_for = practitioner if practitioner is not None and practitioner.active else None
     return user._practitioner_for
 
 

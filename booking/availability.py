@@ -17,7 +17,6 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import connections
@@ -25,9 +24,10 @@ from django.db.models import BooleanField, FloatField, Func
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
+from common.clock import LONDON, local_day_bounds
+
 from .models import Booking, Practitioner, Service, TimeOff, WorkingHours, hold_lapsed_q
 
-LONDON = ZoneInfo("Europe/London")
 
 
 @dataclass(frozen=True, order=True)
@@ -48,14 +48,6 @@ class Slot:
     @property
     def local_start(self) -> datetime:
         return self.start.astimezone(LONDON)
-
-
-def local_day_bounds(day: date) -> tuple[datetime, datetime]:
-    """The aware instants at which a London day starts and the next one starts."""
-    return (
-        datetime.combine(day, time.min, tzinfo=LONDON),
-        datetime.combine(day + timedelta(days=1), time.min, tzinfo=LONDON),
-    )
 
 
 def london_datetime(day: date, clock: time) -> datetime | None:

@@ -2,25 +2,11 @@
 
 from django import forms
 
+from common.forms import DescribedErrorsMixin
+
 from .intake import FLAG_SIGNS, PAIN_AREAS, SIDES, URGENT_SIGNS, Intake
 
 YES_NO = [("no", "No"), ("yes", "Yes")]
-
-
-class DescribedErrorsMixin:
-    """Point each field with an error at its message (includes/field.html renders id="<id>_error"),
-    so screen readers read the error with the field, not just somewhere on the page."""
-
-    def add_error(self, field, error):
-        super().add_error(field, error)
-        names = [field] if field else []
-        if isinstance(error, dict):
-            names = list(error)
-        for name in names:
-            if name in self.fields:
-                bound = self[name]
-                ids = [f"{bound.auto_id}_helptext"] if self.fields[name].help_text else []
-                self.fields[name].widget.attrs["aria-describedby"] = " ".join([*ids, f"{bound.auto_id}_error"])
 
 
 def _yes_no(label: str) -> forms.ChoiceField:

@@ -12,6 +12,7 @@ SQLite the IMMEDIATE transaction mode (settings) serialises writers.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
@@ -20,6 +21,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
+from common.actor import actor_or_none
 from config.throttling import rate_limit_hit
 from offers import services as offers
 from offers.throttles import VALIDATE_USER
@@ -53,7 +55,7 @@ log = logging.getLogger(__name__)
 def _log(booking: Booking, action: str, *, actor=None, from_status: str = "", reason: str = "", **data) -> BookingEvent:
     return BookingEvent.objects.create(
         booking=booking,
-        actor=actor if getattr(actor, "is_authenticated", False) else None,
+        actor=actor_or_none(actor),
         action=action,
         from_status=from_status,
         to_status=booking.status,
@@ -345,7 +347,7 @@ def _hold(*, patient, service, start, practitioner, offer_code, intake, source, 
         intake=parsed_intake.as_dict() if parsed_intake else {},
         flags=parsed_intake.flags() if parsed_intake else [],
         source=source,
-        created_by=actor if getattr(actor, "is_authenticated", False) else None,
+        created_by=actor_or_none(actor),
     )
     calendar_changed_on_commit()
     if quote:
@@ -438,33 +440,46 @@ def check_movable(*, booking: Booking, now: datetime, by_staff: bool = False) ->
         )
 
 
-@transaction.atomic
-def booking_cancel(
+@dataclass(frozen=True)
+class Cancellation:
+    """What booking_cancel_record did: the money side (payments.services.booking_cancel) acts on it."""
+
+    booking: Booking
+    previous_status: str
+    refund_pence: int
+
+
+def booking_lock(*, booking: Booking) -> Booking:
+    """The booking's row, locked (lock order: practitioner, offer code, booking, then its payments)."""
+    return _lock_booking(booking)
+
+
+def booking_cancel_record(
     *,
     booking: Booking,
+    paid_pence: int,
     actor=None,
     reason: str = "",
     refund_pence: int | None = None,
     by_staff: bool = False,
     now: datetime | None = None,
-) -> Booking:
-    """Cancel a booking and refund what the policy (or reception's choice) says.
+) -> Cancellation:
+    """Booking's half of a cancellation: the checks, the status, the offer code, the log, the email.
 
-    refund_pence: None applies the patient policy (full refund outside the
-    window, none inside). Reception may pass any amount up to what was paid,
-    and must give a reason.
+    Call it through payments.services.booking_cancel, which passes what was paid
+    (under the booking's lock) and then refunds what this decided. refund_pence:
+    None applies the patient policy (all that was paid outside the window, none
+    inside); reception may pass any amount (payments checks it against what was
+    paid) and must give a reason.
     """
-    from payments import services as payments
-
     now = now or timezone.now()
     booking = _lock_booking(booking)
     check_cancellable(booking=booking, now=now, by_staff=by_staff)
     if by_staff and not reason.strip():
         raise NotCancellable("Give a reason for cancelling.", errors={"reason": "A reason is required."})
     previous = booking.status
-    paid = payments.paid_pence(booking=booking)
     if refund_pence is None:
-        refund_pence = paid if refund_due(booking=booking, now=now) else 0
+        refund_pence = paid_pence if refund_due(booking=booking, now=now) else 0
     booking.status = Status.CANCELLED
     booking.hold_expires_at = None
     booking.save(update_fields=["status", "hold_expires_at", "updated_at"])
@@ -472,16 +487,11 @@ def booking_cancel(
     offers.offer_code_release(booking=booking)
     _log(booking, BookingEvent.Action.CANCELLED, actor=actor, from_status=previous, reason=reason,
          refund_pence=refund_pence)
-    if refund_pence:
-        payments.booking_refund(booking=booking, amount_pence=refund_pence, reason=reason or "Cancelled", actor=actor)
-    if previous == Status.HELD:
-        payments.payment_abandon(booking=booking)
-    booking.refund_pence = refund_pence
     outbox_enqueue(task=notifications.send_booking_cancelled,
                    kwargs={"booking_id": booking.pk, "refund_pence": refund_pence, "by_clinic": by_staff, "reason": reason},
                    key=f"booking_cancelled:{booking.pk}")
     slot_freed_on_commit(practitioner_id=booking.practitioner_id, start=booking.start, end=booking.blocks_until)
-    return booking
+    return Cancellation(booking=booking, previous_status=previous, refund_pence=refund_pence)
 
 
 @transaction.atomic

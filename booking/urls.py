@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import urgent, views
 
 app_name = "booking"
 urlpatterns = [
@@ -11,7 +11,7 @@ urlpatterns = [
     path("book/first-session/", views.book_first_session, name="book_first_session"),
     path("book/intake/", views.book_intake, name="book_intake"),
     path("book/review/", views.book_review, name="book_review"),
-    path("urgent-care/", views.urgent_care, name="urgent_care"),
+    path("urgent-care/", urgent.urgent_care, name="urgent_care"),
     path("intake/<str:token>/", views.intake_link, name="intake_link"),
     path("book/<slug:service>/", views.book_practitioner, name="book_practitioner"),
     path("book/<slug:service>/<str:who>/", views.book_day, name="book_day"),

@@ -22,6 +22,7 @@ from django.views.decorators.http import require_POST
 
 
 from common import hostile
+from common.clock import london_date
 from offers import services as offers
 from offers.throttles import RateLimited, offer_code_validate_for_request
 from payments import services as payments
@@ -43,12 +44,11 @@ from .exceptions import (
 )
 from .forms import CancelForm, IntakeForm, OfferCodeForm
 from .ics import booking_ics
-from .intake import URGENT_SIGNS
 from .intake_link import intake_link_booking, intake_link_open
+from .urgent import urgent_redirect
 from .models import Booking, Practitioner, Service, UrgentAdvice
 
 DRAFT = "booking_draft"
-URGENT_SIGNS_KEY = "urgent_signs"
 OFFER_CODE_KEY = "booking_offer_code"  # from the offer's "Book your first session" link
 ANY = "any"
 Status = Booking.Status
@@ -57,7 +57,7 @@ Status = Booking.Status
 # ---------------------------------------------------------------- helpers
 
 def _today() -> date:
-    return timezone.localtime(timezone.now(), availability.LONDON).date()
+    return london_date()
 
 
 def _parse_date(text: str | None, default: date | None) -> date | None:
@@ -261,17 +261,6 @@ def book_choose(request):
     return redirect("booking:book_review")
 
 
-def _urgent_redirect(request, urgent: UrgentCareNeeded):
-    """Show the urgent-care page by redirect, so reloading it never asks to resend the form."""
-    request.session[URGENT_SIGNS_KEY] = list(urgent.extra.get("signs") or [])
-    return redirect("booking:urgent_care")
-
-
-def urgent_care(request):
-    signs = [URGENT_SIGNS[name] for name in request.session.get(URGENT_SIGNS_KEY, []) if name in URGENT_SIGNS]
-    return render(request, "booking/urgent_care.html", {"signs": signs})
-
-
 def book_intake(request):
     draft = _draft(request)
     objects = draft and _draft_objects(draft)
@@ -289,7 +278,7 @@ def book_intake(request):
             # Nothing is booked and nothing is kept: the answers stop here.
             draft["intake"] = None
             _save_draft(request, draft)
-            return _urgent_redirect(request, urgent)
+            return urgent_redirect(request, urgent)
         if form.is_valid():
             try:
                 intake = form.intake()
@@ -336,7 +325,7 @@ def intake_link(request, token):
                 # Urgent signs first, whatever else is blank or invalid; then the form's errors.
                 services.booking_intake_screen(booking=booking, data=form.raw_answers())
         except UrgentCareNeeded as urgent:
-            return _urgent_redirect(request, urgent)
+            return urgent_redirect(request, urgent)
         except InvalidIntake as invalid:
             for field, error in (invalid.extra.get("errors") or {}).items():
                 form.add_error(field if field in form.fields else None, error)
@@ -436,7 +425,7 @@ def _hold_and_pay(request, draft, service, practitioner, start, form):
         _save_draft(request, draft)
         return None
     except UrgentCareNeeded as urgent:
-        return _urgent_redirect(request, urgent)
+        return urgent_redirect(request, urgent)
     except (IntakeRequired, InvalidIntake):
         return redirect("booking:book_intake")
     except (InvalidSlot, ServiceNotBookable) as refused:
@@ -521,7 +510,7 @@ def my_booking_cancel(request, pk):
     if request.method == "POST" and form.is_valid():
         paid_before = payments.paid_pence(booking=booking)
         try:
-            cancelled = services.booking_cancel(
+            cancelled = payments.booking_cancel(
                 booking=booking, actor=request.user, reason=form.cleaned_data["reason"] or "Cancelled by the patient online."
             )
         except NotCancellable as refused:

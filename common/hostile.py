@@ -52,7 +52,9 @@ class HostileInput(ValueError):
 
 
 def has_nul(text: str | bytes) -> bool:
-    return ("\x00" if isinstance(text, str) else b"\x00") in text
+    if isinstance(text, str):
+        return "\x00" in text
+    return b"\x00" in text
 
 
 def in_calendar(day: date) -> bool:

@@ -8,7 +8,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from booking.exceptions import BookingError
+from common.errors import DomainError
 
 
 _DRF_CODES = {
@@ -24,7 +24,7 @@ _DRF_CODES = {
 
 
 def exception_handler(exc, context):
-    if isinstance(exc, BookingError):
+    if isinstance(exc, DomainError):
         response = Response(exc.as_dict(), status=exc.status_code)
         if exc.extra.get("retry_after") is not None:  # a rate limit counted inside a service
             response["Retry-After"] = str(exc.extra["retry_after"])

@@ -4,6 +4,8 @@ from django.http import JsonResponse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
+from outbox.models import Heartbeat
+
 
 @never_cache
 def healthz(request):
@@ -57,8 +59,6 @@ def _check_broker() -> tuple[bool, str]:
 def _check_worker() -> tuple[bool, str]:
     if settings.OUTBOX_INLINE:
         return True, "not used (work runs in process)"
-    from outbox.models import Heartbeat
-
     try:
         beat = Heartbeat.objects.filter(name="worker").first()
     except Exception as exc:

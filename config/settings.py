@@ -17,11 +17,23 @@ def env(name: str, default: str = "") -> str:
     return os.environ.get(name, default)
 
 
+TRUE_WORDS = {"1", "true", "yes", "on"}
+FALSE_WORDS = {"0", "false", "no", "off"}
+
+
 def env_bool(name: str, default: bool = False) -> bool:
-    value = os.environ.get(name)
-    if value is None:
+    """A known true/false word (any case); unset or empty gives the default. Anything else stops the
+    start: a typo such as DEBUG=flase must not quietly read as False (healthchecks' envbool)."""
+    value = (os.environ.get(name) or "").strip().lower()
+    if not value:
         return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+    if value in TRUE_WORDS:
+        return True
+    if value in FALSE_WORDS:
+        return False
+    raise ImproperlyConfigured(
+        f"{name}={os.environ[name]!r} is not a yes/no value: use one of {sorted(TRUE_WORDS | FALSE_WORDS)}."
+    )
 
 
 def env_int(name: str, default: int) -> int:
@@ -289,7 +301,6 @@ SPECTACULAR_SETTINGS = {
 
 # Stripe: unset STRIPE_SECRET_KEY = local test-payment mode (no card is charged).
 STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY")
-STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY")
 STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET")
 STRIPE_API_BASE = env("STRIPE_API_BASE")
 # Stripe calls run inside requests: give up fast (seconds), one retry at most.

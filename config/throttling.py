@@ -22,14 +22,14 @@ from django.conf import settings
 from django.core.cache import cache
 from rest_framework.throttling import BaseThrottle, SimpleRateThrottle
 
-from booking.exceptions import BookingError
+from common.errors import DomainError
 
 from .cache import CacheUnavailable
 
 log = logging.getLogger(__name__)
 
 
-class RateLimited(BookingError):
+class RateLimited(DomainError):
     code = "throttled"
     status_code = 429
     default_message = "Too many attempts. Please wait a while and try again."
@@ -43,7 +43,7 @@ class RateLimited(BookingError):
         )
 
 
-class RateLimitUnavailable(BookingError):
+class RateLimitUnavailable(DomainError):
     """The counters could not be read, and this limit fails closed (offer-code guessing)."""
 
     code = "temporarily_unavailable"

@@ -33,7 +33,7 @@ urlpatterns = [
     path("outcomes/", include("outcomes.urls")),
     path("staff/", include("booking.staff.urls")),
     # Before "api/v1/", so the staff calendar is matched first.
-    path("api/v1/staff/", include("booking.api.staff_urls")),
+    path("api/v1/staff/", include("booking.staff.api_urls")),
     path("api/v1/waitlist/", include("waitlist.api_urls")),
     path("api/v1/", include("booking.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

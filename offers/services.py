@@ -24,8 +24,12 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.mailbox import verified_mailboxes
+from booking.models import Booking  # the OfferCode <-> Booking cycle (README, Architecture: open)
+from common.actor import actor_or_none
+from payments.models import Payment  # the same cycle: "has been to the clinic" counts paid bookings
+from outbox.services import outbox_enqueue
 
-from booking.exceptions import (
+from .exceptions import (
     OfferExpired,
     OfferNotFirstSession,
     OfferNotYours,
@@ -34,8 +38,6 @@ from booking.exceptions import (
     OfferWrongService,
     SlotLost,
 )
-from outbox.services import outbox_enqueue
-
 from .models import Offer, OfferCode, mailbox_hash
 
 # No 0/O, 1/I/L, U (reads as V): 30 symbols. 12 of them carry 12 x log2(30) = 58.9
@@ -153,7 +155,7 @@ def offer_code_claim(*, email: str, offer: Offer | None = None, issued_by=None, 
                     mailbox_hash=mailbox,
                     issued_at=now,
                     expires_at=now + timedelta(hours=offer.validity_hours),
-                    issued_by=issued_by if getattr(issued_by, "is_authenticated", False) else None,
+                    issued_by=actor_or_none(issued_by),
                 )
         except IntegrityError:
             # Either the same address claimed at the same moment (return theirs)
@@ -172,9 +174,6 @@ def has_had_first_session(patient) -> bool:
 
     Confirmed counts too: a booking is confirmed only once paid (online or at the clinic).
     """
-    from booking.models import Booking
-    from payments.models import Payment
-
     return (
         Booking.objects.filter(
             patient=patient,
@@ -191,8 +190,6 @@ def _reserved_by_live_hold(code: OfferCode, *, now: datetime, for_booking=None) 
     after waiting on the code's row lock it sees the booking that the other
     transaction just committed.
     """
-    from booking.models import Booking
-
     if code.reserved_by_id is None or code.reserved_by_id == getattr(for_booking, "pk", None):
         return False
     holder = Booking.objects.filter(pk=code.reserved_by_id).first()

@@ -34,7 +34,7 @@ def throttle_validate(request) -> None:
 def offer_code_validate_for_request(request, *, code_text: str, service):
     """For the booking review page: throttle, then offers.services.offer_code_validate.
 
-    Raises RateLimited (429) or an Offer* refusal; both are BookingErrors, so the
+    Raises RateLimited (429) or an Offer* refusal; both are DomainErrors, so the
     page shows their .message beside the code field.
     """
     from .services import offer_code_validate

@@ -8,7 +8,8 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from booking.exceptions import BookingError
+from common.actor import actor_or_none
+from common.errors import DomainError
 from booking.models import Booking
 
 from .models import OutcomeScore
@@ -18,12 +19,12 @@ Status = Booking.Status
 COUNTED = (Status.CONFIRMED, Status.ATTENDED, Status.HELD)
 
 
-class InvalidScore(BookingError):
+class InvalidScore(DomainError):
     code = "invalid_score"
     default_message = "Each answer is a whole number from 0 to 10."
 
 
-class ScoresClosed(BookingError):
+class ScoresClosed(DomainError):
     code = "scores_closed"
     status_code = 409
     default_message = "Scores can be given for an upcoming or current visit only."
@@ -47,7 +48,7 @@ def outcome_record(*, booking: Booking, leg_pain: int, activity_limit: int, acto
     score, _ = OutcomeScore.objects.update_or_create(
         booking=booking,
         defaults={"leg_pain": leg_pain, "activity_limit": activity_limit, "recorded_at": now,
-                  "recorded_by": actor if getattr(actor, "is_authenticated", False) else None},
+                  "recorded_by": actor_or_none(actor)},
     )
     return score
 

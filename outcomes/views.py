@@ -2,7 +2,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
 
-from booking.exceptions import BookingError
+from common.errors import DomainError
 from booking.models import Booking
 from booking.staff.permissions import staff_required
 
@@ -21,7 +21,7 @@ def score(request, pk):
     if request.method == "POST" and form.is_valid():
         try:
             services.outcome_record(booking=booking, actor=request.user, **form.cleaned_data)
-        except BookingError as refused:
+        except DomainError as refused:
             messages.error(request, refused.message)
         else:
             messages.success(request, "Thank you: your answers are saved for your physiotherapist.")

@@ -115,9 +115,14 @@ def session_from_dict(data: dict) -> CheckoutSession:
         payment_status=_text(data, "payment_status", max_length=32),
         amount_total=_pence(data, "amount_total"),
         currency=_text(data, "currency", max_length=3).lower(),
-        payment_intent_id=_text(data, "payment_intent"),
+        payment_intent_id=payment_intent_id_of(data),
         metadata=_metadata(data),
     )
+
+
+def payment_intent_id_of(data) -> str:
+    """The payment intent's id in a Stripe object (session, refund, charge), or ""."""
+    return _text(data, "payment_intent")
 
 
 def refund_from_dict(data: dict) -> RefundResult:
@@ -128,7 +133,7 @@ def refund_from_dict(data: dict) -> RefundResult:
         id=_text(data, "id", required=True),
         status=_text(data, "status", max_length=32) or "pending",
         amount=_pence(data, "amount"),
-        payment_intent_id=_text(data, "payment_intent"),
+        payment_intent_id=payment_intent_id_of(data),
         metadata=_metadata(data),
     )
 

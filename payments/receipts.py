@@ -14,7 +14,7 @@ from datetime import date, datetime
 from django.conf import settings
 from django.utils import timezone
 
-from booking.availability import LONDON, local_day_bounds
+from common.clock import LONDON, local_day_bounds
 from booking.models import Booking
 
 from .models import Payment, Refund

@@ -17,9 +17,10 @@ from django.db.models import Sum
 from django.urls import reverse
 from django.utils import timezone
 
+from common.actor import actor_or_none
+from common.errors import DomainError
 from booking import services as booking_services
 from booking.exceptions import (
-    BookingError,
     InvalidPaymentMethod,
     InvalidStatusChange,
     NothingToPay,
@@ -39,10 +40,6 @@ MIN_CHECKOUT_MINUTES = 31
 CLINIC_METHODS = (Payment.Method.CARD_TERMINAL, Payment.Method.CASH)
 # A refund Stripe fails is retried by reconcile_payments, this many attempts in all; then only a person.
 MAX_REFUND_ATTEMPTS = 3
-
-
-def _user(actor):
-    return actor if getattr(actor, "is_authenticated", False) else None
 
 
 def paid_pence(*, booking: Booking) -> int:
@@ -73,7 +70,7 @@ def attention_raise(
 
 def attention_resolve(*, key: str, resolution: str, actor=None) -> None:
     Attention.objects.filter(key=key, resolved_at__isnull=True).update(
-        resolved_at=timezone.now(), resolved_by=_user(actor), resolution=resolution[:500]
+        resolved_at=timezone.now(), resolved_by=actor_or_none(actor), resolution=resolution[:500]
     )
 
 
@@ -142,7 +139,7 @@ def payment_start(*, booking: Booking, actor=None, now: datetime | None = None) 
         checkout_url=session.url,
         idempotency_key=key,
         expires_at=expires_at,
-        created_by=_user(actor),
+        created_by=actor_or_none(actor),
     )
 
 
@@ -158,9 +155,9 @@ def payment_none_due(*, booking: Booking, actor=None, now: datetime | None = Non
         raise InvalidStatusChange("This booking has an amount to pay.")
     payment = Payment.objects.create(
         booking=booking, method=Payment.Method.NONE_DUE, status=Payment.Status.SUCCEEDED, amount_pence=0,
-        idempotency_key=f"booking-{booking.pk}-none-due", paid_at=now or timezone.now(), created_by=_user(actor),
+        idempotency_key=f"booking-{booking.pk}-none-due", paid_at=now or timezone.now(), created_by=actor_or_none(actor),
     )
-    booking_services.booking_confirm(booking=booking, actor=_user(actor), reason="Nothing to pay.", now=now)
+    booking_services.booking_confirm(booking=booking, actor=actor_or_none(actor), reason="Nothing to pay.", now=now)
     return payment
 
 
@@ -382,6 +379,36 @@ def payment_close_checkout(*, payment: Payment, now: datetime | None = None) -> 
     payment_apply_session(session=session, now=now)
 
 
+@transaction.atomic
+def booking_cancel(
+    *,
+    booking: Booking,
+    actor=None,
+    reason: str = "",
+    refund_pence: int | None = None,
+    by_staff: bool = False,
+    now: datetime | None = None,
+) -> booking_services.Cancellation:
+    """Cancel a booking and refund what the policy (or reception's choice) says.
+
+    Booking decides and records the cancellation (booking_cancel_record, given
+    what was paid under the booking's lock); this side moves the money: the
+    refund, and closing a held booking's open checkouts. Booking never imports
+    payments: it returns the decision and we act on it.
+    """
+    booking = booking_services.booking_lock(booking=booking)
+    cancellation = booking_services.booking_cancel_record(
+        booking=booking, paid_pence=paid_pence(booking=booking), actor=actor, reason=reason,
+        refund_pence=refund_pence, by_staff=by_staff, now=now,
+    )
+    if cancellation.refund_pence:
+        booking_refund(booking=cancellation.booking, amount_pence=cancellation.refund_pence,
+                       reason=reason or "Cancelled", actor=actor)
+    if cancellation.previous_status == Booking.Status.HELD:
+        payment_abandon(booking=cancellation.booking)
+    return cancellation
+
+
 def payment_abandon(*, booking: Booking) -> None:
     """A held booking was cancelled: close its open checkouts at the provider (after commit).
 
@@ -445,10 +472,10 @@ def payment_take_at_desk(*, booking: Booking, method: str, actor, now: datetime 
         amount_pence=due,
         idempotency_key=f"booking-{booking.pk}-desk-{uuid.uuid4().hex}",
         paid_at=now,
-        created_by=_user(actor),
+        created_by=actor_or_none(actor),
     )
     BookingEvent.objects.create(
-        booking=booking, action=BookingEvent.Action.PAYMENT, actor=_user(actor), from_status=booking.status,
+        booking=booking, action=BookingEvent.Action.PAYMENT, actor=actor_or_none(actor), from_status=booking.status,
         to_status=booking.status, reason=f"Paid {due} pence ({payment.get_method_display()}) at the desk.",
         data={"payment_id": payment.pk},
     )
@@ -475,7 +502,7 @@ def _payment_status_refresh(payment: Payment) -> None:
 
 
 def _refund_row(payment: Payment, *, amount_pence: int, reason: str, actor, auto: bool, retry_of: Refund | None = None) -> Refund:
-    refund = Refund.objects.create(payment=payment, amount_pence=amount_pence, reason=reason, created_by=_user(actor),
+    refund = Refund.objects.create(payment=payment, amount_pence=amount_pence, reason=reason, created_by=actor_or_none(actor),
                                    auto=auto, retry_of=retry_of)
     if payment.method in CLINIC_METHODS:
         # Desk money goes back by hand: a task for reception, done and logged by a person.
@@ -503,7 +530,7 @@ def booking_refund(
     if amount_pence <= 0:
         return []
     if not reason.strip():
-        raise BookingError("Give a reason for the refund.", errors={"reason": "A reason is required."})
+        raise DomainError("Give a reason for the refund.", errors={"reason": "A reason is required."})
     ids = [p.pk for p in payments] if payments is not None else None
     query = Payment.objects.select_for_update().filter(booking=booking, status__in=Payment.PAID_STATUSES)
     if ids is not None:
@@ -526,7 +553,7 @@ def booking_refund(
             break
     BookingEvent.objects.create(
         booking=booking, action=BookingEvent.Action.REFUND, to_status=booking.status,
-        actor=_user(actor), reason=reason,
+        actor=actor_or_none(actor), reason=reason,
         data={"amount_pence": amount_pence, "refund_ids": [r.pk for r in refunds], "auto_refunded": auto},
     )
     return refunds
@@ -546,7 +573,7 @@ def refund_desk_done(*, refund_id: int, actor, note: str = "") -> Refund:
         _payment_status_refresh(payment)
         BookingEvent.objects.create(
             booking=payment.booking, action=BookingEvent.Action.REFUND, to_status=payment.booking.status,
-            actor=_user(actor), reason=f"Refunded £{refund.amount_pence / 100:.2f} at the desk. {note}".strip(),
+            actor=actor_or_none(actor), reason=f"Refunded £{refund.amount_pence / 100:.2f} at the desk. {note}".strip(),
             data={"refund_ids": [refund.pk], "desk": True},
         )
     attention_resolve(key=f"desk_refund:{refund.pk}", resolution=note or "Refunded at the desk.", actor=actor)
@@ -711,7 +738,7 @@ def _after_provider_refund(payment: Payment) -> None:
         booking.status == Booking.Status.CONFIRMED and not payment.auto_refunded
         and payment.status in Payment.PAID_STATUSES and _refunded_in_full_at_provider(payment)
     ):
-        booking_services.booking_cancel(booking=booking, reason="Refunded in full at Stripe.", refund_pence=0, by_staff=True)
+        booking_cancel(booking=booking, reason="Refunded in full at Stripe.", refund_pence=0, by_staff=True)
         _refunded_at_provider_flag(payment)
 
 

@@ -7,7 +7,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
-from booking.exceptions import BookingError
+from accounts.roles import is_reception
+from common.errors import DomainError
 from booking.models import Booking
 from booking.staff.permissions import reception_required
 
@@ -92,7 +93,7 @@ def attention_resolve(request, pk):
     if item.kind == Attention.Kind.DESK_REFUND:
         try:
             services.refund_desk_done(refund_id=item.refund_id, actor=request.user, note=note)
-        except BookingError as exc:
+        except DomainError as exc:
             messages.error(request, exc.message)
             return redirect("payments:attention")
         messages.success(request, f"Desk refund of £{item.amount_pence / 100:.2f} recorded as done.")
@@ -108,8 +109,6 @@ def attention_resolve(request, pk):
 @login_required
 def receipt(request, payment_id):
     """A payment's receipt: for the patient who paid and for reception; anyone else gets 404."""
-    from accounts.roles import is_reception
-
     from .receipts import receipt_for, receipt_payments
 
     payments = receipt_payments()

@@ -33,7 +33,7 @@ def _expired(event: gateway.WebhookEvent, prepared) -> None:
 
 
 def _charge(event: gateway.WebhookEvent) -> tuple[str, int]:
-    intent = gateway._text(event.object, "payment_intent")
+    intent = gateway.payment_intent_id_of(event.object)
     return intent, gateway._pence(event.object, "amount_refunded")
 
 

@@ -1,9 +1,9 @@
-"""Outcome-named refusals of data-rights requests (same shape as booking.exceptions)."""
+"""Outcome-named refusals of data-rights requests (on the shared base, common.errors)."""
 
-from booking.exceptions import BookingError
+from common.errors import DomainError
 
 
-class ErasureRefused(BookingError):
+class ErasureRefused(DomainError):
     code = "erasure_refused"
     status_code = 409
     default_message = "This account cannot be deleted."

@@ -1,7 +1,7 @@
 from django import forms
 
 from accounts.models import User
-from booking.forms import DescribedErrorsMixin
+from common.forms import DescribedErrorsMixin
 
 from .models import DataRequest
 

@@ -14,6 +14,8 @@ from django.core.mail import get_connection
 from django.core.mail.backends.base import BaseEmailBackend
 from django.db import DatabaseError
 
+from accounts.models import User
+
 log = logging.getLogger(__name__)
 
 
@@ -40,8 +42,6 @@ class RecordingEmailBackend(BaseEmailBackend):
 
 
 def record_sent(email_messages) -> None:
-    from accounts.models import User
-
     from .models import SentEmail
 
     rows = []

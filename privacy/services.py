@@ -17,8 +17,10 @@ from django.db.models import Q, TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
 
+from common.clock import london_date
 from accounts.models import User
 from accounts.roles import is_staff_member
+from common.actor import actor_or_none
 from booking.models import Booking, awaiting_payment_q
 from offers.models import OfferCode, mailbox_hash
 from payments.models import LocalCheckoutSession, Payment, Refund, StripeEvent
@@ -30,16 +32,12 @@ from .models import DataRequest, Erasure, RetainedBooking, SentEmail
 ERASED_DOMAIN = "erased.invalid"  # RFC 2606: nothing is ever sent there
 
 
-def _user(actor):
-    return actor if getattr(actor, "is_authenticated", False) else None
-
-
 def is_erased(user) -> bool:
     return Erasure.objects.filter(user=user).exists()
 
 
 def data_request_log(*, user: User, kind: str, channel: str, actor=None, note: str = "") -> DataRequest:
-    return DataRequest.objects.create(user=user, kind=kind, channel=channel, handled_by=_user(actor), note=note[:200])
+    return DataRequest.objects.create(user=user, kind=kind, channel=channel, handled_by=actor_or_none(actor), note=note[:200])
 
 
 def _upcoming(user: User, now: datetime):
@@ -147,7 +145,7 @@ def records_erase_due(*, today: date | None = None) -> dict:
 
     A date is the last day a record is kept: it goes on the day after.
     """
-    today = today or timezone.localdate()
+    today = today or london_date()
     # Payment records past their six years, on bookings still kept for clinical reasons.
     money_due = RetainedBooking.objects.select_for_update().filter(financial_until__lt=today, keep_until__gte=today)
     money_booking_ids = list(money_due.values_list("booking_id", flat=True))

@@ -9,9 +9,9 @@ from django.contrib.auth.decorators import login_required
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
+from common.clock import london_date
 from booking.staff.permissions import reception_required
 
 from . import services
@@ -34,7 +34,7 @@ def _json_download(user, data) -> HttpResponse:
         json.dumps(data, cls=DjangoJSONEncoder, indent=2, ensure_ascii=False),
         content_type="application/json; charset=utf-8",
     )
-    stamp = timezone.localdate().isoformat()
+    stamp = london_date().isoformat()
     response["Content-Disposition"] = f'attachment; filename="physiobook-data-{user.pk}-{stamp}.json"'
     return response
 

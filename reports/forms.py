@@ -1,9 +1,9 @@
 from datetime import timedelta
 
 from django import forms
-from django.utils import timezone
 
-from booking.forms import DescribedErrorsMixin
+from common.clock import london_date
+from common.forms import DescribedErrorsMixin
 
 from .figures import Period
 
@@ -19,7 +19,7 @@ class PeriodForm(DescribedErrorsMixin, forms.Form):
         """Bound to the query string, or to the last 30 days when none is given."""
         if "date_from" in query or "date_to" in query:
             return cls(query)
-        today = timezone.localdate()
+        today = london_date()
         return cls({"date_from": today - timedelta(days=29), "date_to": today})
 
     def clean(self):

@@ -24,11 +24,11 @@ for i, patient in enumerate(patients):
                               practitioner=Practitioner.objects.get(pk=slot.practitioner_id), intake=intake)
     payment = services.payment_start(booking=booking)
     if i == 3:  # abandoned: cancelled while held
-        bs.booking_cancel(booking=booking, actor=patient, reason="demo: changed my mind")
+        services.booking_cancel(booking=booking, actor=patient, reason="demo: changed my mind")
         continue
     local_gateway.checkout_session_pay(payment.checkout_session_id)
     if i == 1:
-        bs.booking_cancel(booking=booking, actor=patient, reason="demo: better")
+        services.booking_cancel(booking=booking, actor=patient, reason="demo: better")
     if i == 2:
         services.booking_refund(booking=booking, amount_pence=1500, reason="demo: goodwill",
                                 actor=User.objects.filter(is_superuser=True).first())

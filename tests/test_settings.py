@@ -35,6 +35,24 @@ def test_check_deploy_is_clean_with_production_settings():
     assert "no issues" in result.stdout
 
 
+@pytest.mark.parametrize("typo", ["flase", "ture", "2", "enabled"])
+def test_a_yes_no_setting_that_is_not_a_yes_no_word_stops_the_start(typo):
+    # Before: anything not in {1, true, yes, on} read as False, so DEBUG=ture quietly meant off.
+    result = run_manage("check", env={"EMAIL_USE_TLS": typo})
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr and f"EMAIL_USE_TLS={typo!r}" in result.stderr
+
+
+@pytest.mark.parametrize(("word", "expected"), [("TRUE", True), (" on ", True), ("Yes", True), ("1", True),
+                                                ("off", False), ("No", False), ("0", False), ("", None)])
+def test_yes_no_words_read_in_any_case_and_empty_is_the_default(monkeypatch, word, expected):
+    from config.settings import env_bool
+
+    monkeypatch.setenv("PHYSIOBOOK_TEST_FLAG", word)
+    assert env_bool("PHYSIOBOOK_TEST_FLAG", default=True) is (True if expected is None else expected)
+    assert env_bool("PHYSIOBOOK_TEST_FLAG", default=False) is (False if expected is None else expected)
+
+
 @pytest.mark.parametrize("missing", ["SECRET_KEY", "ALLOWED_HOSTS"])
 def test_production_refuses_to_start_without(missing):
     env = {k: v for k, v in PRODUCTION.items() if k != missing}

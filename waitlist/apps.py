@@ -6,12 +6,5 @@ class WaitlistConfig(AppConfig):
     verbose_name = "Waitlist"
 
     def ready(self):
-        from django.db.models.signals import post_save
-
-        from booking.models import Booking
-        from booking.signals import slot_freed
-
-        from . import receivers
-
-        slot_freed.connect(receivers.offer_freed_time, dispatch_uid="waitlist-offer-freed-time")
-        post_save.connect(receivers.booking_saved, sender=Booking, dispatch_uid="waitlist-booking-saved")
+        # Connects the receivers (their @receiver decorators) once the booking models exist.
+        from . import receivers  # noqa: F401

@@ -1,6 +1,6 @@
 from django import forms
 
-from booking.forms import DescribedErrorsMixin
+from common.forms import DescribedErrorsMixin
 
 from .models import AFTERNOON, MORNING
 

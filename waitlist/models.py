@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from common.clock import london_date
 from booking.models import Booking, Practitioner, Service
 
 MORNING, AFTERNOON = "morning", "afternoon"
@@ -14,7 +15,7 @@ NOON_HOUR = 12  # London wall clock: a start before 12:00 is "morning", from 12:
 class WaitlistEntryQuerySet(models.QuerySet):
     def waiting(self, now=None):
         """Entries still looking for a time: not left, not expired, window not over, not already booked."""
-        today = timezone.localdate(now or timezone.now())
+        today = london_date(now)
         return self.filter(status=WaitlistEntry.Status.WAITING, date_to__gte=today)
 
 

@@ -18,9 +18,12 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from common.clock import london_date
+from common.actor import actor_or_none
+from common.errors import DomainError
 from booking import availability
 from booking import services as booking_services
-from booking.exceptions import BookingError, InvalidSlot, SlotTaken, UnknownPractitioner
+from booking.exceptions import InvalidSlot, SlotTaken, UnknownPractitioner
 from booking.models import Booking, Practitioner, Service
 from outbox.services import outbox_enqueue
 
@@ -33,7 +36,7 @@ Status = WaitlistEntry.Status
 
 
 def _today(now: datetime) -> date:
-    return timezone.localtime(now, availability.LONDON).date()
+    return london_date(now)
 
 
 def waitlist_join(
@@ -120,7 +123,7 @@ def waitlist_offer_make(
         )
         offer = WaitlistOffer.objects.create(
             entry=entry, practitioner=practitioner, start=start, booking=booking, offered_at=now,
-            offered_by=actor if getattr(actor, "is_authenticated", False) else None,
+            offered_by=actor_or_none(actor),
         )
         outbox_enqueue(task=notifications.send_offer, kwargs={"offer_id": offer.pk}, key=f"waitlist_offer:{offer.pk}")
     return offer
@@ -205,7 +208,7 @@ def waitlist_offer_freed_time(*, practitioner_id: int, start: datetime, end: dat
                 continue
             try:
                 offer = waitlist_offer_make(entry=entry, practitioner=practitioner, start=slot.start, now=now)
-            except BookingError as refused:
+            except DomainError as refused:
                 log.info("waitlist entry %s not offered %s: %s", entry.pk, slot.start, refused.message)
                 continue
             taken.append((slot.start, slot.start + blocked))

@@ -10,9 +10,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from common import hostile
+from common.clock import london_date
 from accounts.roles import is_reception
 from booking import availability
-from booking.exceptions import BookingError
+from common.errors import DomainError
 from booking.models import Practitioner
 from booking.staff.permissions import reception_required, staff_required
 
@@ -21,10 +23,7 @@ from .models import WaitlistEntry
 
 
 def _day(text: str | None) -> date:
-    try:
-        return date.fromisoformat(text) if text else timezone.localdate()
-    except ValueError:
-        return timezone.localdate()
+    return hostile.parse_date(text) or london_date()
 
 
 def _free_for(entry: WaitlistEntry, day: date, now: datetime) -> list[availability.Slot]:
@@ -76,7 +75,7 @@ def offer(request, pk):
         return redirect(back)
     try:
         made = services.waitlist_offer_make(entry=entry, practitioner=practitioner, start=start, actor=request.user)
-    except BookingError as refused:
+    except DomainError as refused:
         messages.error(request, refused.message)
     else:
         messages.success(request, f"{entry.patient.display_name} has been offered "

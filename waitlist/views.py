@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -11,10 +11,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from common import hostile
+from common.clock import london_date
+from common.errors import DomainError
 from booking import availability
-from booking.exceptions import BookingError, InvalidIntake, UrgentCareNeeded
+from booking.exceptions import InvalidIntake, UrgentCareNeeded
 from booking import services as booking_services
-from booking import views as booking_views
+from booking.urgent import urgent_redirect
 from booking.forms import IntakeForm
 from booking.models import UrgentAdvice
 from booking.models import Service
@@ -31,7 +34,7 @@ ANY = "any"
 
 
 def _today():
-    return timezone.localtime(timezone.now(), availability.LONDON).date()
+    return london_date()
 
 
 @login_required
@@ -43,11 +46,7 @@ def join(request, service, who):
             raise Http404
         practitioner = get_object_or_404(availability.practitioners_for(service), pk=int(who))
     today = _today()
-    try:
-        first = datetime.strptime(request.GET.get("day", ""), "%Y-%m-%d").date()
-    except ValueError:
-        first = today
-    first = max(first, today)
+    first = max(hostile.parse_date(request.GET.get("day")) or today, today)
     form = WaitlistJoinForm(request.POST or None, initial={"date_from": first, "date_to": first + timedelta(days=14)})
     intake_form = IntakeForm(request.POST or None) if service.is_first_session else None
     if request.method == "POST" and intake_form is not None:
@@ -55,7 +54,7 @@ def join(request, service, who):
             # Urgent signs first, whatever else is blank or invalid (the same screen as booking).
             booking_services.intake_screen(data=request.POST, source=UrgentAdvice.Source.ONLINE)
         except UrgentCareNeeded as urgent:
-            return booking_views._urgent_redirect(request, urgent)
+            return urgent_redirect(request, urgent)
     if request.method == "POST":
         valid = form.is_valid()
         intake = None
@@ -78,7 +77,7 @@ def join(request, service, who):
             except InvalidIntake as invalid:
                 for field, error in (invalid.extra.get("errors") or {}).items():
                     intake_form.add_error(field if field in intake_form.fields else None, error)
-            except BookingError as refused:
+            except DomainError as refused:
                 form.add_error(None, refused.message)
             else:
                 messages.success(request, "You are on the waitlist. We will email you as soon as a time comes free.")
@@ -144,7 +143,7 @@ def offer(request, pk):
             return redirect("waitlist:offer", offer.pk)
         except GatewayUnavailable:
             return render(request, "booking/payment_unavailable.html", {"booking": offer.booking}, status=503)
-        except BookingError as refused:
+        except DomainError as refused:
             messages.error(request, refused.message)
             return redirect("waitlist:offer", offer.pk)
         return redirect(payment.checkout_url)

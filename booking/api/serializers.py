@@ -17,6 +17,7 @@ from booking.availability import LONDON
 from booking.intake import PAIN_AREAS, SIDES
 from booking.models import Booking, Practitioner, Service
 from common import hostile
+from payments.models import Payment
 
 # Dates and times the clinic could ever mean, and the largest id (common.hostile's policy).
 EARLIEST, LATEST, MAX_ID = hostile.EARLIEST, hostile.LATEST, hostile.MAX_ID
@@ -341,11 +342,8 @@ class BookingSerializer(serializers.ModelSerializer):
     def get_checkout_url(self, booking) -> str | None:
         if self.get_status(booking) != Booking.Status.HELD:
             return None
-        override = getattr(booking, "api_checkout_url", "unset")
-        if override != "unset":
-            return override
-        from payments.models import Payment
-
+        if "checkout_url" in self.context:  # the URL payment_start just made (BookingListCreate.post)
+            return self.context["checkout_url"]
         pending = [p for p in booking.payments.all() if p.status == Payment.Status.PENDING and p.checkout_url]
         return pending[-1].checkout_url if pending else None
 
@@ -357,4 +355,4 @@ class CancelledBookingSerializer(BookingSerializer):
         fields = [*BookingSerializer.Meta.fields, "refund_pence"]
 
     def get_refund_pence(self, booking) -> int:
-        return getattr(booking, "refund_pence", 0) or 0
+        return self.context["refund_pence"]  # from the cancellation's result (BookingCancel.post)

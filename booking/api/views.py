@@ -12,7 +12,6 @@ from django.db.models import Prefetch
 from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiResponse,
-    PolymorphicProxySerializer,
     extend_schema,
 )
 from rest_framework import status
@@ -23,16 +22,11 @@ from rest_framework.views import APIView
 
 from booking import services as booking_services
 from booking import slot_cache
-from booking.exceptions import OfferRefused, UnknownPractitioner, UnknownService
+from booking.exceptions import UnknownPractitioner, UnknownService
 from booking.models import Booking, Practitioner, Service, UrgentAdvice
-from offers import services as offer_services
-from offers.throttles import (
-    OfferClaimThrottle,
-    OfferValidateIPThrottle,
-    OfferValidateUserThrottle,
-)
 from payments import gateway
 from payments import services as payment_services
+from payments.models import Payment
 
 from . import serializers as s
 
@@ -173,110 +167,10 @@ class AvailabilityView(APIView):
         return Response({"service": service.slug, "slots": slots})
 
 
-# --- Offers ------------------------------------------------------------------------
-
-
-CLAIMED_DETAIL = "Check your inbox: if this address can have a code, we've emailed it there."
-
-
-class OfferClaim(APIView):
-    # Anyone may claim; no session means no CSRF check is needed for an anonymous write.
-    authentication_classes = []
-    permission_classes = []
-    throttle_classes = [OfferClaimThrottle]
-
-    @extend_schema(
-        operation_id="offers_claim",
-        request=s.OfferClaimSerializer,
-        responses={
-            202: OpenApiResponse(s.OfferClaimedSerializer, description="The same for every valid address (new, known, "
-                                 "returning patient): the code goes only by email."),
-            400: _error("Invalid email, or no offer is running.", ("invalid", "Some fields are invalid."),
-                        ("no_offer", "There is no offer running at the moment."), serializer=s.FieldErrorSerializer),
-            429: E429,
-        },
-        tags=["offers"],
-    )
-    def post(self, request):
-        data = _valid(s.OfferClaimSerializer, request.data)
-        claim = offer_services.offer_code_claim(email=data["email"])
-        offer = claim.code.offer
-        return Response({"detail": CLAIMED_DETAIL, "percent_off": offer.percent_off,
-                         "validity_hours": offer.validity_hours}, status=status.HTTP_202_ACCEPTED)
-
-
-class OfferMine(APIView):
-    permission_classes = [IsAuthenticated]
-
-    @extend_schema(
-        operation_id="offers_mine",
-        responses={200: s.OfferCodeSerializer, 401: E401,
-                   404: _error("No code issued to your address, or your email address is not verified yet.",
-                               ("not_found", "Not found."))},
-        tags=["offers"],
-    )
-    def get(self, request):
-        code = offer_services.offer_code_mine(patient=request.user)
-        if code is None:
-            from django.http import Http404
-
-            raise Http404
-        return Response(s.OfferCodeSerializer(code).data)
-
-
-class OfferValidate(APIView):
-    permission_classes = [IsAuthenticated]
-    throttle_classes = [OfferValidateUserThrottle, OfferValidateIPThrottle]
-
-    @extend_schema(
-        operation_id="offers_validate",
-        request=s.OfferValidateSerializer,
-        responses={
-            200: OpenApiResponse(
-                PolymorphicProxySerializer(
-                    component_name="OfferValidation",
-                    serializers=[s.OfferValidResultSerializer, s.OfferRefusedResultSerializer],
-                    resource_type_field_name=None,
-                ),
-                description=f"`valid: true` with the price, or `valid: false` with `code` one of {OFFER_REFUSALS}.",
-                examples=[
-                    OpenApiExample("valid", value={"valid": True, "percent_off": 20, "discount_pence": 1500,
-                                                   "amount_due_pence": 6000, "expires_at": "2027-01-12T10:00:00+00:00"}),
-                    OpenApiExample("refused", value={"valid": False, "code": "used",
-                                                     "detail": "This offer code has already been used."}),
-                ],
-            ),
-            400: _error("Invalid input or unknown service.", ("invalid", "Some fields are invalid."), serializer=s.FieldErrorSerializer),
-            401: E401,
-            403: E403,
-            429: E429,
-        },
-        tags=["offers"],
-    )
-    def post(self, request):
-        data = _valid(s.OfferValidateSerializer, request.data)
-        service = _service(data["service"])
-        try:
-            quote = offer_services.offer_code_validate(code_text=data["code"], patient=request.user, service=service)
-        except OfferRefused as refusal:
-            return Response({"valid": False, **refusal.as_dict()})
-        return Response(
-            {
-                "valid": True,
-                "percent_off": quote.percent_off,
-                "discount_pence": quote.discount_pence,
-                "amount_due_pence": quote.amount_due_pence,
-                "expires_at": s.iso(quote.code.expires_at),
-            }
-        )
-
-
 # --- Bookings ------------------------------------------------------------------------
 
 
 def _own_bookings(user):
-    from payments.models import Payment
-
     return (
         Booking.objects.filter(patient=user)
         .select_related("service", "practitioner__user", "offer_code")
@@ -355,8 +249,8 @@ class BookingListCreate(APIView):
             # the patient can retry from the booking page before the hold lapses.
             checkout_url = None
         booking = _own_booking(request.user, booking.pk)
-        booking.api_checkout_url = checkout_url
-        return Response(s.BookingSerializer(booking).data, status=status.HTTP_201_CREATED)
+        return Response(s.BookingSerializer(booking, context={"checkout_url": checkout_url}).data,
+                        status=status.HTTP_201_CREATED)
 
 
 class BookingDetail(APIView):
@@ -387,10 +281,9 @@ class BookingCancel(APIView):
     def post(self, request, pk: int):
         booking = _own_booking(request.user, pk)
         data = _valid(s.BookingCancelSerializer, request.data)
-        cancelled = booking_services.booking_cancel(booking=booking, actor=request.user, reason=data.get("reason", ""))
+        cancelled = payment_services.booking_cancel(booking=booking, actor=request.user, reason=data.get("reason", ""))
         result = _own_booking(request.user, pk)
-        result.refund_pence = cancelled.refund_pence
-        return Response(s.CancelledBookingSerializer(result).data)
+        return Response(s.CancelledBookingSerializer(result, context={"refund_pence": cancelled.refund_pence}).data)
 
 
 class BookingReschedule(APIView):

@@ -15,9 +15,9 @@ from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.core.cache import cache
-from django.utils import timezone
 
-from booking.availability import LONDON, local_day_bounds
+from common.clock import london_date
+from booking.availability import local_day_bounds
 from booking.calendar import PractitionerDay
 from booking.slot_cache import MAX_AGE, calendar_version
 
@@ -38,7 +38,7 @@ def get(cache_key: str, now: datetime) -> str | None:
 
 def valid_until(pdays: list[PractitionerDay], now: datetime) -> datetime:
     """The first instant time alone changes what the page shows."""
-    limits = [now + MAX_AGE, local_day_bounds(timezone.localtime(now, LONDON).date())[1]]
+    limits = [now + MAX_AGE, local_day_bounds(london_date(now))[1]]
     for pday in pdays:
         limits += [b.hold_expires_at for b in pday.bookings if b.status == "held" and b.hold_expires_at]
     step = timedelta(minutes=settings.BOOKING_SLOT_MINUTES).total_seconds()

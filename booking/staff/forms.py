@@ -6,11 +6,12 @@ from datetime import datetime, time, timedelta
 
 from django import forms
 from django.conf import settings
-from django.utils import timezone
 
 from booking.availability import LONDON, london_datetime
 from booking.models import Practitioner, Service, TimeOff, WorkingHours
+from accounts.models import User
 from common import hostile
+from common.clock import london_date
 
 from . import services as desk
 
@@ -102,8 +103,6 @@ class BookForm(forms.Form):
     def clean(self):
         data = super().clean()
         if data.get("patient_id"):
-            from accounts.models import User
-
             data["patient"] = User.objects.filter(pk=data["patient_id"], is_staff=False).first()
             if data["patient"] is None:
                 self.add_error(None, "Choose a patient from the search results.")
@@ -273,7 +272,7 @@ class WorkingHoursForm(forms.Form):
 
 
 def today_london():
-    return timezone.localtime(timezone.now(), LONDON).date()
+    return london_date()
 
 
 class TakePaymentForm(forms.Form):

@@ -28,6 +28,7 @@ from booking.signals import slot_freed_on_commit
 from booking.slot_cache import calendar_changed_on_commit
 from clinic.mail import email_send
 from common import hostile
+from common.actor import actor_or_none
 from payments import gateway
 from payments import services as payment_services
 
@@ -199,7 +200,7 @@ def time_off_create(
             bookings=clashes,
         )
     time_off = TimeOff.objects.create(practitioner=practitioner, start=start, end=end, reason=reason, note=note,
-                                      created_by=actor if getattr(actor, "is_authenticated", False) else None)
+                                      created_by=actor_or_none(actor))
     calendar_changed_on_commit()
     return time_off
 

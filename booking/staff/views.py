@@ -396,7 +396,7 @@ def booking_cancel(request, pk: int):
     day = timezone.localtime(booking.start, LONDON).date()
     if request.method == "POST" and form.is_valid() and "refund_pence" in form.cleaned_data:
         try:
-            cancelled = booking_services.booking_cancel(
+            cancelled = payment_services.booking_cancel(
                 booking=booking, actor=request.user, reason=form.cleaned_data["reason"],
                 refund_pence=form.cleaned_data["refund_pence"], by_staff=True,
             )

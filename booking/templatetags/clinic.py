@@ -1,4 +1,9 @@
 from django import template
+from django.conf import settings
+from django.utils.html import escape, format_html
+from django.utils.safestring import mark_safe
+
+from clinic.contact import phone_tel
 
 register = template.Library()
 
@@ -16,12 +21,6 @@ def pounds(pence) -> str:
 @register.filter
 def clinic_phone_link(text) -> str:
     """Escape a message and turn the clinic's number in it into a tel: link ("please call us on ...")."""
-    from django.conf import settings
-    from django.utils.html import escape, format_html
-    from django.utils.safestring import mark_safe
-
-    from clinic.contact import phone_tel
-
     escaped = escape(str(text))
     phone = escape(settings.CLINIC_PHONE)
     if not phone or phone not in escaped:

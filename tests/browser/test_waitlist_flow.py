@@ -14,6 +14,7 @@ from django.core.management import call_command
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from payments.services import booking_cancel
 from booking import services as booking_services
 from booking.availability import LONDON
 from booking.models import Booking
@@ -115,7 +116,7 @@ def test_a_freed_slot_goes_to_the_waitlist_in_turn_and_is_booked_through_the_off
 
     # 10:00 is cancelled: the first in line is offered it and it is held for her; the second hears nothing.
     mail.outbox.clear()
-    booking_services.booking_cancel(booking=clinic["x"], reason="Cannot come.")
+    booking_cancel(booking=clinic["x"], reason="Cannot come.")
     link = offer_link(first.email)
     assert not [m for m in mail.outbox if m.to == [second.email]]
     page.goto(link)
@@ -144,7 +145,7 @@ def test_a_freed_slot_goes_to_the_waitlist_in_turn_and_is_booked_through_the_off
 
     # 14:00 is cancelled later: the first patient (still waiting) is offered it and books within the hold.
     mail.outbox.clear()
-    booking_services.booking_cancel(booking=clinic["y"], reason="Moved away.")
+    booking_cancel(booking=clinic["y"], reason="Moved away.")
     pay_through_offer(page, offer_link(first.email))
     step(page, "08-first-booked")
     y = Booking.objects.get(patient=first, status=Booking.Status.CONFIRMED)

@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 import time_machine
 
+from payments.services import booking_cancel
 from booking import services as booking_services
 from booking.exceptions import OfferExpired, OfferUsed
 from booking.models import Booking
@@ -133,7 +134,7 @@ def test_a_released_code_is_still_refused_once_its_24_hours_are_over(code, patie
 def test_cancelling_an_unpaid_booking_releases_the_code(code, patient, sciatica, physio):
     booking = hold(patient, sciatica, TUESDAY_10AM, ISSUED + timedelta(hours=1), code.code)
     with time_machine.travel(ISSUED + timedelta(hours=1, minutes=5), tick=False):
-        booking_services.booking_cancel(booking=booking, actor=patient, reason="Changed my mind")
+        booking_cancel(booking=booking, actor=patient, reason="Changed my mind")
     assert state(code, ISSUED + timedelta(hours=1, minutes=5)) == OfferCode.State.AVAILABLE
     again = hold(patient, sciatica, TUESDAY_11AM, ISSUED + timedelta(hours=1, minutes=6), code.code)
     assert again.amount_due_pence == 6000
@@ -143,7 +144,7 @@ def test_cancelling_a_paid_booking_keeps_the_code_redeemed(code, patient, sciati
     booking = hold(patient, sciatica, TUESDAY_10AM, ISSUED + timedelta(hours=1), code.code)
     pay(booking, ISSUED + timedelta(hours=1, minutes=5))
     with time_machine.travel(ISSUED + timedelta(hours=2), tick=False):
-        booking_services.booking_cancel(booking=booking, actor=patient, reason="Can't come")
+        booking_cancel(booking=booking, actor=patient, reason="Can't come")
     assert state(code, ISSUED + timedelta(hours=2)) == OfferCode.State.REDEEMED
 
 

@@ -5,6 +5,7 @@ from datetime import datetime, timedelta
 import pytest
 import time_machine
 
+from payments.services import booking_cancel
 from booking import services as booking_services
 from booking.availability import LONDON
 from booking.models import BookingEvent
@@ -62,7 +63,7 @@ def test_a_past_or_cancelled_visit_takes_no_scores(clinic):
     [booking] = visits(UserFactory(), service, physio, [(5, 5)])
     with pytest.raises(ScoresClosed):
         outcome_record(booking=booking, leg_pain=1, activity_limit=1, now=booking.end)
-    booking_services.booking_cancel(booking=booking, reason="x", by_staff=True, now=NOW)
+    booking_cancel(booking=booking, reason="x", by_staff=True, now=NOW)
     with pytest.raises(ScoresClosed):
         outcome_record(booking=booking, leg_pain=1, activity_limit=1, now=NOW)
 

@@ -4,6 +4,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from payments.services import booking_cancel
 from booking import services
 from booking.availability import LONDON
 from booking.models import Booking
@@ -99,7 +100,7 @@ def test_clinic_cancellation_email_apologises_and_gives_the_reason(patient, clin
     service, physio = clinic
     booking = paid_booking(patient, physio, service, start=LATER)
     with django_capture_on_commit_callbacks(execute=True):
-        services.booking_cancel(booking=booking, actor=StaffFactory(), reason="Your physiotherapist is ill",
+        booking_cancel(booking=booking, actor=StaffFactory(), reason="Your physiotherapist is ill",
                                 refund_pence=7500, by_staff=True, now=NOW)
     body = mailoutbox[-1].body
     assert "We are sorry" in body and "The reason: Your physiotherapist is ill" in body
@@ -111,7 +112,7 @@ def test_patient_cancellation_email_does_not_apologise(patient, clinic, frozen, 
     service, physio = clinic
     booking = paid_booking(patient, physio, service, start=SOON)
     with django_capture_on_commit_callbacks(execute=True):
-        services.booking_cancel(booking=booking, actor=patient, now=NOW)
+        booking_cancel(booking=booking, actor=patient, now=NOW)
     body = mailoutbox[-1].body
     assert "We are sorry" not in body and "less than 24 hours before" in body
 

@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from booking import services as booking_services
+from payments.services import booking_cancel
 from payments import services
 from payments.models import Attention, Payment
 from tests.factories import ReceptionistFactory, StaffFactory, UserFactory
@@ -17,7 +17,7 @@ def desk_task(hold, on_commit):
     reception = ReceptionistFactory()
     services.payment_record_at_clinic(booking=booking, method=Payment.Method.CASH, actor=reception)
     with on_commit():
-        booking_services.booking_cancel(booking=booking, actor=reception, reason="Ill", refund_pence=3000, by_staff=True)
+        booking_cancel(booking=booking, actor=reception, reason="Ill", refund_pence=3000, by_staff=True)
     return reception, Attention.objects.get()
 
 

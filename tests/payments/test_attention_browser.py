@@ -5,7 +5,7 @@ Screenshots: artifacts/screenshots/attention-*.png.
 
 import pytest
 
-from booking import services as booking_services
+from payments.services import booking_cancel
 from payments import services
 from payments.models import Attention, Payment, Refund
 from tests.a11y import assert_accessible, screenshot
@@ -21,7 +21,7 @@ def test_reception_hands_back_a_desk_refund_from_needs_attention(phone_page, liv
     reception = ReceptionistFactory(email="rita@clinic.example", first_name="Rita", last_name="Desk")
     booking = hold()
     services.payment_record_at_clinic(booking=booking, method=Payment.Method.CARD_TERMINAL, actor=reception)
-    booking_services.booking_cancel(booking=booking, actor=booking.patient, reason="Feeling better")  # online, by the patient
+    booking_cancel(booking=booking, actor=booking.patient, reason="Feeling better")  # online, by the patient
     services.attention_raise(key="mismatch:cs_demo", kind=Attention.Kind.MISMATCH, amount_pence=1,
                              message="Stripe reports 1 pence in GBP for checkout cs_demo; we asked for 7500 pence in GBP.")
     page.goto(f"{base}/staff/")

@@ -16,7 +16,7 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from booking import services as booking_services
+from payments.services import booking_cancel
 from booking.models import Booking, BookingEvent
 from payments import gateway, reconcile, services, stripe_gateway
 from payments.models import Attention, Payment, Refund, StripeEvent
@@ -81,7 +81,7 @@ def test_finding_01_dashboard_refund_is_recorded_once_when_charge_refunded_comes
     assert (row.amount_pence, row.stripe_refund_id) == (2000, events[0]["data"]["object"]["id"])
     # A later cancellation refunds exactly the rest: Stripe's total reaches the charge, no more.
     with on_commit():
-        cancelled = booking_services.booking_cancel(booking=booking, actor=booking.patient, reason="Better")
+        cancelled = booking_cancel(booking=booking, actor=booking.patient, reason="Better")
     assert cancelled.refund_pence == 5500
     assert emulator_refunded(stripe_mode, payment.payment_intent_id) == 7500
     payment.refresh_from_db()
@@ -95,7 +95,7 @@ def test_finding_02_paid_after_a_cancel_stripe_never_confirmed_is_refunded_by_re
     booking, payment = started
     settings.STRIPE_API_BASE = closed_port_url()  # the expire call cannot reach Stripe
     with on_commit():
-        booking_services.booking_cancel(booking=booking, actor=booking.patient, reason="Changed my mind")
+        booking_cancel(booking=booking, actor=booking.patient, reason="Changed my mind")
     payment.refresh_from_db()
     assert payment.status == Payment.Status.PENDING  # not "expired": Stripe has not said so
     settings.STRIPE_API_BASE = stripe_mode
@@ -113,7 +113,7 @@ def test_finding_02_paid_with_the_webhook_lost_then_cancelled_is_refunded(stripe
     booking, payment = started
     emulator_pay(stripe_mode, payment.checkout_session_id, payment.amount_pence)  # webhook lost
     with on_commit():
-        booking_services.booking_cancel(booking=booking, actor=booking.patient, reason="Changed my mind")
+        booking_cancel(booking=booking, actor=booking.patient, reason="Changed my mind")
     payment.refresh_from_db()
     assert payment.auto_refunded and payment.status == Payment.Status.REFUNDED
     assert emulator_refunded(stripe_mode, payment.payment_intent_id) == 7500
@@ -242,7 +242,7 @@ def test_finding_07_patient_cancel_of_a_desk_payment_makes_a_desk_task_not_a_ref
     reception = ReceptionistFactory()
     payment = services.payment_record_at_clinic(booking=booking, method=Payment.Method.CARD_TERMINAL, actor=reception)
     with on_commit():
-        booking_services.booking_cancel(booking=booking, actor=booking.patient, reason="Better")
+        booking_cancel(booking=booking, actor=booking.patient, reason="Better")
     refund = Refund.objects.get()
     assert refund.status == Refund.Status.PENDING  # nobody has handed it back yet
     payment.refresh_from_db()
@@ -444,7 +444,7 @@ def test_an_auto_refund_refused_after_a_dashboard_refund_is_retried_for_what_is_
     session = emulator_pay(stripe_mode, payment.checkout_session_id, payment.amount_pence)
     emulator_client(stripe_mode).v1.refunds.create({"payment_intent": session["payment_intent"], "amount": 500})
     with on_commit():
-        booking_services.booking_cancel(booking=booking, actor=booking.patient, reason="Better")
+        booking_cancel(booking=booking, actor=booking.patient, reason="Better")
     assert Refund.objects.get(status=Refund.Status.FAILED).amount_pence == 7500  # Stripe said no
     with on_commit():
         reconcile.payments_reconcile()  # the dashboard refund's events never came: Stripe's list is read

@@ -8,7 +8,7 @@ import time_machine
 from django.core.management import call_command
 from django.urls import reverse
 
-from booking import services as booking_services
+from payments.services import booking_cancel
 from booking.models import Booking
 from payments import gateway, services
 from payments.models import LocalCheckoutSession, Payment, Refund, StripeEvent
@@ -81,7 +81,7 @@ def test_cancellation_refund_in_local_mode(client, at_checkout, on_commit):
     booking, payment = at_checkout
     with on_commit():
         client.post(reverse("payments:local_checkout", args=[payment.checkout_session_id]), {"action": "pay"})
-        booking_services.booking_cancel(booking=booking, actor=booking.patient, reason="Better")
+        booking_cancel(booking=booking, actor=booking.patient, reason="Better")
     refund = Refund.objects.get()
     assert refund.status == Refund.Status.SUCCEEDED and refund.stripe_refund_id.startswith("re_local_")
     assert LocalCheckoutSession.objects.get().refunded_pence == 7500

@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from booking import services as booking_services
+from payments.services import booking_cancel
 from booking.exceptions import BookingError, RefundTooLarge
 from booking.models import Booking, BookingEvent
 from payments import reconcile, services
@@ -70,7 +70,7 @@ def test_refund_needs_a_reason(stripe_mode, paid):
 def test_staff_cancel_with_a_refund_above_paid_writes_nothing(stripe_mode, paid):
     booking, _ = paid
     with pytest.raises(RefundTooLarge):
-        booking_services.booking_cancel(
+        booking_cancel(
             booking=booking, actor=ReceptionistFactory(), reason="Clinic closed", refund_pence=7501, by_staff=True
         )
     booking.refresh_from_db()
@@ -81,7 +81,7 @@ def test_staff_cancel_with_a_refund_above_paid_writes_nothing(stripe_mode, paid)
 def test_patient_cancellation_outside_the_window_refunds_in_full_through_stripe(stripe_mode, paid, on_commit, mailoutbox):
     booking, payment = paid
     with on_commit():
-        cancelled = booking_services.booking_cancel(booking=booking, actor=booking.patient, reason="Feeling better")
+        cancelled = booking_cancel(booking=booking, actor=booking.patient, reason="Feeling better")
     assert cancelled.refund_pence == 7500
     refund = Refund.objects.get()
     assert (refund.amount_pence, refund.status) == (7500, Refund.Status.SUCCEEDED)
@@ -225,7 +225,7 @@ def test_payment_for_a_booking_cancelled_meanwhile_is_refunded_not_rebooked(clie
     booking = hold()
     payment = services.payment_start(booking=booking)
     with on_commit():
-        booking_services.booking_cancel(booking=booking, actor=booking.patient, reason="Changed my mind")
+        booking_cancel(booking=booking, actor=booking.patient, reason="Changed my mind")
     # The patient had already paid in another tab before our expire reached Stripe.
     from .conftest import emulator_paid_intent
 

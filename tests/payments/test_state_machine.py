@@ -21,6 +21,7 @@ from collections import Counter
 
 import pytest
 import requests
+from django.core.cache import cache
 from django.db import transaction
 from django.test import TestCase
 from hypothesis import HealthCheck, settings as hsettings, strategies as st
@@ -88,6 +89,9 @@ def test_money_matches_stripe_under_any_event_order_and_fault(settings, stripe_m
         def __init__(self):
             super().__init__()
             self.savepoint = transaction.savepoint()
+            # Rate-limit counters live in the cache and outlive the savepoint: without this, later
+            # examples had most holds refused (RateLimited) and what got covered hung on the seed.
+            cache.clear()
             self.seen = len(emulator_events(url))  # this example's events start here
             self.undelivered: list[dict] = []
             self.delivered: list[dict] = []
@@ -151,7 +155,7 @@ def test_money_matches_stripe_under_any_event_order_and_fault(settings, stripe_m
         def cancel_by_patient(self, i):
             booking = self._booking(i)
             if booking is not None:
-                self._run(booking_services.booking_cancel, booking=booking, actor=booking.patient, reason="Better")
+                self._run(services.booking_cancel, booking=booking, actor=booking.patient, reason="Better")
 
         # -- reception -----------------------------------------------------------------------
         @rule(i=PICK, share=st.sampled_from([0, 50, 100]))
@@ -159,7 +163,7 @@ def test_money_matches_stripe_under_any_event_order_and_fault(settings, stripe_m
             booking = self._booking(i)
             if booking is not None:
                 refund = services.paid_pence(booking=booking) * share // 100
-                self._run(booking_services.booking_cancel, booking=booking, actor=reception, reason="Clinic closed",
+                self._run(services.booking_cancel, booking=booking, actor=reception, reason="Clinic closed",
                           refund_pence=refund, by_staff=True)
 
         @rule(i=PICK, slot=st.sampled_from([0, 1]))

@@ -7,6 +7,7 @@ import time_machine
 from django.core import mail
 from django.urls import reverse
 
+from payments.services import booking_cancel
 from booking import services as booking_services
 from booking.availability import LONDON
 from booking.models import Booking, BookingEvent, TimeOff, WorkingHours
@@ -65,7 +66,7 @@ def test_a_caller_without_email_is_never_emailed(reception_client, reception, ph
                                                                new_first_name="", new_phone=""))
     phone_only = Booking.objects.get(start=at(10))
     with django_capture_on_commit_callbacks(execute=True):
-        booking_services.booking_cancel(booking=phone_only, actor=reception, reason="Caller rang to cancel",
+        booking_cancel(booking=phone_only, actor=reception, reason="Caller rang to cancel",
                                         refund_pence=0, by_staff=True)
     # Only the patient with an address heard about their booking.
     assert [m.to for m in mail.outbox] == [[patient.email]]

@@ -5,6 +5,7 @@ from datetime import date, datetime, timedelta
 import pytest
 from django.core import mail
 
+from payments.services import booking_cancel
 from booking import services as booking_services
 from booking.models import Booking
 from booking.staff import services as desk
@@ -28,7 +29,7 @@ def join(patient, service, **window):
 
 def cancel(booking, capture):
     with capture(execute=True):
-        booking_services.booking_cancel(booking=booking, reason="Cannot come.")
+        booking_cancel(booking=booking, reason="Cannot come.")
 
 
 def test_a_cancellation_is_offered_to_the_first_waiting_patient_and_held_for_fifteen_minutes(

@@ -21,6 +21,7 @@ from django.db import transaction
 from django.test.utils import override_settings
 from django.utils import timezone
 
+from common.clock import london_date
 from accounts.models import User
 from booking import availability, services
 from booking.exceptions import BookingError
@@ -180,7 +181,7 @@ class Command(BaseCommand):
             for first, last in PATIENT_NAMES
         ]
 
-        today = timezone.localtime(timezone.now(), LONDON).date()
+        today = london_date()
         holiday_physio = physios[HOLIDAY_PHYSIO]
         if not TimeOff.objects.filter(practitioner=holiday_physio, reason=TimeOff.Reason.HOLIDAY).exists():
             next_monday = today + timedelta(days=7 - today.weekday())
@@ -240,7 +241,7 @@ class Command(BaseCommand):
         if slot.start > now:
             services.booking_confirm(booking=booking, actor=reception, reason="Booked by phone; pays at the clinic.")
             if rng.random() < 0.1:
-                services.booking_cancel(booking=booking, actor=reception, reason="Patient rang to cancel.",
+                payments.booking_cancel(booking=booking, actor=reception, reason="Patient rang to cancel.",
                                         by_staff=True, refund_pence=0)
             return True
         if rng.random() < 0.1:

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.test.utils import override_settings
 from django.utils import timezone
 
+from common.clock import london_date
 from accounts.models import User
 from booking import availability
 from booking import services as booking_services
@@ -52,7 +53,7 @@ class Command(BaseCommand):
         follow_up = Service.objects.get(slug="follow-up-treatment")
         reception = User.objects.filter(email="reception@physiobook.local").first()
         now = timezone.now()
-        today = timezone.localtime(now, LONDON).date()
+        today = london_date(now)
         for number, (pain, limit) in enumerate(SCORES):
             service = assessment if number == 0 else follow_up
             slot, booked_at = self.free_slot(physio, service, today + timedelta(days=7 * (number - 4)), now)

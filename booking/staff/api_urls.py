@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .staff import StaffCalendarView
+from .api import StaffCalendarView
 
 app_name = "staff_api"
 urlpatterns = [
