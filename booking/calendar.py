@@ -13,7 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from django.db.models import BooleanField, ExpressionWrapper, Prefetch, Q
+from django.db.models import BooleanField, ExpressionWrapper, Q
 from django.utils import timezone
 
 from .availability import LONDON, local_day_bounds, working_intervals
@@ -78,27 +78,43 @@ class PractitionerDay:
     cancelled: list[CalendarBooking] = field(default_factory=list)
 
 
-def _calendar_booking(booking: Booking, status: str) -> CalendarBooking:
-    patient = booking.patient
-    flags = tuple(booking.flags or ())
+# The columns a calendar shows, read as plain rows: a busy day has hundreds of
+# bookings, and building a model instance (and its patient and service) for each
+# was most of the uncached day view's time.
+_BOOKING_COLUMNS = (
+    "id", "practitioner_id", "start", "end", "status", "hold_expires_at", "flags", "source",
+    "amount_due_pence", "taken_pence", "intake_missing", "arrived",
+    "patient_id", "patient__first_name", "patient__last_name", "patient__email",
+    "service_id", "service__name",
+)
+
+
+def _calendar_booking(row: dict, status: str) -> CalendarBooking:
+    flags = tuple(row["flags"] or ())
+    name = f"{row['patient__first_name']} {row['patient__last_name']}".strip()  # User.get_full_name
+    # Booking.balance_due on the stored status, from the annotated money taken.
+    due = max(row["amount_due_pence"] - row["taken_pence"], 0) if row["status"] in Booking.OWING_STATUSES else 0
     return CalendarBooking(
-        id=booking.pk,
-        start=timezone.localtime(booking.start, LONDON),
-        end=timezone.localtime(booking.end, LONDON),
+        id=row["id"],
+        start=row["start"].astimezone(LONDON),
+        end=row["end"].astimezone(LONDON),
         status=status,
-        status_label=Status(status).label,
-        patient_id=patient.pk,
-        patient_name=patient.get_full_name() or patient.email,
-        service_id=booking.service_id,
-        service_name=booking.service.name,
+        status_label=_STATUS_LABELS[status],
+        patient_id=row["patient_id"],
+        patient_name=name or row["patient__email"],
+        service_id=row["service_id"],
+        service_name=row["service__name"],
         flags=flags,
         flag_labels=tuple(FLAG_LABELS.get(f, f) for f in flags),
-        arrived=booking.arrived_at is not None,
-        source=booking.source,
-        hold_expires_at=booking.hold_expires_at,
-        due_pence=booking.balance_due(booking.taken_pence),
-        intake_pending=bool(getattr(booking, "intake_missing", False)) and status in (Status.HELD, Status.CONFIRMED),
+        arrived=row["arrived"],
+        source=row["source"],
+        hold_expires_at=row["hold_expires_at"],
+        due_pence=due,
+        intake_pending=bool(row["intake_missing"]) and status in (Status.HELD, Status.CONFIRMED),
     )
+
+
+_STATUS_LABELS = {value: label for value, label in Status.choices}
 
 
 def calendar_days(
@@ -117,15 +133,29 @@ def calendar_days(
     range_start, _ = local_day_bounds(date_from)
     _, range_end = local_day_bounds(date_to)
 
-    practitioners = Practitioner.objects.filter(active=True).select_related("user").prefetch_related(
-        Prefetch("working_hours", queryset=WorkingHours.objects.order_by("weekday", "start_time"))
-    )
+    # Practitioners and their hours in one query: a row per hours row (LEFT JOIN), or one with no hours.
+    rows = Practitioner.objects.filter(active=True).values(
+        "pk", "colour", "title", "user__first_name", "user__last_name", "user__email",
+        "working_hours__weekday", "working_hours__start_time", "working_hours__end_time",
+        "working_hours__valid_from", "working_hours__valid_until",
+    ).order_by("position", "pk", "working_hours__weekday", "working_hours__start_time")
     if practitioner_ids is not None:
-        practitioners = practitioners.filter(pk__in=practitioner_ids)
-    practitioners = list(practitioners)
+        rows = rows.filter(pk__in=practitioner_ids)
+    practitioners: dict[int, dict] = {}
+    for row in rows:
+        practitioner = practitioners.setdefault(row["pk"], {
+            "name": f"{row['user__first_name']} {row['user__last_name']}".strip() or row["user__email"],  # Practitioner.name
+            "colour": row["colour"], "title": row["title"], "hours": [],
+        })
+        if row["working_hours__weekday"] is not None:
+            practitioner["hours"].append(WorkingHours(
+                weekday=row["working_hours__weekday"], start_time=row["working_hours__start_time"],
+                end_time=row["working_hours__end_time"], valid_from=row["working_hours__valid_from"],
+                valid_until=row["working_hours__valid_until"],
+            ))
     if not practitioners:
         return []
-    ids = [p.pk for p in practitioners]
+    ids = list(practitioners)
 
     days = []
     day = date_from
@@ -161,41 +191,33 @@ def calendar_days(
     gone: dict[tuple[int, date], list[CalendarBooking]] = defaultdict(list)
     bookings = (
         Booking.objects.filter(practitioner_id__in=ids, start__lt=range_end, end__gt=range_start)
-        .select_related("patient", "service")
         .with_taken_pence()
-        # Only what a calendar shows: a busy day has hundreds of rows, and every
-        # timestamp column costs parsing.
-        .only(
-            "id", "practitioner_id", "start", "end", "status", "hold_expires_at", "flags", "arrived_at", "source",
-            "amount_due_pence",
-            "patient__id", "patient__first_name", "patient__last_name", "patient__email",
-            "service__id", "service__name",
-        )
         # The intake is read as one boolean, not loaded: see Booking.intake_pending.
-        .annotate(intake_missing=ExpressionWrapper(Q(service__is_first_session=True, intake={}), BooleanField()))
+        .annotate(intake_missing=ExpressionWrapper(Q(service__is_first_session=True, intake={}), BooleanField()),
+                  arrived=ExpressionWrapper(Q(arrived_at__isnull=False), BooleanField()))
         .order_by("start", "pk")
+        .values(*_BOOKING_COLUMNS)
     )
-    for booking in bookings:
-        status = booking.shown_status(now)
-        item = _calendar_booking(booking, status)
+    for row in bookings:
+        status = Booking.row_shown_status(row["status"], row["hold_expires_at"], now)
+        item = _calendar_booking(row, status)
         target = gone if status in (Status.CANCELLED, Status.EXPIRED) else shown
-        target[(booking.practitioner_id, local_day(booking.start))].append(item)
+        target[(row["practitioner_id"], item.start.date())].append(item)
 
     result = []
-    for practitioner in practitioners:
-        hours = list(practitioner.working_hours.all())
+    for practitioner_id, practitioner in practitioners.items():
         for day in days:
-            key = (practitioner.pk, day)
+            key = (practitioner_id, day)
             result.append(
                 PractitionerDay(
-                    practitioner_id=practitioner.pk,
-                    name=practitioner.name,
-                    colour=practitioner.colour,
-                    title=practitioner.title,
+                    practitioner_id=practitioner_id,
+                    name=practitioner["name"],
+                    colour=practitioner["colour"],
+                    title=practitioner["title"],
                     day=day,
                     working=[
                         (timezone.localtime(s, LONDON), timezone.localtime(e, LONDON))
-                        for s, e in working_intervals(hours, day)
+                        for s, e in working_intervals(practitioner["hours"], day)
                     ],
                     time_off=time_off.get(key, []),
                     bookings=shown.get(key, []),
@@ -205,7 +227,11 @@ def calendar_days(
     return result
 
 
-def urgent_advice_count(*, day: date) -> int:
-    """How many times urgent-care advice was shown on a London day (reception's day view)."""
+def urgent_advice_queryset(*, day: date):
+    """Each time urgent-care advice was shown on a London day (reception's day view counts them)."""
     start, end = local_day_bounds(day)
-    return UrgentAdvice.objects.filter(shown_at__gte=start, shown_at__lt=end).count()
+    return UrgentAdvice.objects.filter(shown_at__gte=start, shown_at__lt=end)
+
+
+def urgent_advice_count(*, day: date) -> int:
+    return urgent_advice_queryset(day=day).count()

@@ -294,18 +294,29 @@ class Booking(models.Model):
 
     # A booking's state, asked here by every page, serializer, template and the calendar.
 
+    @staticmethod
+    def row_awaiting_payment(status: str, hold_expires_at, now) -> bool:
+        """The rule on plain values (the calendar reads rows, not instances): held, and the hold not lapsed."""
+        return status == Booking.Status.HELD and hold_expires_at is not None and hold_expires_at > now
+
+    @staticmethod
+    def row_shown_status(status: str, hold_expires_at, now) -> str:
+        """A lapsed hold reads expired at once, before the clean-up job marks it; other statuses as they are."""
+        if status == Booking.Status.HELD and not Booking.row_awaiting_payment(status, hold_expires_at, now):
+            return Booking.Status.EXPIRED.value
+        return str(status)
+
     def awaiting_payment(self, now=None) -> bool:
         """Held and the hold not lapsed: the time is kept while the patient pays."""
-        now = now or timezone.now()
-        return self.status == self.Status.HELD and self.hold_expires_at is not None and self.hold_expires_at > now
+        return self.row_awaiting_payment(self.status, self.hold_expires_at, now or timezone.now())
 
     def hold_lapsed(self, now=None) -> bool:
         """Still HELD in the database, but its time ran out (the clean-up job has not marked it yet)."""
         return self.status == self.Status.HELD and not self.awaiting_payment(now)
 
     def shown_status(self, now=None) -> str:
-        """The status to show anyone: a lapsed hold reads expired at once, before the clean-up job marks it."""
-        return self.Status.EXPIRED.value if self.hold_lapsed(now) else str(self.status)
+        """The status to show anyone (row_shown_status)."""
+        return self.row_shown_status(self.status, self.hold_expires_at, now or timezone.now())
 
     def is_blocking(self, now=None) -> bool:
         """Keeps its time: confirmed, attended, or awaiting payment."""

@@ -3,8 +3,10 @@
 Seeds a clinic day (8 practitioners, 60 bookings by default) into its own
 database, starts gunicorn on a free 127.0.0.1 port, logs a receptionist in
 through a session cookie, counts the day view's queries once in process, then
-asks /healthz and the day view in turn N times each and prints the ratio of
-the medians (target: <= 5x /healthz with 240 bookings, <= 7 queries).
+asks /healthz, the day view from its cache, and the day view just after a
+calendar write (the version bumped, so rendered from the database) in turn N
+times each and prints the ratio of each median to /healthz's (target: <= 5x
+/healthz with 240 bookings, cached or not; <= 7 queries).
 
     .venv/bin/python scripts/bench_dayview.py [--bookings 240] [--requests 100]
         [--offset-days 1] [--production] [--database-url postgres://postgres@127.0.0.1:5432/reception_bench]
@@ -67,7 +69,7 @@ def seed(bookings: int, offset_days: int):
 
 
 def count_queries(day) -> int:
-    """The day view's queries, rendered once in process by the same receptionist."""
+    """The day view's queries, rendered once in process by the same receptionist, not from the cache."""
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
@@ -76,7 +78,10 @@ def count_queries(day) -> int:
 
     client = Client()
     client.force_login(User.objects.get(email="bench-reception@clinic.example"))
+    from booking.slot_cache import calendar_changed
+
     client.get(f"/staff/day/{day.isoformat()}/", HTTP_HOST="127.0.0.1")  # warm: caches, first-use imports
+    calendar_changed()
     with CaptureQueriesContext(connection) as captured:
         response = client.get(f"/staff/day/{day.isoformat()}/", HTTP_HOST="127.0.0.1")
     assert response.status_code == 200
@@ -109,7 +114,7 @@ def main():
         import secrets
 
         os.environ.update(DEBUG="0", SECRET_KEY=secrets.token_urlsafe(60), ALLOWED_HOSTS="127.0.0.1,localhost",
-                          SECURE_SSL_REDIRECT="0")
+                          SECURE_SSL_REDIRECT="0", ALLOW_TEST_PAYMENTS="1")
         subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"], cwd=ROOT, check=True,
                        env={**os.environ, "DATABASE_URL": args.database_url})
     os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
@@ -145,10 +150,14 @@ def main():
         for _ in range(10):  # warm every worker
             timed_get(f"{base}/healthz")
             timed_get(day_url, cookie)
-        health, dayview = [], []
+        from booking.slot_cache import calendar_changed
+
+        health, dayview, uncached = [], [], []
         for _ in range(args.requests):
             health.append(timed_get(f"{base}/healthz")[0])
             dayview.append(timed_get(day_url, cookie)[0])
+            calendar_changed()  # as any calendar write does: the next view renders from the database
+            uncached.append(timed_get(day_url, cookie)[0])
     finally:
         server.terminate()
         server.wait(10)
@@ -160,9 +169,12 @@ def main():
     print(f"database {args.database_url.split('://')[0]}, gunicorn -w {args.workers}, DEBUG={env['DEBUG']}, "
           f"{args.bookings} bookings, 8 practitioners, page {size} bytes")
     print(line("/healthz", health))
-    print(line(f"/staff/day/{day.isoformat()}/", dayview))
-    ratio = statistics.median(dayview) / statistics.median(health)
-    print(f"day view = {ratio:.1f}x /healthz (target <= 5x), {queries} queries (target <= 7)")
+    print(line(f"/staff/day/{day.isoformat()}/ cached", dayview))
+    print(line(f"/staff/day/{day.isoformat()}/ uncached", uncached))
+    for name, samples in (("cached", dayview), ("uncached", uncached)):
+        ratio = statistics.median(samples) / statistics.median(health)
+        print(f"day view {name} = {ratio:.1f}x /healthz (target <= 5x)")
+    print(f"{queries} queries uncached (target <= 7)")
 
 
 if __name__ == "__main__":

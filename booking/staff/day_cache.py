@@ -24,7 +24,8 @@ from booking.slot_cache import MAX_AGE, calendar_version
 
 def key(*, day: date, practitioner_ids: list[int] | None, reception: bool) -> str:
     who = "all" if practitioner_ids is None else ",".join(map(str, sorted(practitioner_ids)))
-    return f"dayview:{calendar_version()}:{day.isoformat()}:{who}:{int(reception)}"
+    version = calendar_version() if settings.SLOT_CACHE else 0  # off: no read of the version (a query without Redis)
+    return f"dayview:{version}:{day.isoformat()}:{who}:{int(reception)}"
 
 
 def get(cache_key: str, now: datetime) -> str | None:

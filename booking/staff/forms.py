@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from django import forms
 from django.conf import settings
@@ -29,8 +29,62 @@ def _clock_choices(first_hour: int = 6, last_hour: int = 22, *, blank: bool = Fa
 
 
 def _parse_clock(value: str) -> time:
-    hours, minutes = value.split(":")
+    hours, minutes = value[:5].split(":")
     return time(int(hours), int(minutes))
+
+
+def _offset_text(moment: datetime) -> str:
+    total = int(moment.utcoffset().total_seconds()) // 60
+    return f"{'+' if total >= 0 else '-'}{abs(total) // 60:02d}:{abs(total) % 60:02d}"
+
+
+def _is_repeated(day, clock: time) -> bool:
+    """A wall-clock reading the fall-back night has twice (01:00-01:59 on the last Sunday of October)."""
+    naive = datetime.combine(day, clock)
+    return naive.replace(tzinfo=LONDON, fold=0).utcoffset() != naive.replace(tzinfo=LONDON, fold=1).utcoffset() \
+        and london_datetime(day, clock) is not None
+
+
+def clock_value(local: datetime) -> str:
+    """The desk's time picker value for a London instant: "HH:MM", with the offset
+    ("01:30+01:00", "01:30+00:00") when the reading happens twice that night."""
+    if _is_repeated(local.date(), local.time().replace(tzinfo=None)):
+        return f"{local:%H:%M}{_offset_text(local)}"
+    return f"{local:%H:%M}"
+
+
+def _fall_back_choices(day, last_hour: int = 22):
+    """The clock readings of a fall-back day from midnight, in the order they happen: both readings of
+    01:00-01:45, told apart by their offset (BST first, then GMT)."""
+    step = timedelta(minutes=settings.BOOKING_SLOT_MINUTES)
+    moment = datetime.combine(day, time(0), tzinfo=LONDON)
+    choices = []
+    while moment.date() == day and moment.hour < last_hour:
+        if _is_repeated(day, moment.time().replace(tzinfo=None)):
+            zone = moment.tzname()
+            choices.append((clock_value(moment), f"{moment:%H:%M} {zone} (UTC{_offset_text(moment)}, "
+                                                 f"{'before' if zone == 'BST' else 'after'} the clocks go back)"))
+        else:
+            choices.append((f"{moment:%H:%M}", f"{moment:%H:%M}"))
+        moment = (moment.astimezone(UTC) + step).astimezone(LONDON)  # real minutes: 01:xx comes twice
+    return choices
+
+
+class FallBackTimeMixin:
+    """On the fall-back day the time picker starts at midnight and offers both readings of 01:xx."""
+
+    def _fall_back_day(self):
+        value = self.data.get(self.add_prefix("date")) if self.is_bound else self.initial.get("date")
+        try:
+            day = value if hasattr(value, "weekday") else datetime.strptime(str(value or ""), "%Y-%m-%d").date()
+        except ValueError:
+            return None
+        return day if any(_is_repeated(day, time(1, m)) for m in (0, 30)) else None
+
+    def use_fall_back_choices(self):
+        day = self._fall_back_day()
+        if day is not None:
+            self.fields["time"].choices = _fall_back_choices(day)
 
 
 class DateInput(forms.DateInput):
@@ -61,14 +115,18 @@ class PractitionerChoiceField(forms.ModelChoiceField):
         return obj.name
 
 
-def local_start(day, clock: time, form: forms.Form, field: str = "time") -> datetime | None:
+def local_start(day, clock: time, form: forms.Form, field: str = "time", value: str = "") -> datetime | None:
     start = london_datetime(day, clock)
     if start is None:
         form.add_error(field, "That time does not exist on this day (the clocks go forward).")
+    elif len(value) > 5:  # "01:30+00:00": the reading with that offset (the second, after the clocks go back)
+        start = next((moment for moment in (start, start.replace(fold=1)) if _offset_text(moment) == value[5:]), None)
+        if start is None:
+            form.add_error(field, "That time does not happen with that offset on this day.")
     return start
 
 
-class BookForm(forms.Form):
+class BookForm(FallBackTimeMixin, forms.Form):
     practitioner = PractitionerChoiceField(queryset=Practitioner.objects.none())
     service = forms.ModelChoiceField(queryset=Service.objects.filter(active=True))
     date = CalendarDateField()
@@ -99,6 +157,7 @@ class BookForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["practitioner"].queryset = practitioners
         self.patient_choices = list(patient_choices)
+        self.use_fall_back_choices()
 
     def clean(self):
         data = super().clean()
@@ -118,14 +177,14 @@ class BookForm(forms.Form):
         if data.get("payment") == desk.PAY_BY_LINK and data.get("patient") is None and not data.get("new_email"):
             self.add_error("new_email", "A payment link needs an email address.")
         if data.get("date") and data.get("time"):
-            data["start"] = local_start(data["date"], _parse_clock(data["time"]), self)
+            data["start"] = local_start(data["date"], _parse_clock(data["time"]), self, value=data["time"])
         service, practitioner = data.get("service"), data.get("practitioner")
         if service and practitioner and not practitioner.offers(service):
             self.add_error("service", f"{practitioner.name} does not offer {service.name}.")
         return data
 
 
-class MoveForm(forms.Form):
+class MoveForm(FallBackTimeMixin, forms.Form):
     practitioner = PractitionerChoiceField(queryset=Practitioner.objects.none())
     date = CalendarDateField()
     time = forms.ChoiceField(choices=_clock_choices())
@@ -134,11 +193,12 @@ class MoveForm(forms.Form):
     def __init__(self, *args, practitioners, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["practitioner"].queryset = practitioners
+        self.use_fall_back_choices()
 
     def clean(self):
         data = super().clean()
         if data.get("date") and data.get("time"):
-            data["start"] = local_start(data["date"], _parse_clock(data["time"]), self)
+            data["start"] = local_start(data["date"], _parse_clock(data["time"]), self, value=data["time"])
         return data
 
 

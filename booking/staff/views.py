@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 from urllib.parse import urlencode
 
 from django.contrib import messages
+from django.db import connection
 from django.db.models import Prefetch
 from django.conf import settings
 from django.http import Http404, HttpResponse, HttpResponseRedirect
@@ -23,7 +24,7 @@ from booking import availability
 from common import hostile
 from booking import services as booking_services
 from booking.availability import LONDON
-from booking.calendar import calendar_days, urgent_advice_count
+from booking.calendar import calendar_days, urgent_advice_queryset
 from booking.exceptions import BookingError, SlotTaken
 from booking.intake import FLAG_LABELS, FLAG_SIGNS, PAIN_AREAS, SIDES, URGENT_SIGNS
 from booking.intake_link import intake_link_open, intake_link_url
@@ -42,6 +43,7 @@ from .forms import (
     TakePaymentForm,
     TimeOffForm,
     WorkingHoursForm,
+    clock_value,
     today_london,
 )
 from .grid import build_grid
@@ -159,11 +161,27 @@ def day_view(request, day: str | None = None):
             "can_book": reception,
         })
         day_cache.put(cache_key, body, until=day_cache.valid_until(pdays, now))
-    attention_count = Attention.objects.filter(resolved_at__isnull=True).count() if reception else 0
+    attention_count, urgent_count = _counts(
+        Attention.objects.filter(resolved_at__isnull=True) if reception else None, urgent_advice_queryset(day=shown))
     return render(request, "staff/day.html", {
         "day": shown, "body": mark_safe(body), "nav": "day", "can_book": reception, "attention_count": attention_count,
-        "urgent_advice_count": urgent_advice_count(day=shown),
+        "urgent_advice_count": urgent_count,
     })
+
+
+def _counts(*querysets) -> list[int]:
+    """The rows of each queryset (None: 0), counted in one round trip: SELECT (SELECT COUNT(*) ...), (...)."""
+    parts, params = [], []
+    for queryset in querysets:
+        if queryset is None:
+            parts.append("0")
+            continue
+        sql, sql_params = queryset.order_by().values("pk").query.sql_with_params()
+        parts.append(f"(SELECT COUNT(*) FROM ({sql}) AS counted)")
+        params.extend(sql_params)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(parts), params)
+        return list(cursor.fetchone())
 
 
 @staff_required
@@ -194,19 +212,22 @@ def week_all(request, day: str | None = None):
     monday = shown - timedelta(days=shown.weekday())
     pdays = calendar_days(date_from=monday, date_to=monday + timedelta(days=6),
                           practitioner_ids=visible_practitioner_ids(request.user))
+    reception = is_reception(request.user)
     rows: dict[int, dict] = {}
     for pday in pdays:
         row = rows.setdefault(pday.practitioner_id, {"id": pday.practitioner_id, "name": pday.name, "cells": []})
         booked = [b for b in pday.bookings if b.status != "no_show"]
         row["cells"].append({
             "day": pday.day, "working": pday.working, "booked": len(booked), "time_off": pday.time_off,
+            # Reception moves these to another day or practitioner (drag, or M and the arrow keys).
+            "movable": [b for b in pday.bookings if b.status in ("confirmed", "held")] if reception else [],
             "due": sum(b.due_pence for b in pday.bookings),
             "first": booked[0].start if booked else None, "last": booked[-1].end if booked else None,
         })
     return render(request, "staff/week_all.html", {
         "monday": monday, "sunday": monday + timedelta(days=6), "days": [monday + timedelta(days=n) for n in range(7)],
         "rows": list(rows.values()), "prev_week": monday - timedelta(days=7), "next_week": monday + timedelta(days=7),
-        "today": today_london(), "nav": "week_all",
+        "today": today_london(), "nav": "week_all", "can_book": reception,
     })
 
 
@@ -357,12 +378,20 @@ def booking_move(request, pk: int):
     booking = booking_for(request.user, pk)
     practitioners = visible_practitioners(request.user).select_related("user")
     local = timezone.localtime(booking.start, LONDON)
-    initial = {"practitioner": booking.practitioner_id, "date": local.date(), "time": f"{local:%H:%M}"}
+    initial = {"practitioner": booking.practitioner_id, "date": local.date(), "time": clock_value(local)}
     # Dragged (or moved by keyboard) onto a free cell of the calendar: this page is the confirm step.
     proposed = _parse_start(request.GET.get("start"))
     if proposed is not None:
         target = timezone.localtime(proposed, LONDON)
-        initial.update(date=target.date(), time=f"{target:%H:%M}")
+        initial.update(date=target.date(), time=clock_value(target))
+        if request.GET.get("practitioner", "").isdigit():
+            initial["practitioner"] = int(request.GET["practitioner"])
+    elif _parse_day(request.GET.get("date")) is not None:
+        # Dropped on another day in the week of all practitioners: the same time that day, to confirm here.
+        proposed = _parse_day(request.GET["date"])
+        initial["date"] = proposed
+        if re.fullmatch(r"\d\d:\d\d", request.GET.get("time", "")):
+            initial["time"] = request.GET["time"]
         if request.GET.get("practitioner", "").isdigit():
             initial["practitioner"] = int(request.GET["practitioner"])
     form = MoveForm(request.POST or None, practitioners=practitioners, initial=initial)
@@ -468,7 +497,7 @@ def book(request):
         start_dt = hostile.parse_aware_datetime(start)
         if start_dt is not None:
             local = start_dt.astimezone(LONDON)
-            initial.update(date=local.date(), time=f"{local:%H:%M}")
+            initial.update(date=local.date(), time=clock_value(local))
     if hostile.parse_id(source.get("practitioner")):
         initial["practitioner"] = hostile.parse_id(source["practitioner"])
     fits = []

@@ -109,3 +109,47 @@ def test_escape_cancels_a_keyboard_move(laptop_page, live_server, calendar):
     assert page.evaluate("document.activeElement.dataset.booking") == str(booking.pk)
     assert "Move cancelled" in page.locator("#cal-live").inner_text()
     assert Booking.objects.get(pk=booking.pk).practitioner == calendar["amara"]
+
+
+def test_move_a_booking_to_another_day_from_the_week_of_all_practitioners(laptop_page, live_server, calendar):
+    """Drag across days (and practitioners), then the same kind of move by keyboard; both confirmed on the move page."""
+    page, base, day, booking = laptop_page, live_server.url, calendar["day"], calendar["booking"]
+    login(page, base)
+    page.goto(f"{base}/staff/week/all/{day.isoformat()}/")
+    # Next day: in the same week, or the first day of the next one (then shown on that week's page).
+    target_day = day + timedelta(days=1) if day.weekday() < 6 else day - timedelta(days=1)
+    source = page.locator(f'.wa-bk[data-booking="{booking.pk}"]')
+    target = page.locator(f'td[data-practitioner="{calendar["dev"].pk}"][data-day="{target_day.isoformat()}"]')
+    source.drag_to(target)
+    page.wait_for_url(f"**/staff/bookings/{booking.pk}/move/?**")
+    assert page.locator("input[name=date]").input_value() == target_day.isoformat()
+    assert page.locator("select[name=time]").input_value() == "10:00"
+    assert page.locator("select[name=practitioner]").input_value() == str(calendar["dev"].pk)
+    booking.refresh_from_db()
+    assert booking.practitioner == calendar["amara"]  # nothing moves before the confirm
+    page.get_by_role("button", name="Move booking").click()
+    page.wait_for_url(f"**/staff/day/{target_day.isoformat()}/")
+    booking.refresh_from_db()
+    assert booking.practitioner == calendar["dev"]
+    assert booking.start == datetime.combine(target_day, time(10), tzinfo=LONDON)
+
+    # By keyboard: back to Amara, on the original day (up one row, one day back or on).
+    page.goto(f"{base}/staff/week/all/{day.isoformat()}/")
+    page.locator(f'.wa-bk[data-booking="{booking.pk}"]').focus()
+    page.keyboard.press("m")
+    assert "Moving Paula Jones" in page.locator("#cal-live").inner_text()
+    screenshot(page, "week-all-keyboard-moving")
+    assert_accessible(page)
+    page.keyboard.press("ArrowUp")
+    page.keyboard.press("ArrowLeft" if target_day > day else "ArrowRight")
+    assert page.evaluate("document.activeElement.dataset.day") == day.isoformat()
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"**/staff/bookings/{booking.pk}/move/?**")
+    assert page.locator("input[name=date]").input_value() == day.isoformat()
+    assert page.locator("select[name=practitioner]").input_value() == str(calendar["amara"].pk)
+    page.locator("button", has_text="Move booking").focus()
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"**/staff/day/{day.isoformat()}/")
+    booking.refresh_from_db()
+    assert booking.practitioner == calendar["amara"]
+    assert booking.start == datetime.combine(day, time(10), tzinfo=LONDON)

@@ -30,7 +30,7 @@ def test_cached_day_view_shows_a_payment_and_a_new_booking_at_once(client, recep
                                       start=datetime(2027, 1, 12, 10, tzinfo=LONDON), payment=desk.PAY_AT_CLINIC,
                                       actor=reception).booking
         assert "£60.00 due" in client.get(DAY_URL).content.decode()
-        with django_assert_max_num_queries(5):  # session, user, groups, needs-attention and urgent-advice counts: the calendar came from the cache
+        with django_assert_max_num_queries(4):  # session, user, groups, the needs-attention and urgent-advice counts: the calendar came from the cache
             assert "£60.00 due" in client.get(DAY_URL).content.decode()
         payment_services.payment_take_at_desk(booking=booking, method="cash", actor=reception)
         assert "£60.00 due" not in client.get(DAY_URL).content.decode()
@@ -50,3 +50,51 @@ def test_cached_day_view_shows_a_hold_lapse_without_any_write(client, reception,
         page = client.get(DAY_URL).content.decode()
     assert f'data-booking="{held.pk}" data-status="held"' not in page
     assert f'data-booking="{held.pk}" data-status="expired"' in page
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_login_leaves_the_cached_day_view_valid(client, reception, physios, services, patient,
+                                                  django_assert_max_num_queries):
+    """A login saves the user's last_login: nothing the calendar shows, so the cached page stays."""
+    from django.test import Client
+
+    from booking.slot_cache import calendar_version
+    from payments.models import Payment
+
+    with time_machine.travel(NOW, tick=False):
+        client.force_login(reception)
+        booking = BookingFactory(practitioner=physios[0], service=services[1], patient=patient,
+                                 start=datetime(2027, 1, 12, 10, tzinfo=LONDON))
+        client.get(DAY_URL)
+        version = calendar_version()
+        Client().force_login(patient)  # django.contrib.auth.login: update_last_login saves the user
+        Client().force_login(physios[1].user)
+        # A checkout started (a pending payment) takes no money yet: nothing shown changes either.
+        Payment.objects.create(booking=booking, method="stripe_checkout", amount_pence=6000,
+                               idempotency_key="pending-checkout")
+        assert calendar_version() == version
+        with django_assert_max_num_queries(4):  # session, user, groups and the two counts: from the cache
+            assert "Paula Jones" in client.get(DAY_URL).content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_name_change_or_a_payment_taken_invalidates_the_cached_day_view(client, reception, physios, services,
+                                                                         patient):
+    from payments.models import Payment
+
+    with time_machine.travel(NOW, tick=False):
+        client.force_login(reception)
+        booking = desk.reception_book(patient=patient, service=services[1], practitioner=physios[0],
+                                      start=datetime(2027, 1, 12, 10, tzinfo=LONDON), payment=desk.PAY_AT_CLINIC,
+                                      actor=reception).booking
+        assert "Paula Jones" in client.get(DAY_URL).content.decode()
+        patient.first_name = "Paulette"
+        patient.save()  # a full save, as a profile form does
+        page = client.get(DAY_URL).content.decode()
+        assert "Paulette Jones" in page and "£60.00 due" in page
+        pending = Payment.objects.create(booking=booking, method="card_terminal", amount_pence=6000,
+                                         idempotency_key="terminal-1")
+        assert "£60.00 due" in client.get(DAY_URL).content.decode()
+        pending.status = Payment.Status.SUCCEEDED  # the terminal says paid: the badge goes at once
+        pending.save()
+        assert "£60.00 due" not in client.get(DAY_URL).content.decode()
