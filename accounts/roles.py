@@ -13,16 +13,29 @@ from __future__ import annotations
 from django.core.exceptions import ObjectDoesNotExist
 
 RECEPTION_GROUP = "Reception"
+# The clinic owner's role (issue 18): reports, and the records kept after an erasure.
+MANAGER_GROUP = "Manager"
+
+
+def _in_group(user, group: str) -> bool:
+    """A superuser, or a member of the group; cached on the user object per group."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    cache = getattr(user, "_roles", None)
+    if cache is None:
+        cache = user._roles = {}
+    if group not in cache:
+        cache[group] = user.is_superuser or user.groups.filter(name=group).exists()
+    return cache[group]
 
 
 def is_reception(user) -> bool:
-    if not getattr(user, "is_authenticated", False):
-        return False
-    cached = getattr(user, "_is_reception", None)
-    if cached is None:
-        cached = user.is_superuser or user.groups.filter(name=RECEPTION_GROUP).exists()
-        user._is_reception = cached
-    return cached
+    return _in_group(user, RECEPTION_GROUP)
+
+
+def is_manager(user) -> bool:
+    """The "Manager" group or a superuser: the owner's reports and kept records (privacy.access)."""
+    return _in_group(user, MANAGER_GROUP)
 
 
 def practitioner_for(user):

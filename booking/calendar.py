@@ -42,6 +42,8 @@ class CalendarBooking:
     # Still to pay at the clinic (pence); 0 when paid, held or cancelled.
     due_pence: int = 0
     intake_pending: bool = False
+    # Kept after the patient's erasure (privacy.RetainedBooking): shown without the patient, until this date.
+    retained_until: date | None = None
 
     @property
     def is_flagged(self) -> bool:
@@ -85,11 +87,30 @@ _BOOKING_COLUMNS = (
     "id", "practitioner_id", "start", "end", "status", "hold_expires_at", "flags", "source",
     "amount_due_pence", "taken_pence", "intake_missing", "arrived",
     "patient_id", "patient__first_name", "patient__last_name", "patient__email",
-    "service_id", "service__name",
+    "service_id", "service__name", "retention__keep_until",
 )
 
 
+def retained_label(keep_until: date) -> str:
+    """What staff see instead of an erased patient's name on a kept record (privacy.access has the rule)."""
+    return f"Record retained until {keep_until.day} {keep_until:%b %Y}"
+
+
+def _retained_booking(row: dict, status: str) -> CalendarBooking:
+    """A record kept after an erasure: the slot and the end date, nothing about the patient or their care."""
+    keep_until = row["retention__keep_until"]
+    return CalendarBooking(
+        id=row["id"], start=row["start"].astimezone(LONDON), end=row["end"].astimezone(LONDON), status=status,
+        status_label=_STATUS_LABELS[status], patient_id=row["patient_id"], patient_name=retained_label(keep_until),
+        service_id=row["service_id"], service_name=row["service__name"],
+        flags=(), flag_labels=(), arrived=row["arrived"], source=row["source"],
+        hold_expires_at=row["hold_expires_at"], retained_until=keep_until,
+    )
+
+
 def _calendar_booking(row: dict, status: str) -> CalendarBooking:
+    if row["retention__keep_until"] is not None:
+        return _retained_booking(row, status)
     flags = tuple(row["flags"] or ())
     name = f"{row['patient__first_name']} {row['patient__last_name']}".strip()  # User.get_full_name
     # Booking.balance_due on the stored status, from the annotated money taken.

@@ -271,6 +271,8 @@ class Booking(models.Model):
             models.Index(fields=["practitioner", "start"], name="booking_practitioner_start_idx"),
             models.Index(fields=["patient", "-start"], name="booking_patient_start_idx"),
             models.Index(fields=["status", "hold_expires_at"], name="booking_status_hold_idx"),
+            # The owner's reports read bookings by start across every practitioner (reports.figures).
+            models.Index(fields=["start"], name="booking_start_idx"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(end__gt=models.F("start")), name="booking_end_after_start"),

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import DataRequest, Erasure, RetainedBooking, SentEmail
+from .models import DataRequest, Erasure, RetainedBooking, RetainedRecordAccess, SentEmail
 
 
 @admin.register(DataRequest)
@@ -18,3 +18,9 @@ class RetainedBookingAdmin(admin.ModelAdmin):
 
 admin.site.register(Erasure)
 admin.site.register(SentEmail, list_display=["sent_at", "to", "subject"], search_fields=["to", "subject"])
+
+
+@admin.register(RetainedRecordAccess)
+class RetainedRecordAccessAdmin(admin.ModelAdmin):
+    list_display = ["at", "booking_id", "by", "reason"]
+    readonly_fields = [f.name for f in RetainedRecordAccess._meta.fields]

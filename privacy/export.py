@@ -28,14 +28,30 @@ def _local(value):
     return timezone.localtime(value).isoformat() if value else None
 
 
+# Outcome scores and waitlist entries are read through their relations (booking.outcome_score,
+# user.waitlist_entries): privacy, outcomes and waitlist are independent features (pyproject's layers).
+
+
 def _outcome_scores(user: User) -> list[dict]:
-    # Outcome scores (issue 17) join here when they land; until then the clinic holds none.
-    return []
+    rows = (
+        Booking.objects.filter(patient=user, outcome_score__isnull=False)
+        .order_by("outcome_score__recorded_at", "pk")
+        .values("pk", "outcome_score__leg_pain", "outcome_score__activity_limit", "outcome_score__recorded_at")
+    )
+    return [
+        {"booking_id": r["pk"], "leg_pain": r["outcome_score__leg_pain"],
+         "activity_limit": r["outcome_score__activity_limit"], "recorded_at": _local(r["outcome_score__recorded_at"])}
+        for r in rows
+    ]
 
 
 def _waitlist(user: User) -> list[dict]:
-    # Waitlist entries (a later issue) join here when they land.
-    return []
+    return [
+        {"service": e.service.name, "practitioner": e.practitioner.name if e.practitioner else None,
+         "date_from": _iso(e.date_from), "date_to": _iso(e.date_to), "weekdays": e.weekdays,
+         "times_of_day": e.times_of_day, "intake": e.intake, "status": e.status, "joined": _local(e.created_at)}
+        for e in user.waitlist_entries.select_related("service", "practitioner__user").order_by("created_at", "id")
+    ]
 
 
 def patient_export(*, user: User) -> dict:

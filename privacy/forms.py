@@ -1,6 +1,7 @@
 from django import forms
 
 from accounts.models import User
+from common import hostile
 from common.forms import DescribedErrorsMixin
 
 from .models import DataRequest
@@ -23,14 +24,14 @@ class ErasureForm(DescribedErrorsMixin, forms.Form):
         return password
 
 
+DESK_CHANNELS = [(DataRequest.Channel.PHONE, "By phone"), (DataRequest.Channel.IN_PERSON, "In person")]
+
+
 class DeskExportForm(DescribedErrorsMixin, forms.Form):
     """Reception produces a patient's export for a request made by phone or in person."""
 
     email = forms.EmailField(label="Patient's email address")
-    channel = forms.ChoiceField(
-        label="Request made",
-        choices=[(DataRequest.Channel.PHONE, "By phone"), (DataRequest.Channel.IN_PERSON, "In person")],
-    )
+    channel = forms.ChoiceField(label="Request made", choices=DESK_CHANNELS)
     note = forms.CharField(
         label="How you checked who they are", max_length=200,
         help_text="e.g. date of birth and last appointment confirmed.",
@@ -43,3 +44,39 @@ class DeskExportForm(DescribedErrorsMixin, forms.Form):
             raise forms.ValidationError("No patient has that email address.")
         self.patient = patient
         return email
+
+
+class DeskErasureForm(DescribedErrorsMixin, forms.Form):
+    """Reception erases a patient's account for a request made by phone or in person (step 2: the patient is found)."""
+
+    patient = forms.CharField(widget=forms.HiddenInput, error_messages={"required": "Find the patient first."})
+    channel = forms.ChoiceField(label="Request made", choices=DESK_CHANNELS, widget=forms.RadioSelect)
+    identity_confirmed = forms.BooleanField(
+        label="I have confirmed the caller is this patient (e.g. date of birth and last appointment).",
+        error_messages={"required": "Confirm you checked who the caller is."},
+    )
+    note = forms.CharField(
+        label="Reason and how you checked who they are", max_length=200,
+        help_text="Logged with your name, e.g. \"Asked to delete account by phone; DOB and last visit confirmed.\"",
+    )
+
+    def clean_patient(self):
+        pk = hostile.parse_id(self.cleaned_data["patient"])
+        patient = User.objects.filter(pk=pk, is_active=True).first() if pk else None
+        if patient is None:
+            raise forms.ValidationError("That patient is no longer on file.")
+        self.patient = patient
+        return patient.pk
+
+
+class RetainedAccessForm(DescribedErrorsMixin, forms.Form):
+    reason = forms.CharField(
+        label="Why you need to open this record", max_length=200,
+        help_text="Logged with your name and the time, e.g. \"Insurer's claim ref 1234\" or \"Court order\".",
+    )
+
+    def clean_reason(self):
+        reason = self.cleaned_data["reason"].strip()
+        if len(reason) < 5:
+            raise forms.ValidationError("Give the reason in a few words.")
+        return reason

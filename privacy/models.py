@@ -83,3 +83,22 @@ class RetainedBooking(models.Model):
 
     def __str__(self) -> str:
         return f"Booking #{self.booking_id} kept until {self.keep_until}"
+
+
+class RetainedRecordAccess(models.Model):
+    """Someone opened a kept (retained-for-law) record's clinical and payment content, and why.
+
+    Only managers and superusers may (privacy.access); every opening is logged here.
+    Keeps the booking id as a number: the log outlives the record.
+    """
+
+    booking_id = models.PositiveBigIntegerField(db_index=True)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    reason = models.CharField(max_length=200)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Retained booking #{self.booking_id} opened by user #{self.by_id}: {self.reason}"

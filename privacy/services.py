@@ -2,7 +2,7 @@
 
 Erasure (UK GDPR art. 17) removes at once every personal detail that no
 clinical or financial record needs: name, contact details, sign-in, emails
-sent, offer-code addresses, bookings that never led to care or payment. What
+sent, offer-code addresses, waitlist entries, bookings that never led to care or payment. What
 the law makes the clinic keep (privacy.retention) stays, attached to an
 anonymised user row, each booking with its end date in RetainedBooking; the
 scheduled command erase_due_records deletes it once that date has passed.
@@ -51,8 +51,12 @@ def _local_day(moment: datetime) -> date:
 
 
 @transaction.atomic
-def patient_erase(*, user: User, channel: str, actor=None, now: datetime | None = None) -> Erasure:
-    """Erase the patient now, keeping only what the law requires, each kept booking with its end date."""
+def patient_erase(*, user: User, channel: str, actor=None, note: str = "", now: datetime | None = None) -> Erasure:
+    """Erase the patient now, keeping only what the law requires, each kept booking with its end date.
+
+    The same for the patient's own request and reception's (a phone request: actor is the
+    receptionist, note how they checked who was calling); logged in DataRequest either way.
+    """
     now = now or timezone.now()
     user = User.objects.select_for_update().get(pk=user.pk)
     if Erasure.objects.filter(user=user).exists():
@@ -96,6 +100,9 @@ def patient_erase(*, user: User, channel: str, actor=None, now: datetime | None 
             )
         )
     RetainedBooking.objects.bulk_create(keep)
+    # Waitlist entries hold health answers and no record the law needs (their offers cascade).
+    # Through the relation: privacy and waitlist are independent features (pyproject's layers).
+    user.waitlist_entries.all().delete()
     _bookings_delete(drop)
 
     # Offer codes keep their mailbox hash (one code per mailbox, ever) but lose the address.
@@ -116,7 +123,7 @@ def patient_erase(*, user: User, channel: str, actor=None, now: datetime | None 
     # Also ends every session: Django checks the password hash on each request.
     user.set_unusable_password()
     user.save()
-    data_request_log(user=user, kind=DataRequest.Kind.ERASURE, channel=channel, actor=actor)
+    data_request_log(user=user, kind=DataRequest.Kind.ERASURE, channel=channel, actor=actor, note=note)
     return erasure
 
 

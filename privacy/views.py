@@ -4,21 +4,29 @@ from __future__ import annotations
 
 import json
 
+from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
+from accounts.models import User
+from booking.intake import FLAG_LABELS
+from booking.models import BookingEvent
 from common.clock import london_date
-from booking.staff.permissions import reception_required
+from booking.staff.permissions import manager_required, reception_required
+from booking.staff.services import patient_find
+from booking.staff.views import intake_rows
+from common import hostile
+from payments.models import Payment
 
 from . import services
 from .exceptions import ErasureRefused
 from .export import patient_export
-from .forms import DeskExportForm, ErasureForm
-from .models import DataRequest
+from .forms import DeskErasureForm, DeskExportForm, ErasureForm, RetainedAccessForm
+from .models import DataRequest, RetainedBooking, RetainedRecordAccess
 
 
 def privacy_notice(request):
@@ -84,6 +92,82 @@ def desk_export(request):
         if request.POST.get("format") == "json":
             return _json_download(patient, data)
         return render(request, "privacy/export.html", {"data": data, "subject": patient, "for_desk": True, "form": form})
-    recent = DataRequest.objects.select_related("handled_by").order_by("-at")[:20]
-    return render(request, "privacy/desk_export.html", {"form": form, "recent": recent},
+    return render(request, "privacy/desk_export.html", {"form": form, "recent": _recent_requests()},
+                  status=400 if form.errors else 200)
+
+
+def _recent_requests():
+    return DataRequest.objects.select_related("handled_by").order_by("-at")[:20]
+
+
+@reception_required
+@require_http_methods(["GET", "POST"])
+def desk_erase(request):
+    """An erasure asked for by phone or in person: find the patient, confirm who is calling, erase.
+
+    The same service as the patient's own "Delete my account"; logged with who, when, how and why.
+    """
+    query = " ".join(hostile.search_words(request.GET.get("q", "")))
+    results = list(patient_find(query=query)) if query and request.method == "GET" else []
+    if request.method == "POST":
+        form = DeskErasureForm(request.POST)
+        if form.is_valid():
+            patient = form.patient
+            name = patient.display_name
+            try:
+                services.patient_erase(user=patient, channel=form.cleaned_data["channel"], actor=request.user,
+                                       note=form.cleaned_data["note"])
+            except ErasureRefused as exc:
+                form.add_error(None, exc.message)
+            else:
+                messages.success(request, f"{name}'s account is erased. Records the law makes us keep are held "
+                                          "without their name or contact details until their retention dates.")
+                return redirect("privacy:desk_erase")
+        patient = _active_patient(form["patient"].value())
+    else:
+        chosen = request.GET.get("patient") or (str(results[0].pk) if len(results) == 1 else None)
+        patient = _active_patient(chosen)
+        form = DeskErasureForm(initial={"patient": patient.pk if patient else "", "channel": DataRequest.Channel.PHONE})
+    return render(request, "privacy/desk_erase.html", {
+        "form": form, "query": query, "results": results, "patient": patient, "recent": _recent_requests(),
+    }, status=400 if form.errors else 200)
+
+
+def _active_patient(value) -> User | None:
+    pk = hostile.parse_id(str(value or ""))
+    if pk is None:
+        return None
+    return User.objects.filter(pk=pk, is_active=True, is_staff=False, is_superuser=False).first()
+
+
+@manager_required
+def retained(request):
+    """Every record kept after an erasure, with its retention end dates, and who opened which (managers)."""
+    records = RetainedBooking.objects.select_related("booking__service", "booking__practitioner__user").order_by(
+        "keep_until", "booking__start")
+    return render(request, "privacy/retained.html", {
+        "records": records, "opened": RetainedRecordAccess.objects.select_related("by")[:20],
+    })
+
+
+@manager_required
+@require_http_methods(["GET", "POST"])
+def retained_open(request, booking_id: int):
+    """A kept record's clinical and payment content, to a manager who gives a reason; logged each time."""
+    record = get_object_or_404(
+        RetainedBooking.objects.select_related("booking__service", "booking__practitioner__user", "erasure"),
+        booking_id=booking_id)
+    form = RetainedAccessForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        RetainedRecordAccess.objects.create(booking_id=record.booking_id, by=request.user,
+                                            reason=form.cleaned_data["reason"])
+        booking = record.booking
+        return render(request, "privacy/retained_open.html", {
+            "record": record, "booking": booking, "opened": True, "reason": form.cleaned_data["reason"],
+            "intake_rows": intake_rows(booking.intake),
+            "flags": [FLAG_LABELS.get(f, f) for f in booking.flags or []],
+            "payments": Payment.objects.filter(booking=booking).prefetch_related("refunds").order_by("created_at"),
+            "events": BookingEvent.objects.filter(booking=booking).order_by("at", "pk"),
+        })
+    return render(request, "privacy/retained_open.html", {"record": record, "booking": record.booking, "form": form},
                   status=400 if form.errors else 200)

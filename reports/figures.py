@@ -14,7 +14,7 @@ paid (held, expired): confirmed, attended, no-show and cancelled ones.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 from django.conf import settings
@@ -38,6 +38,8 @@ WAITLIST_SOURCE = "waitlist"  # a later issue's source; counted when it exists, 
 class Period:
     date_from: date
     date_to: date
+    # Figures several reports share, read once per Period object (one request's page): see booking_tallies.
+    _memo: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
 
     @property
     def start(self) -> datetime:
@@ -56,6 +58,35 @@ class Period:
 
 def _ratio(part: float, whole: float) -> float | None:
     return part / whole if whole else None
+
+
+@dataclass(frozen=True)
+class BookingTally:
+    practitioner_id: int
+    source: str
+    status: str
+    count: int
+    minutes: int
+
+
+def booking_tallies(period: Period) -> list[BookingTally]:
+    """Bookings starting in the period, counted and their minutes summed per (practitioner, source, status).
+
+    One scan of the period's bookings feeds utilisation, sources and attendance
+    (at most practitioners x sources x statuses rows, whatever the number of
+    bookings); the page's reports share it through the Period object.
+    """
+    if "tallies" not in period._memo:
+        rows = (
+            Booking.objects.filter(start__gte=period.start, start__lt=period.end)
+            .values("practitioner_id", "source", "status")
+            .annotate(n=Count("id"), total=Sum(F("end") - F("start"), output_field=DurationField()))
+            .order_by()
+        )
+        period._memo["tallies"] = [
+            BookingTally(r["practitioner_id"], r["source"], r["status"], r["n"], _minutes(r["total"])) for r in rows
+        ]
+    return period._memo["tallies"]
 
 
 # --- Utilisation -------------------------------------------------------------------------
@@ -111,12 +142,11 @@ def _subtract(intervals, blocks):
 
 
 def utilisation(period: Period) -> list[Utilisation]:
-    """Booked minutes / working minutes (weekly hours less time off), per practitioner. Three queries."""
+    """Booked minutes / working minutes (weekly hours less time off), per practitioner.
+    Four queries (practitioners, their hours, time off, and booking_tallies unless already read)."""
+    tallies = booking_tallies(period)
     practitioners = list(
-        Practitioner.objects.filter(
-            Q(active=True)
-            | Q(pk__in=Booking.objects.filter(start__gte=period.start, start__lt=period.end).values("practitioner"))
-        )
+        Practitioner.objects.filter(Q(active=True) | Q(pk__in={t.practitioner_id for t in tallies}))
         .select_related("user")
         .prefetch_related("working_hours")
         .order_by("position", "id")
@@ -124,25 +154,28 @@ def utilisation(period: Period) -> list[Utilisation]:
     time_off = defaultdict(list)
     for row in TimeOff.objects.filter(start__lt=period.end, end__gt=period.start).values("practitioner_id", "start", "end"):
         time_off[row["practitioner_id"]].append((row["start"], row["end"]))
-    booked = dict(
-        Booking.objects.filter(start__gte=period.start, start__lt=period.end, status__in=OCCUPIED)
-        .values("practitioner")
-        .annotate(total=Sum(F("end") - F("start"), output_field=DurationField()))
-        .order_by()
-        .values_list("practitioner", "total")
-    )
+    booked = defaultdict(int)
+    for t in tallies:
+        if t.status in OCCUPIED:
+            booked[t.practitioner_id] += t.minutes
+    calendar = [(day, day.weekday()) for day in period.days()]  # once, not once per practitioner
     special = _clock_change_days(period)
     rows = []
     for practitioner in practitioners:
+        hours = list(practitioner.working_hours.all())
         by_weekday = defaultdict(list)
-        for row in practitioner.working_hours.all():
+        for row in hours:
             by_weekday[row.weekday].append(row)
+        # Rows without validity dates apply on every day of their weekday: no per-day check.
+        dated = any(r.valid_from is not None or r.valid_until is not None for r in hours)
         blocks = time_off[practitioner.pk]
         blocked_days = special | _days_touched(blocks)
         plain = {}  # wall-clock minutes by the set of rows that apply: most days repeat a few sets
         working = 0
-        for day in period.days():
-            applying = [r for r in by_weekday[day.weekday()] if r.applies_on(day)]
+        for day, weekday in calendar:
+            applying = by_weekday.get(weekday)
+            if applying and dated:
+                applying = [r for r in applying if r.applies_on(day)]
             if not applying:
                 continue
             if day in blocked_days:
@@ -150,13 +183,13 @@ def utilisation(period: Period) -> list[Utilisation]:
                 intervals = working_intervals(applying, day)
                 working += _merged_minutes(_subtract(intervals, blocks) if blocks else intervals)
             else:
-                key = tuple(r.pk for r in applying)
+                key = tuple(r.pk for r in applying) if dated else weekday
                 if key not in plain:
                     plain[key] = _merged_minutes(
                         [(datetime.combine(day, r.start_time), datetime.combine(day, r.end_time)) for r in applying]
                     )
                 working += plain[key]
-        rows.append(Utilisation(practitioner.name, _minutes(booked.get(practitioner.pk)), working))
+        rows.append(Utilisation(practitioner.name, booked[practitioner.pk], working))
     return rows
 
 
@@ -196,13 +229,10 @@ SOURCE_LABELS = [
 
 
 def bookings_by_source(period: Period) -> list[Tally]:
-    counts = dict(
-        Booking.objects.filter(start__gte=period.start, start__lt=period.end, status__in=MADE)
-        .values("source")
-        .annotate(n=Count("id"))
-        .order_by()
-        .values_list("source", "n")
-    )
+    counts = defaultdict(int)
+    for t in booking_tallies(period):
+        if t.status in MADE:
+            counts[t.source] += t.count
     rows = [Tally(label, counts.pop(value, 0)) for value, label in SOURCE_LABELS]
     rows += [Tally(value, n) for value, n in sorted(counts.items())]  # a source added later, shown as is
     return rows
@@ -226,15 +256,17 @@ class Attendance:
 
 
 def attendance(period: Period) -> Attendance:
-    """Two queries. A late cancellation is one made inside the free-cancellation window
-    (BOOKING_FREE_CANCEL_HOURS before the start), whoever made it."""
-    in_period = Booking.objects.filter(start__gte=period.start, start__lt=period.end, status__in=MADE)
-    figures = in_period.aggregate(
-        bookings=Count("id"),
-        attended=Count("id", filter=Q(status=Booking.Status.ATTENDED)),
-        no_shows=Count("id", filter=Q(status=Booking.Status.NO_SHOW)),
-        cancellations=Count("id", filter=Q(status=Booking.Status.CANCELLED)),
-    )
+    """One query (and booking_tallies unless already read). A late cancellation is one made inside
+    the free-cancellation window (BOOKING_FREE_CANCEL_HOURS before the start), whoever made it."""
+    by_status = defaultdict(int)
+    for t in booking_tallies(period):
+        by_status[t.status] += t.count
+    figures = {
+        "bookings": sum(by_status[s] for s in MADE),
+        "attended": by_status[Booking.Status.ATTENDED],
+        "no_shows": by_status[Booking.Status.NO_SHOW],
+        "cancellations": by_status[Booking.Status.CANCELLED],
+    }
     # From the cancellation events' side: a join over the few cancelled bookings,
     # not a subquery per booking in the period.
     window = timedelta(hours=settings.BOOKING_FREE_CANCEL_HOURS)

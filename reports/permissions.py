@@ -1,32 +1,12 @@
-"""The clinic owner's role: the "Manager" group (or a superuser) sees reports and retained records."""
+"""The clinic owner's role: the "Manager" group (or a superuser) sees reports and retained records.
+
+The role lives with the other roles (accounts.roles) and its page guard with the desk's
+(booking.staff.permissions: log in, else 403); re-exported here for the reports' views and tags.
+"""
 
 from __future__ import annotations
 
-from functools import wraps
+from accounts.roles import MANAGER_GROUP, is_manager
+from booking.staff.permissions import manager_required
 
-from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
-
-MANAGER_GROUP = "Manager"
-
-
-def is_manager(user) -> bool:
-    if not getattr(user, "is_authenticated", False):
-        return False
-    cached = getattr(user, "_is_manager", None)
-    if cached is None:
-        cached = user.is_superuser or user.groups.filter(name=MANAGER_GROUP).exists()
-        user._is_manager = cached
-    return cached
-
-
-def manager_required(view):
-    @wraps(view)
-    def wrapped(request, *args, **kwargs):
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
-        if not is_manager(request.user):
-            raise PermissionDenied("Managers only.")
-        return view(request, *args, **kwargs)
-
-    return wrapped
+__all__ = ["MANAGER_GROUP", "is_manager", "manager_required"]

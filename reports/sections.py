@@ -60,20 +60,28 @@ def utilisation(period: figures.Period) -> Section:
     )
 
 
-def sources(period: figures.Period) -> Section:
-    rows = figures.bookings_by_source(period)
-    total = sum(r.count for r in rows)
+def _tally(*, slug: str, title: str, note: str, rows: list[figures.Tally], whole: int, columns: list[str],
+           csv_columns: list[str], chart_description: str) -> Section:
+    """A count per label, with each count's share of `whole`: bookings by source, the offer funnel."""
     return Section(
-        slug="sources",
-        title="Bookings by source",
-        note="Bookings made (not unpaid holds), by how they were made.",
-        columns=["Source", "Bookings", "Share"],
-        rows=[[r.label, f"{r.count:,}", _pct(r.count / total if total else None)] for r in rows],
-        csv_columns=["source", "bookings"],
+        slug=slug,
+        title=title,
+        note=note,
+        columns=columns,
+        rows=[[r.label, f"{r.count:,}", _pct(r.count / whole if whole else None)] for r in rows],
+        csv_columns=csv_columns,
         csv_rows=[[r.label, r.count] for r in rows],
-        chart=bar_chart(title="Bookings by source", description="Number of bookings made, by source.",
+        chart=bar_chart(title=title, description=chart_description,
                         rows=[(r.label, r.count, f"{r.count:,}") for r in rows]),
     )
+
+
+def sources(period: figures.Period) -> Section:
+    rows = figures.bookings_by_source(period)
+    return _tally(slug="sources", title="Bookings by source", rows=rows, whole=sum(r.count for r in rows),
+                  note="Bookings made (not unpaid holds), by how they were made.",
+                  columns=["Source", "Bookings", "Share"], csv_columns=["source", "bookings"],
+                  chart_description="Number of bookings made, by source.")
 
 
 def attendance(period: figures.Period) -> Section:
@@ -125,18 +133,10 @@ def revenue(period: figures.Period) -> Section:
 
 def funnel(period: figures.Period) -> Section:
     rows = figures.offer_funnel(period)
-    first = rows[0].count
-    return Section(
-        slug="funnel",
-        title="First-session offer funnel",
-        note="Codes issued in the period, and how far each went.",
-        columns=["Step", "Codes", "Of claimed"],
-        rows=[[r.label, f"{r.count:,}", _pct(r.count / first if first else None)] for r in rows],
-        csv_columns=["step", "codes"],
-        csv_rows=[[r.label, r.count] for r in rows],
-        chart=bar_chart(title="First-session offer funnel", description="Codes at each step, from claimed to follow-up.",
-                        rows=[(r.label, r.count, f"{r.count:,}") for r in rows]),
-    )
+    return _tally(slug="funnel", title="First-session offer funnel", rows=rows, whole=rows[0].count,
+                  note="Codes issued in the period, and how far each went.",
+                  columns=["Step", "Codes", "Of claimed"], csv_columns=["step", "codes"],
+                  chart_description="Codes at each step, from claimed to follow-up.")
 
 
 SECTIONS: dict[str, Callable[[figures.Period], Section]] = {

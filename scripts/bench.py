@@ -20,23 +20,26 @@ then adds 100,000 past bookings and measures it all again. Targets (issue 3):
 from __future__ import annotations
 
 import argparse
-import http.client
 import os
 import random
-import secrets
-import shutil
-import signal
 import statistics
-import subprocess
 import sys
-import tempfile
 import time as clock
 from datetime import datetime, time, timedelta
 from pathlib import Path
-from urllib.parse import urlencode, urlsplit, urlunsplit
+from urllib.parse import urlencode
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from benchlib import (  # noqa: E402  (scripts/benchlib.py, after sys.path)
+    Gunicorn,
+    bench_database_url,
+    clean_up,
+    median_ms,
+    production_env,
+    timed,
+    timed_pair,
+)
 
 BENCH_DB = "bench_physiobook"
 PRACTITIONERS = 8
@@ -50,131 +53,7 @@ TARGET_IN_PROCESS_MS = 60.0
 TARGET_HTTP_RATIO = 5.0
 TARGET_CREATE_RATIO = 3.0
 TARGET_GROWTH = 1.2
-
-
-# --- database set-up (before Django is imported) ---------------------------------
-
-
-def bench_database_url() -> tuple[str, str | None]:
-    """(DATABASE_URL for the benchmark, temporary directory to remove or None)."""
-    url = os.environ.get("DATABASE_URL", "")
-    if url.startswith(("postgres://", "postgresql://")):
-        parts = urlsplit(url)
-        bench = urlunsplit(parts._replace(path=f"/{BENCH_DB}"))
-        create_postgres_database(urlunsplit(parts._replace(path="/postgres")))
-        return bench, None
-    tmp = tempfile.mkdtemp(prefix="physiobook-bench-")
-    return f"sqlite:///{tmp}/bench.sqlite3", tmp
-
-
-def create_postgres_database(maintenance_url: str) -> None:
-    import psycopg
-
-    with psycopg.connect(maintenance_url, autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [BENCH_DB]).fetchone()
-        if not exists:
-            conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
-
-
-# --- measuring ------------------------------------------------------------------
-
-
-def median_ms(samples: list[float]) -> float:
-    return statistics.median(samples) * 1000
-
-
-def timed(fn, repeat: int, warmup: int = 2, cpu: list[float] | None = None) -> list[float]:
-    """Wall-clock samples of fn(); this process's CPU time per call goes into `cpu` if given.
-
-    The CPU figure separates our own cost from waiting on a busy machine
-    (other test suites sharing the two cores and the database server).
-    """
-    for _ in range(warmup):
-        fn()
-    samples = []
-    for _ in range(repeat):
-        started, started_cpu = clock.perf_counter(), clock.process_time()
-        fn()
-        samples.append(clock.perf_counter() - started)
-        if cpu is not None:
-            cpu.append(clock.process_time() - started_cpu)
-    return samples
-
-
-def timed_pair(reference, fn, repeat: int, cpu: list[float] | None = None) -> tuple[list[float], list[float]]:
-    """Alternate reference() and fn() calls, so both see the same machine load; wall samples of each."""
-    ref_samples: list[float] = []
-    fn_samples: list[float] = []
-    for _ in range(5):  # warm both gunicorn workers
-        reference()
-        fn()
-    for _ in range(repeat):
-        started = clock.perf_counter()
-        reference()
-        ref_samples.append(clock.perf_counter() - started)
-        started, started_cpu = clock.perf_counter(), clock.process_time()
-        fn()
-        fn_samples.append(clock.perf_counter() - started)
-        if cpu is not None:
-            cpu.append(clock.process_time() - started_cpu)
-    return ref_samples, fn_samples
-
-
-def http_get(port: int, path: str) -> tuple[int, bytes]:
-    # A new connection per request, as gunicorn's sync workers close them anyway;
-    # /healthz is measured the same way, so the ratio is fair.
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    try:
-        conn.request("GET", path, headers={"Host": "127.0.0.1", "Accept": "application/json"})
-        response = conn.getresponse()
-        return response.status, response.read()
-    finally:
-        conn.close()
-
-
-class Gunicorn:
-    def __init__(self, port: int, database_url: str):
-        self.port = port
-        env = {
-            **os.environ,
-            "DATABASE_URL": database_url,
-            "DEBUG": "0",
-            "SECRET_KEY": secrets.token_urlsafe(64),
-            "ALLOWED_HOSTS": "127.0.0.1,localhost",
-            "SECURE_SSL_REDIRECT": "0",
-            # Quiet: whitenoise warns about an uncollected static root, and
-            # Django logs the 404 when the API is not merged.
-            "LOG_LEVEL": "ERROR",
-            "PYTHONWARNINGS": "ignore",
-            "PYTHONPATH": str(ROOT),
-        }
-        gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent)) or "gunicorn"
-        self.process = subprocess.Popen(
-            [gunicorn, "config.wsgi:application", "--bind", f"127.0.0.1:{port}", "--workers", "2",
-             "--log-level", "warning", "--chdir", str(ROOT)],
-            env=env,
-            start_new_session=True,
-        )
-        deadline = clock.monotonic() + 30
-        while clock.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise SystemExit(f"gunicorn exited with {self.process.returncode}")
-            try:
-                if http_get(port, "/healthz")[0] == 200:
-                    return
-            except OSError:
-                pass
-            clock.sleep(0.2)
-        self.stop()
-        raise SystemExit(f"gunicorn did not answer /healthz on 127.0.0.1:{port}")
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
+JSON = "application/json"
 
 
 # --- the clinic -----------------------------------------------------------------
@@ -326,7 +205,7 @@ def measure(label, *, assessment, follow_up, patient, physios, today, tz, server
     healthz_samples: list[float] = []
     if server is not None:
         # /healthz requests interleaved with the creations: the same load for both.
-        ref, samples = timed_pair(lambda: http_get(server.port, "/healthz"), create_one, repeat, cpu=create_cpu)
+        ref, samples = timed_pair(lambda: server.get("/healthz", accept=JSON), create_one, repeat, cpu=create_cpu)
         healthz_samples += ref
     else:
         samples = timed(create_one, repeat, cpu=create_cpu)
@@ -352,10 +231,10 @@ def measure(label, *, assessment, follow_up, patient, physios, today, tz, server
     if server is not None:
         query = urlencode({"service": assessment.slug, "date_from": date_from.isoformat(), "date_to": date_to.isoformat()})
         path = f"/api/v1/availability/?{query}"
-        status, body = http_get(server.port, path)
+        status, body = server.get(path, accept=JSON)
         if status == 200:
             ref, samples = timed_pair(
-                lambda: http_get(server.port, "/healthz"), lambda: http_get(server.port, path), http_repeat
+                lambda: server.get("/healthz", accept=JSON), lambda: server.get(path, accept=JSON), http_repeat
             )
             healthz_samples += ref
             result["http_ms"] = median_ms(samples)
@@ -364,7 +243,7 @@ def measure(label, *, assessment, follow_up, patient, physios, today, tz, server
             result["http_note"] = "GET /api/v1/availability/ answers 404 on this branch (the API is not merged): HTTP row skipped"
         else:
             result["http_note"] = f"GET /api/v1/availability/ answered {status}: {body[:200]!r}"
-        healthz_samples += timed(lambda: http_get(server.port, "/healthz"), http_repeat)
+        healthz_samples += timed(lambda: server.get("/healthz", accept=JSON), http_repeat)
         result["healthz_ms"] = median_ms(healthz_samples)
     return result
 
@@ -422,10 +301,13 @@ def main() -> None:
     parser.add_argument("--no-http", action="store_true", help="skip gunicorn and the HTTP rows")
     args = parser.parse_args()
 
-    database_url, tmp = bench_database_url()
+    database_url, tmp = bench_database_url(BENCH_DB)
     os.environ["DATABASE_URL"] = database_url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     os.environ.setdefault("LOG_LEVEL", "WARNING")
+    # One bench patient makes every timed hold, and none is paid: lift the live-holds cap
+    # (the check still runs, so the queries are the same as a patient's).
+    os.environ.setdefault("BOOKING_MAX_LIVE_HOLDS", "1000000")
 
     import django
 
@@ -446,7 +328,7 @@ def main() -> None:
         add_future_bookings(assessment, patient, physios, today, LONDON, rng)
         if_postgres_analyse()
         if not args.no_http:
-            server = Gunicorn(args.port, database_url)
+            server = Gunicorn(database_url, env=production_env(), port=args.port)
         common = dict(assessment=assessment, follow_up=follow_up, patient=patient, physios=physios, today=today,
                       tz=LONDON, server=server, repeat=args.repeat, http_repeat=args.http_repeat)
         small = measure(f"{FUTURE_BOOKINGS:,} bookings over {HORIZON_DAYS} days", rng=random.Random(5), **common)
@@ -458,11 +340,7 @@ def main() -> None:
         print_round(large)
         print_growth(small, large)
     finally:
-        if server is not None:
-            server.stop()
-        connection.close()
-        if tmp:
-            shutil.rmtree(tmp, ignore_errors=True)
+        clean_up(server, tmp)
 
 
 if __name__ == "__main__":

@@ -17,33 +17,25 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-
-def ensure_postgres_database(url: str) -> None:
-    if not url.startswith("postgres"):
-        return
-    import psycopg
-
-    name = url.rsplit("/", 1)[1]
-    admin = url.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.execute(f'CREATE DATABASE "{name}"')
+from benchlib import (  # noqa: E402  (scripts/benchlib.py: database, gunicorn and timing)
+    Gunicorn,
+    collectstatic,
+    postgres_database,
+    production_env,
+    session_cookie,
+)
 
 
 def seed(bookings: int, offset_days: int):
     import django
 
     django.setup()
-    from django.contrib.sessions.backends.db import SessionStore
     from django.core.management import call_command
     from datetime import timedelta
 
@@ -60,12 +52,7 @@ def seed(bookings: int, offset_days: int):
     fill_day(day, practitioners, follow_up, make_patients(20), bookings)
     add_lunches(day, practitioners)
     receptionist = ReceptionistFactory(email="bench-reception@clinic.example", password=None)
-    session = SessionStore()
-    session["_auth_user_id"] = str(receptionist.pk)
-    session["_auth_user_backend"] = "django.contrib.auth.backends.ModelBackend"
-    session["_auth_user_hash"] = receptionist.get_session_auth_hash()
-    session.save()
-    return day, session.session_key
+    return day, session_cookie(receptionist)
 
 
 def count_queries(day) -> int:
@@ -88,13 +75,11 @@ def count_queries(day) -> int:
     return len(captured)
 
 
-def timed_get(url: str, cookie: str | None = None) -> tuple[float, int, int]:
-    request = urllib.request.Request(url, headers={"Cookie": f"sessionid={cookie}"} if cookie else {})
+def ms(get) -> float:
+    """Milliseconds one call of get() takes."""
     started = time.perf_counter()
-    with urllib.request.urlopen(request) as response:
-        body = response.read()
-        status = response.status
-    return (time.perf_counter() - started) * 1000, status, len(body)
+    get()
+    return (time.perf_counter() - started) * 1000
 
 
 def main():
@@ -110,63 +95,41 @@ def main():
     parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/reception_bench")
     args = parser.parse_args()
 
+    server_env = {"DEBUG": os.environ.get("DEBUG", "1")}
     if args.production:
-        import secrets
-
-        os.environ.update(DEBUG="0", SECRET_KEY=secrets.token_urlsafe(60), ALLOWED_HOSTS="127.0.0.1,localhost",
-                          SECURE_SSL_REDIRECT="0", ALLOW_TEST_PAYMENTS="1")
-        subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"], cwd=ROOT, check=True,
-                       env={**os.environ, "DATABASE_URL": args.database_url})
+        server_env = production_env()
+        os.environ.update(server_env)
+        collectstatic({"DATABASE_URL": args.database_url})
     os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
     os.environ["DATABASE_URL"] = args.database_url
     os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/5")
-    ensure_postgres_database(args.database_url)
+    if args.database_url.startswith("postgres"):
+        postgres_database(args.database_url, fresh=True)
     day, cookie = seed(args.bookings, args.offset_days)
     queries = count_queries(day)
-    if not args.port:
-        import socket
 
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            args.port = probe.getsockname()[1]
-
-    env = {**os.environ, "DEBUG": os.environ.get("DEBUG", "1")}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "config.wsgi", "-b", f"127.0.0.1:{args.port}", "-w", str(args.workers),
-         "--log-level", "warning"],
-        cwd=ROOT, env=env,
-    )
-    base = f"http://127.0.0.1:{args.port}"
-    try:
-        for _ in range(100):
-            try:
-                timed_get(f"{base}/healthz")
-                break
-            except OSError:
-                time.sleep(0.1)
-        day_url = f"{base}/staff/day/{day.isoformat()}/"
-        ms, status, size = timed_get(day_url, cookie)
+    with Gunicorn(args.database_url, env=server_env, port=args.port, workers=args.workers) as server:
+        day_path = f"/staff/day/{day.isoformat()}/"
+        status, body = server.get(day_path, cookie)
+        size = len(body)
         assert status == 200 and size > 10_000, (status, size)
         for _ in range(10):  # warm every worker
-            timed_get(f"{base}/healthz")
-            timed_get(day_url, cookie)
+            server.get("/healthz")
+            server.get(day_path, cookie)
         from booking.slot_cache import calendar_changed
 
         health, dayview, uncached = [], [], []
         for _ in range(args.requests):
-            health.append(timed_get(f"{base}/healthz")[0])
-            dayview.append(timed_get(day_url, cookie)[0])
+            health.append(ms(lambda: server.get("/healthz")))
+            dayview.append(ms(lambda: server.get(day_path, cookie)))
             calendar_changed()  # as any calendar write does: the next view renders from the database
-            uncached.append(timed_get(day_url, cookie)[0])
-    finally:
-        server.terminate()
-        server.wait(10)
+            uncached.append(ms(lambda: server.get(day_path, cookie)))
 
     def line(name, samples):
         q = statistics.quantiles(samples, n=10)
         return f"{name:<28} median {statistics.median(samples):7.2f} ms   p90 {q[-1]:7.2f} ms   n={len(samples)}"
 
-    print(f"database {args.database_url.split('://')[0]}, gunicorn -w {args.workers}, DEBUG={env['DEBUG']}, "
+    print(f"database {args.database_url.split('://')[0]}, gunicorn -w {args.workers}, DEBUG={server_env['DEBUG']}, "
           f"{args.bookings} bookings, 8 practitioners, page {size} bytes")
     print(line("/healthz", health))
     print(line(f"/staff/day/{day.isoformat()}/ cached", dayview))

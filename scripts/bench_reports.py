@@ -10,93 +10,47 @@ then prints, as medians:
 
   - the five reports for the whole year in process (time and queries)
   - GET /reports/?date_from=...&date_to=... (a year) over HTTP against gunicorn
-    on a free 127.0.0.1 port, logged in as a manager: the first (cold) request,
-    then the median of repeated ones (the reports come from the cache for
-    REPORTS_CACHE_SECONDS) interleaved with GET /healthz on the same server,
-    and their ratio (target: <= 5x /healthz)
+    on a free 127.0.0.1 port, logged in as a manager, interleaved with GET
+    /healthz on the same server, and their ratio (target: <= 5x /healthz):
+    first UNCACHED (a server with REPORTS_CACHE_SECONDS=0: every request
+    computes the five reports and renders them), then CACHED (a server with
+    the default cache: the first request builds it, the rest read it back)
+
+    --profile prints a pyinstrument profile of one uncached build and render.
 """
 
 from __future__ import annotations
 
 import argparse
-import http.client
 import os
 import random
 import secrets
-import shutil
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import time as clock
 from datetime import datetime, time, timedelta
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "scripts"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import bench  # noqa: E402  (scripts/bench.py: database set-up and timing helpers, after sys.path)
+import bench  # noqa: E402  (scripts/bench.py: the clinic, after sys.path)
+from benchlib import (  # noqa: E402  (scripts/benchlib.py: database, gunicorn and timing)
+    Gunicorn,
+    bench_database_url,
+    clean_up,
+    collectstatic,
+    median_ms,
+    production_env,
+    session_cookie,
+    timed,
+    timed_pair,
+)
 
-bench.BENCH_DB = "bench_physiobook_reports"
+BENCH_DB = "bench_physiobook_reports"
 BOOKINGS = 20_000
 CODES = 2_000
 TARGET_RATIO = 5.0
 SECRET_KEY = secrets.token_urlsafe(64)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Server:
-    """gunicorn as deployed (DEBUG=0), sharing our SECRET_KEY so our session cookie is valid there."""
-
-    def __init__(self, port: int, database_url: str):
-        self.port = port
-        env = {**os.environ, "DATABASE_URL": database_url, "DEBUG": "0", "SECRET_KEY": SECRET_KEY,
-               "ALLOWED_HOSTS": "127.0.0.1,localhost", "SECURE_SSL_REDIRECT": "0", "LOG_LEVEL": "ERROR",
-               "PYTHONWARNINGS": "ignore", "PYTHONPATH": str(ROOT)}
-        # DEBUG=0 serves hashed static names from the manifest, as deployed.
-        subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"], cwd=ROOT, env=env,
-                       check=True)
-        gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent)) or "gunicorn"
-        self.process = subprocess.Popen(
-            [gunicorn, "config.wsgi:application", "--bind", f"127.0.0.1:{port}", "--workers", "2",
-             "--log-level", "warning", "--chdir", str(ROOT)], env=env, start_new_session=True)
-        deadline = clock.monotonic() + 30
-        while clock.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise SystemExit(f"gunicorn exited with {self.process.returncode}")
-            try:
-                if get(port, "/healthz")[0] == 200:
-                    return
-            except OSError:
-                pass
-            clock.sleep(0.2)
-        self.stop()
-        raise SystemExit("gunicorn did not answer /healthz")
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            self.process.wait(timeout=10)
-
-
-def get(port: int, path: str, cookie: str = "") -> tuple[int, bytes]:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    try:
-        headers = {"Host": "127.0.0.1"}
-        if cookie:
-            headers["Cookie"] = cookie
-        conn.request("GET", path, headers=headers)
-        response = conn.getresponse()
-        return response.status, response.read()
-    finally:
-        conn.close()
 
 
 def build_year(today, tz, rng):
@@ -167,30 +121,33 @@ def build_year(today, tz, rng):
     return manager, first_day
 
 
-def session_cookie(user) -> str:
-    from django.conf import settings
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-    from django.contrib.sessions.backends.db import SessionStore
+def profile(period) -> None:
+    """One uncached build of the five reports and the page's render, under pyinstrument."""
+    from django.template.loader import render_to_string
+    from pyinstrument import Profiler
 
-    store = SessionStore()
-    store[SESSION_KEY] = str(user.pk)
-    store[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
-    store[HASH_SESSION_KEY] = user.get_session_auth_hash()
-    store.save()
-    return f"{settings.SESSION_COOKIE_NAME}={store.session_key}"
+    from reports.sections import SECTIONS
+
+    profiler = Profiler(interval=0.0005)
+    with profiler:
+        sections = [build(period) for build in SECTIONS.values()]
+        render_to_string("reports/_sections.html", {"sections": sections, "period": period})
+    print(profiler.output_text(unicode=True, color=False, show_all=False))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument("--profile", action="store_true", help="pyinstrument profile of one uncached build and render")
     args = parser.parse_args()
 
-    database_url, tmp = bench.bench_database_url()
+    database_url, tmp = bench_database_url(BENCH_DB)
     os.environ.update(DATABASE_URL=database_url, SECRET_KEY=SECRET_KEY, DJANGO_SETTINGS_MODULE="config.settings",
                       LOG_LEVEL="WARNING")
     import django
 
     django.setup()
+    from django.core.cache import cache
     from django.core.management import call_command
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
@@ -213,29 +170,37 @@ def main() -> None:
         with CaptureQueriesContext(connection) as ctx:
             for build in SECTIONS.values():
                 build(period)
-        in_process = bench.timed(lambda: [build(period) for build in SECTIONS.values()], args.repeat)
-        cookie = session_cookie(manager)
-        server = Server(free_port(), database_url)
-        path = f"/reports/?date_from={period.date_from}&date_to={period.date_to}"
-        started = clock.perf_counter()
-        status, body = get(server.port, path, cookie)  # cold: builds the reports and caches them
-        cold_ms = (clock.perf_counter() - started) * 1000
-        assert status == 200 and b"Utilisation per practitioner" in body, (status, body[:300])
-        health, page = bench.timed_pair(lambda: get(server.port, "/healthz"), lambda: get(server.port, path, cookie),
-                                        args.repeat)
-        ratio = statistics.median(page) / statistics.median(health)
-        print(f"  five reports, a year, in process: {bench.median_ms(in_process):8.1f} ms, "
+        in_process = timed(lambda: [build(period) for build in SECTIONS.values()], args.repeat)
+        print(f"  five reports, a year, in process: {median_ms(in_process):8.1f} ms, "
               f"{len(ctx.captured_queries)} queries")
-        print(f"  GET /reports/ cold (first request, builds the cache): {cold_ms:8.1f} ms")
-        print(f"  GET /healthz                    : {bench.median_ms(health):8.2f} ms")
-        print(f"  GET /reports/ (a year, {len(body) / 1024:.0f} KB, cached): {bench.median_ms(page):8.2f} ms "
-              f"= {ratio:.1f}x /healthz (target <= {TARGET_RATIO:.0f}x): {'OK' if ratio <= TARGET_RATIO else 'MISSED'}")
+        if args.profile:
+            profile(period)
+        cookie = session_cookie(manager)
+        path = f"/reports/?date_from={period.date_from}&date_to={period.date_to}"
+        for label, cache_seconds in (("uncached", 0), ("cached", 300)):
+            cache.clear()  # the shared cache (REDIS_URL): no report left from an earlier run
+            # Our SECRET_KEY, so our session cookie is valid there.
+            env = {**production_env(SECRET_KEY), "REPORTS_CACHE_SECONDS": str(cache_seconds)}
+            collectstatic({"DATABASE_URL": database_url, **env})
+            server = Gunicorn(database_url, env=env)
+            try:
+                started = clock.perf_counter()
+                status, body = server.get(path, cookie)  # the cached server builds its cache here
+                first_ms = (clock.perf_counter() - started) * 1000
+                assert status == 200 and b"Utilisation per practitioner" in body, (status, body[:300])
+                running = server
+                health, page = timed_pair(lambda: running.get("/healthz"),  # noqa: B023 (called at once)
+                                          lambda: running.get(path, cookie), args.repeat)  # noqa: B023
+            finally:
+                server.stop()
+                server = None
+            ratio = statistics.median(page) / statistics.median(health)
+            print(f"  [{label}, REPORTS_CACHE_SECONDS={cache_seconds}] first request {first_ms:.1f} ms; "
+                  f"GET /healthz {median_ms(health):.2f} ms; GET /reports/ (a year, {len(body) / 1024:.0f} KB) "
+                  f"{median_ms(page):.2f} ms = {ratio:.1f}x /healthz "
+                  f"(target <= {TARGET_RATIO:.0f}x): {'OK' if ratio <= TARGET_RATIO else 'MISSED'}")
     finally:
-        if server is not None:
-            server.stop()
-        connection.close()
-        if tmp:
-            shutil.rmtree(tmp, ignore_errors=True)
+        clean_up(server, tmp)
 
 
 if __name__ == "__main__":

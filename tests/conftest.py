@@ -119,6 +119,9 @@ def pytest_runtest_setup(item):
     # database or launches chromium.
     if item.get_closest_marker("postgres"):
         _apply_gate(_postgres_gate())
+    wanted = item.callspec.params.get("each_database") if hasattr(item, "callspec") else None
+    if wanted and wanted != _db_vendor():
+        pytest.skip(f"the {wanted} run of this test (this run is on {_db_vendor()})")
     if item.get_closest_marker("browser"):
         _apply_gate(_browser_gate())
 
@@ -177,6 +180,15 @@ def _outbox_in_process():
     from django.conf import settings
 
     settings.OUTBOX_INLINE = True
+
+
+@pytest.fixture(params=[pytest.param("postgresql", marks=pytest.mark.postgres, id="postgres"),
+                        pytest.param("sqlite", id="sqlite")])
+def each_database(request):
+    """Runs the test once per database: on PostgreSQL (a `postgres` test) and on SQLite (the
+    re-run of `booking` tests); each of the two skips on the other's run, before any database
+    is set up (pytest_runtest_setup)."""
+    return request.param
 
 
 _DB_FIXTURES = frozenset({"db", "transactional_db", "live_server", "django_db_reset_sequences", "django_db_serialized_rollback"})
@@ -278,4 +290,58 @@ def laptop_page(browser, live_server, request):
 # ---------------------------------------------------------------------------
 # 5. Model fixtures
 # ---------------------------------------------------------------------------
-# Factories live in tests/factories.py; add fixtures that wrap them here.
+# Factories live in tests/factories.py; add fixtures that wrap them here. Constants several
+# folders share (NOW, INTAKE, EVERY_DAY) are in tests/shared.py. A folder's conftest or a test
+# module may override any of these with its own fixture of the same name.
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Factories hash a password per user; PBKDF2 would make the suite crawl (tests need no slow hash)."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def frozen(request):
+    """The wall clock stopped at the test module's NOW (tests.shared.NOW if it names none).
+
+    Yields the time-machine traveller (`frozen.shift(...)`, `frozen.move_to(...)`). Modules that
+    want it for every test say `pytestmark = [pytest.mark.usefixtures("frozen"), ...]`, which starts
+    it before the test's own fixtures (a login's session is then made "now").
+    """
+    import time_machine
+
+    from tests.shared import NOW
+
+    with time_machine.travel(getattr(request.module, "NOW", NOW), tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def patient(db):
+    """A patient with an account (pat@example.com, tests.factories.PASSWORD)."""
+    from tests.factories import UserFactory
+
+    return UserFactory(email="pat@example.com")
+
+
+@pytest.fixture
+def rates(settings):
+    """rates(booking_create="1/hour", ...): set some throttle rates for one test."""
+
+    def set_rates(**rates):
+        settings.REST_FRAMEWORK = {
+            **settings.REST_FRAMEWORK,
+            "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], **rates},
+        }
+
+    return set_rates
+
+
+@pytest.fixture
+def clinic(db):
+    """(service, physio): an assessment and one practitioner who offers it, on the factory's hours."""
+    from tests.factories import PractitionerFactory, ServiceFactory
+
+    service = ServiceFactory()
+    return service, PractitionerFactory(services=[service])

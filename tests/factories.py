@@ -10,6 +10,8 @@ from accounts.models import User
 from booking.models import Booking, Practitioner, Service, TimeOff, WorkingHours
 from offers.models import Offer, OfferCode
 
+PASSWORD = "correct-horse-battery"  # every factory-made user's password
+
 
 class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
@@ -21,7 +23,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     username = factory.LazyAttribute(lambda o: o.email)
     first_name = "Pat"
     last_name = factory.Sequence(lambda n: f"Ient{n}")
-    password = factory.django.Password("correct-horse-battery")
+    password = factory.django.Password(PASSWORD)
 
     @factory.post_generation
     def email_verified(self, create, extracted, **kwargs):

@@ -1,12 +1,13 @@
 """Smoke tests for the shared test infrastructure (tests/conftest.py)."""
 
-import threading
 import time
+from functools import partial
 
 import pytest
 from django.db import connection, transaction
 
 from tests.a11y import assert_accessible, screenshot
+from tests.races import race
 
 
 @pytest.mark.browser
@@ -44,25 +45,13 @@ def test_sqlite_writers_in_threads_wait_for_each_other():
     with connection.cursor() as cursor:
         cursor.execute("CREATE TABLE IF NOT EXISTS infra_race (n integer)")
         cursor.execute("DELETE FROM infra_race")
-    errors = []
-
     def write(n):
-        try:
-            with transaction.atomic(), connection.cursor() as cursor:
-                cursor.execute("INSERT INTO infra_race (n) VALUES (%s)", [n])
-                time.sleep(0.2)
-        except Exception as exc:  # noqa: BLE001 - reported by the assertion below
-            errors.append(exc)
-        finally:
-            connection.close()
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("INSERT INTO infra_race (n) VALUES (%s)", [n])
+            time.sleep(0.2)
 
-    threads = [threading.Thread(target=write, args=(n,)) for n in range(3)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    assert race(*(partial(write, n) for n in range(3))) == [None] * 3
 
-    assert errors == []
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM infra_race")
         assert cursor.fetchone()[0] == 3

@@ -1,7 +1,8 @@
 """GET /api/v1/staff/calendar/?date=D[&practitioner=ID]: the staff day calendar (api.md).
 
 Reception sees every practitioner; a physiotherapist only themself (asking
-for another is 403). Reads through booking.calendar, the same selector as
+for another is 403). A booking kept after its patient's erasure has no patient
+id, "Record retained until <date>" as the name, no flags, and retained_until. Reads through booking.calendar, the same selector as
 the day view, so the page and the API cannot disagree.
 """
 
@@ -80,7 +81,9 @@ class StaffCalendarView(APIView):
                             **_interval(b.start, b.end),
                             "id": b.id,
                             "status": b.status,
-                            "patient": {"id": b.patient_id, "name": b.patient_name},
+                            # A record kept after an erasure: no patient, only until when (privacy.access).
+                            "patient": {"id": None if b.retained_until else b.patient_id, "name": b.patient_name},
+                            "retained_until": b.retained_until.isoformat() if b.retained_until else None,
                             "service": {"id": b.service_id, "name": b.service_name},
                             "flags": list(b.flags),
                             "arrived": b.arrived,

@@ -13,7 +13,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
 
-from accounts.roles import is_reception, is_staff_member, practitioner_for
+from accounts.roles import is_manager, is_reception, is_staff_member, practitioner_for
 from booking.models import Booking, Practitioner
 
 
@@ -36,6 +36,13 @@ def _guard(test):
 staff_required = _guard(is_staff_member)
 # Reception's desk actions: booking, moving, cancelling, time off, working hours.
 reception_required = _guard(is_reception)
+# The clinic owner (Manager group, superusers): records kept after an erasure (privacy.access).
+manager_required = _guard(is_manager)
+
+
+def may_open_retained(user) -> bool:
+    """Only a manager or a superuser opens a kept record's clinical and payment content (with a logged reason)."""
+    return is_manager(user)
 
 
 def visible_practitioners(user):
@@ -62,8 +69,12 @@ def bookings_visible_to(user):
     return qs.filter(practitioner=own) if own else qs.none()
 
 
-def booking_for(user, pk: int, *, lock_related: bool = True) -> Booking:
+def booking_for(user, pk: int, *, lock_related: bool = True, retained: bool = False) -> Booking:
+    """The booking, if the user may see it. A record kept after its patient's erasure is a 404
+    unless retained=True (only its own restricted page asks: no desk action applies to it)."""
     qs = bookings_visible_to(user)
+    if not retained:
+        qs = qs.filter(retention__isnull=True)
     if lock_related:
         qs = qs.select_related("patient", "service", "practitioner__user", "created_by")
     return get_object_or_404(qs, pk=pk)

@@ -71,11 +71,12 @@ def _active_bookings(practitioner: Practitioner, *, now: datetime):
 
 
 def patient_find(*, query: str, limit: int = 10):
-    """Patients whose name, email or phone match every word of the query (words capped: common.hostile)."""
+    """Patients whose name, email or phone match every word of the query (words capped: common.hostile).
+    Closed accounts (erased patients' anonymous anchors) are never found: nothing can be booked for them."""
     words = hostile.search_words(query)
     if not words:
         return User.objects.none()
-    qs = User.objects.filter(is_staff=False, is_superuser=False)
+    qs = User.objects.filter(is_staff=False, is_superuser=False, is_active=True)
     for word in words:
         digits = "".join(ch for ch in word if ch.isdigit())
         match = Q(first_name__icontains=word) | Q(last_name__icontains=word) | Q(email__icontains=word)

@@ -49,6 +49,7 @@ from .forms import (
 from .grid import build_grid
 from .permissions import (
     booking_for,
+    may_open_retained,
     may_mark,
     reception_required,
     staff_required,
@@ -247,12 +248,14 @@ def my_day(request):
     bookings, time_off, outside_ids = [], [], set()
     if practitioner is not None:
         pdays = calendar_days(date_from=shown, date_to=shown, practitioner_ids=[practitioner.pk])
-        day_bookings = [b for p in pdays for b in p.bookings]
+        # Kept records of erased patients are listed as slots only: no intake, history or scores.
+        day_bookings = [b for p in pdays for b in p.bookings if not b.retained_until]
         ids = [b.id for b in day_bookings]
         intakes = dict(Booking.objects.filter(pk__in=ids).values_list("pk", "intake"))
         history = _visit_history(day_bookings)
-        bookings = [(b, _intake_rows(intakes.get(b.id) or history[b.id]["intake"] or {}), history[b.id])
-                    for b in day_bookings]
+        bookings = [(b, intake_rows(intakes.get(b.id) or history[b.id]["intake"] or {}), history[b.id])
+                    if not b.retained_until else (b, [], None)
+                    for p in pdays for b in p.bookings]
         time_off = [o for p in pdays for o in p.time_off]
         outside_ids = {
             b.id for p in pdays for b in p.bookings
@@ -269,6 +272,14 @@ def my_day(request):
         "outside_ids": outside_ids,
         "today": today_london(),
         "nav": "my_day",
+    })
+
+
+def _retained_booking(request, booking: Booking):
+    """A record kept after its patient's erasure: the slot and its end dates only (privacy.access)."""
+    return render(request, "staff/booking_retained.html", {
+        "booking": booking, "retention": booking.retention, "day": timezone.localtime(booking.start, LONDON).date(),
+        "may_open": may_open_retained(request.user),
     })
 
 
@@ -292,7 +303,7 @@ def _visit_history(day_bookings) -> dict:
     return result
 
 
-def _intake_rows(intake: dict) -> list[tuple[str, str]]:
+def intake_rows(intake: dict) -> list[tuple[str, str]]:
     """The intake answers as a few (question, answer) lines a clinician reads at a glance."""
     if not intake:
         return []
@@ -316,7 +327,9 @@ def _intake_rows(intake: dict) -> list[tuple[str, str]]:
 
 @staff_required
 def booking_detail(request, pk: int):
-    booking = booking_for(request.user, pk)
+    booking = booking_for(request.user, pk, retained=True)
+    if hasattr(booking, "retention"):
+        return _retained_booking(request, booking)
     events = BookingEvent.objects.filter(booking=booking).select_related("actor").order_by("at", "pk")
     payments = Payment.objects.filter(booking=booking).prefetch_related(
         Prefetch("refunds", queryset=Refund.objects.order_by("created_at"))
@@ -330,7 +343,7 @@ def booking_detail(request, pk: int):
         "shown_status_label": Booking.Status(status).label,
         "events": events,
         "payments": payments,
-        "intake_rows": _intake_rows(booking.intake),
+        "intake_rows": intake_rows(booking.intake),
         "flag_labels": [FLAG_LABELS.get(f, f) for f in booking.flags or []],
         "can_change": reception and status in (Booking.Status.HELD, Booking.Status.CONFIRMED),
         "can_send_link": reception and status == Booking.Status.HELD and booking.patient.can_be_emailed,

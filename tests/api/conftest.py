@@ -7,27 +7,14 @@ with a django-allauth headless app token obtained by logging in at
 """
 
 import pytest
-import time_machine
-
-from tests.factories import UserFactory
-
-from .support import NOW, Clinic, make_api
 
 
-@pytest.fixture
-def frozen():
-    with time_machine.travel(NOW, tick=False):
-        yield NOW
+from .support import Clinic, make_api
 
 
 @pytest.fixture
 def clinic(db):
     return Clinic()
-
-
-@pytest.fixture
-def patient(db):
-    return UserFactory(email="pat@example.com")
 
 
 @pytest.fixture(params=["session", "token"])
@@ -44,14 +31,6 @@ def api(frozen, patient, auth_mode):
 @pytest.fixture
 def anon(frozen, db):
     return make_api()
-
-
-
-
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    """Token logins check a password per test; the production hasher would dominate the run time."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def pytest_terminal_summary(terminalreporter, config):

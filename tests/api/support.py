@@ -8,13 +8,10 @@ from datetime import datetime
 from rest_framework.test import APIClient
 
 from booking.availability import LONDON
-from tests.factories import FollowUpFactory, OfferFactory, PractitionerFactory, ServiceFactory
+from tests.shared import INTAKE, NOW  # noqa: F401 - the tests here import them from this module
+from tests.factories import PASSWORD, FollowUpFactory, OfferFactory, PractitionerFactory, ServiceFactory
 
-PASSWORD = "correct-horse-battery"
-# A Monday morning in winter (London = UTC): bookings need 2 hours' notice.
-NOW = datetime(2027, 1, 11, 8, 0, tzinfo=LONDON)
 TUESDAY_10 = datetime(2027, 1, 12, 10, 0, tzinfo=LONDON)
-INTAKE = {"pain_areas": ["buttock", "thigh"], "side": "left", "duration_weeks": 3}
 
 
 

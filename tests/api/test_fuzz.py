@@ -73,7 +73,6 @@ def demo_clinic(transactional_db, settings):
         **settings.REST_FRAMEWORK,
         "DEFAULT_THROTTLE_RATES": {k: "100000/hour" for k in settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]},
     }
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     assessment = ServiceFactory(name="Sciatica assessment", slug="sciatica-assessment")
     follow_up = FollowUpFactory(slug="follow-up")
     ServiceFactory(name="Shockwave therapy", slug="shockwave", bookable_online=False, is_first_session=False)

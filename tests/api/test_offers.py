@@ -13,17 +13,6 @@ from .support import NOW, assert_error, make_api
 pytestmark = [pytest.mark.django_db]
 
 
-@pytest.fixture
-def rates(settings):
-    def set_rates(**rates):
-        settings.REST_FRAMEWORK = {
-            **settings.REST_FRAMEWORK,
-            "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], **rates},
-        }
-
-    return set_rates
-
-
 # --- claim -------------------------------------------------------------------
 
 

@@ -7,19 +7,12 @@ from payments.services import booking_cancel
 from booking import availability, services
 from booking.exceptions import InvalidSlot, SlotTaken, UrgentCareNeeded
 from booking.models import Booking
-from tests.factories import PractitionerFactory, ServiceFactory, UserFactory
+from tests.factories import UserFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.booking]
 
 LONDON = availability.LONDON
 INTAKE = {"pain_areas": ["buttock", "thigh"], "side": "left", "duration_weeks": 3}
-
-
-@pytest.fixture
-def clinic():
-    service = ServiceFactory()
-    physio = PractitionerFactory(services=[service])
-    return service, physio
 
 
 @time_machine.travel(datetime(2027, 1, 11, 8, 0, tzinfo=LONDON), tick=False)

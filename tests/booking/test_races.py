@@ -1,61 +1,27 @@
 """Double-booking safety under real concurrency.
 
 Twenty threads, each with its own database connection, are released together
-by a barrier and all call booking_hold. The same bodies run on PostgreSQL
+(tests/races.py) and all call booking_hold. The same bodies run on PostgreSQL
 (row lock + exclusion constraint) and on SQLite (IMMEDIATE transactions).
 """
 
-import threading
-from datetime import datetime, time, timedelta
+from datetime import time, timedelta
+from functools import partial
 
 import pytest
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from booking import availability, services
 from booking.exceptions import SlotTaken
 from booking.models import Booking
+from tests.shared import EVERY_DAY, INTAKE, next_week_at
 from tests.factories import BookingFactory, PractitionerFactory, ServiceFactory, UserFactory
+from tests.races import race, split
 
 pytestmark = [pytest.mark.booking]
 
 THREADS = 20
-LONDON = availability.LONDON
-INTAKE = {"pain_areas": ["lower_back", "thigh"], "side": "left", "duration_weeks": 3}
-EVERY_DAY = [(day, time(8), time(18)) for day in range(7)]
-
-
-def next_week_at(clock: time) -> datetime:
-    """A London wall-clock time a week from now: inside notice and horizon whenever the suite runs."""
-    day = timezone.localtime(timezone.now(), LONDON).date() + timedelta(days=7)
-    return datetime.combine(day, clock, tzinfo=LONDON)
-
-
-def run_together(count: int, action) -> list[tuple[str, object]]:
-    """Run action(i) in `count` threads released at once; each closes its own connection."""
-    barrier = threading.Barrier(count)
-    results: list[tuple[str, object] | None] = [None] * count
-
-    def worker(i: int) -> None:
-        try:
-            barrier.wait(timeout=30)
-            results[i] = ("ok", action(i))
-        except SlotTaken as refusal:
-            results[i] = ("slot_taken", refusal)
-        except Exception as error:  # reported below: a test must show what went wrong
-            results[i] = ("error", error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads), "a booking thread hung"
-    errors = [result for result in results if result is None or result[0] == "error"]
-    assert not errors, errors
-    return results
 
 
 def arrange(practitioners: int = 1):
@@ -65,22 +31,19 @@ def arrange(practitioners: int = 1):
     return service, physios, patients
 
 
-def outcome(results):
-    won = [value for kind, value in results if kind == "ok"]
-    lost = [value for kind, value in results if kind == "slot_taken"]
-    return won, lost
+def hold_race(patients, starts, **hold) -> tuple[list, list]:
+    """Each patient holds their start, all at once: (the bookings made, the SlotTaken refusals)."""
+    return split(race(*(
+        partial(services.booking_hold, patient=patient, start=start, intake=INTAKE, **hold)
+        for patient, start in zip(patients, starts, strict=True)
+    )), SlotTaken)
 
 
-def same_start_race():
+@pytest.mark.django_db(transaction=True)
+def test_same_start_race(each_database):
     service, [physio], patients = arrange()
     start = next_week_at(time(10))
-    results = run_together(
-        THREADS,
-        lambda i: services.booking_hold(
-            patient=patients[i], service=service, start=start, practitioner=physio, intake=INTAKE
-        ),
-    )
-    won, lost = outcome(results)
+    won, lost = hold_race(patients, [start] * THREADS, service=service, practitioner=physio)
     assert len(won) == 1
     assert len(lost) == THREADS - 1
     assert all(refusal.code == "slot_taken" for refusal in lost)
@@ -91,32 +54,24 @@ def same_start_race():
     assert Booking.objects.count() == 1
 
 
-def overlapping_starts_race():
+@pytest.mark.django_db(transaction=True)
+def test_overlapping_starts_race(each_database):
     service, [physio], patients = arrange()
     # 10:00, 10:15, 10:30, 10:45 (repeated): every pair overlaps, since each
     # booking blocks an hour (45 minutes + 15 minutes' buffer).
     starts = [next_week_at(time(10)) + timedelta(minutes=15 * (i % 4)) for i in range(THREADS)]
-    results = run_together(
-        THREADS,
-        lambda i: services.booking_hold(
-            patient=patients[i], service=service, start=starts[i], practitioner=physio, intake=INTAKE
-        ),
-    )
-    won, lost = outcome(results)
+    won, lost = hold_race(patients, starts, service=service, practitioner=physio)
     assert len(won) == 1
     assert len(lost) == THREADS - 1
     assert Booking.objects.blocking().filter(practitioner=physio).count() == 1
     assert Booking.objects.count() == 1
 
 
-def any_practitioner_race():
+@pytest.mark.django_db(transaction=True)
+def test_any_practitioner_race(each_database):
     service, physios, patients = arrange(practitioners=2)
     start = next_week_at(time(10))
-    results = run_together(
-        THREADS,
-        lambda i: services.booking_hold(patient=patients[i], service=service, start=start, intake=INTAKE),
-    )
-    won, lost = outcome(results)
+    won, lost = hold_race(patients, [start] * THREADS, service=service)
     assert len(won) == 2
     assert len(lost) == THREADS - 2
     assert {booking.practitioner_id for booking in won} == {physio.pk for physio in physios}
@@ -124,30 +79,7 @@ def any_practitioner_race():
     assert Booking.objects.count() == 2
 
 
-def requires_sqlite():
-    if connection.vendor != "sqlite":
-        pytest.skip("the SQLite run of this race (PostgreSQL has its own test)")
-
-
-# --- PostgreSQL: row lock + exclusion constraint -------------------------
-
-
-@pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
-def test_same_start_race_postgres():
-    same_start_race()
-
-
-@pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
-def test_overlapping_starts_race_postgres():
-    overlapping_starts_race()
-
-
-@pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
-def test_any_practitioner_race_postgres():
-    any_practitioner_race()
+# --- PostgreSQL only: the exclusion constraint ---------------------------------
 
 
 @pytest.mark.postgres
@@ -188,27 +120,6 @@ def test_exclusion_constraint_checks_moves_too():
     later.blocks_until = later.end + timedelta(minutes=15)
     with pytest.raises(IntegrityError), transaction.atomic():
         later.save()
-
-
-# --- SQLite: IMMEDIATE transactions ------------------------------------------
-
-
-@pytest.mark.django_db(transaction=True)
-def test_same_start_race_sqlite():
-    requires_sqlite()
-    same_start_race()
-
-
-@pytest.mark.django_db(transaction=True)
-def test_overlapping_starts_race_sqlite():
-    requires_sqlite()
-    overlapping_starts_race()
-
-
-@pytest.mark.django_db(transaction=True)
-def test_any_practitioner_race_sqlite():
-    requires_sqlite()
-    any_practitioner_race()
 
 
 @pytest.mark.postgres

@@ -11,45 +11,25 @@ from django.utils import timezone
 from booking.availability import LONDON
 from booking.models import Booking
 from tests.a11y import assert_accessible, screenshot
-from tests.factories import (
-    BookingFactory,
-    FollowUpFactory,
-    PractitionerFactory,
-    ReceptionistFactory,
-    StaffFactory,
-    UserFactory,
-)
+from tests.browser.helpers import WEEK, at, login_at_desk
+from tests.factories import BookingFactory, PractitionerFactory, StaffFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-PASSWORD = "correct-horse-battery"
-
 
 @pytest.fixture
-def calendar():
-    day = timezone.localtime(timezone.now(), LONDON).date() + timedelta(days=1)
-    follow_up = FollowUpFactory()
-    week = [(d, time(9), time(17)) for d in range(7)]
-    amara = PractitionerFactory(services=[follow_up], hours=week,
-                                user=StaffFactory(first_name="Amara", last_name="Obi"))
-    dev = PractitionerFactory(services=[follow_up], hours=week, user=StaffFactory(first_name="Dev", last_name="Rao"))
-    ReceptionistFactory(email="rita@clinic.example")
-    booking = BookingFactory(practitioner=amara, service=follow_up, start=datetime.combine(day, time(10), tzinfo=LONDON),
+def calendar(desk_day):
+    """desk_day, plus Dev Rao on the same hours and Paula Jones booked with Amara at 10:00."""
+    day, follow_up = desk_day["tomorrow"], desk_day["follow_up"]
+    dev = PractitionerFactory(services=[follow_up], hours=WEEK, user=StaffFactory(first_name="Dev", last_name="Rao"))
+    booking = BookingFactory(practitioner=desk_day["amara"], service=follow_up, start=at(day, 10),
                              patient=UserFactory(first_name="Paula", last_name="Jones"))
-    return {"day": day, "amara": amara, "dev": dev, "booking": booking}
-
-
-def login(page, base):
-    page.goto(f"{base}/accounts/login/")
-    page.fill("input[name=login]", "rita@clinic.example")
-    page.fill("input[name=password]", PASSWORD)
-    page.locator("form button[type=submit]").last.click()
-    page.wait_for_url(f"{base}/staff/")
+    return {"day": day, "amara": desk_day["amara"], "dev": dev, "booking": booking}
 
 
 def test_drag_a_booking_to_another_practitioner_and_confirm(laptop_page, live_server, calendar):
     page, base, day, booking = laptop_page, live_server.url, calendar["day"], calendar["booking"]
-    login(page, base)
+    login_at_desk(page, base)
     page.goto(f"{base}/staff/day/{day.isoformat()}/")
     source = page.locator(f'.bk[data-booking="{booking.pk}"]')
     target = page.locator(f'.cal-col[data-practitioner="{calendar["dev"].pk}"] .free', has_text="14:30")
@@ -71,7 +51,7 @@ def test_drag_a_booking_to_another_practitioner_and_confirm(laptop_page, live_se
 
 def test_the_same_move_by_keyboard_only(laptop_page, live_server, calendar):
     page, base, day, booking = laptop_page, live_server.url, calendar["day"], calendar["booking"]
-    login(page, base)
+    login_at_desk(page, base)
     page.goto(f"{base}/staff/day/{day.isoformat()}/")
     page.locator(f'.bk[data-booking="{booking.pk}"]').focus()
     page.keyboard.press("m")
@@ -101,7 +81,7 @@ def test_the_same_move_by_keyboard_only(laptop_page, live_server, calendar):
 
 def test_escape_cancels_a_keyboard_move(laptop_page, live_server, calendar):
     page, base, day, booking = laptop_page, live_server.url, calendar["day"], calendar["booking"]
-    login(page, base)
+    login_at_desk(page, base)
     page.goto(f"{base}/staff/day/{day.isoformat()}/")
     page.locator(f'.bk[data-booking="{booking.pk}"]').focus()
     page.keyboard.press("m")
@@ -114,7 +94,7 @@ def test_escape_cancels_a_keyboard_move(laptop_page, live_server, calendar):
 def test_move_a_booking_to_another_day_from_the_week_of_all_practitioners(laptop_page, live_server, calendar):
     """Drag across days (and practitioners), then the same kind of move by keyboard; both confirmed on the move page."""
     page, base, day, booking = laptop_page, live_server.url, calendar["day"], calendar["booking"]
-    login(page, base)
+    login_at_desk(page, base)
     page.goto(f"{base}/staff/week/all/{day.isoformat()}/")
     # Next day: in the same week, or the first day of the next one (then shown on that week's page).
     target_day = day + timedelta(days=1) if day.weekday() < 6 else day - timedelta(days=1)

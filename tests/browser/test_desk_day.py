@@ -5,49 +5,17 @@ Screenshots go to artifacts/screenshots/desk-*.png; axe runs on each page."""
 from __future__ import annotations
 
 import re
-from datetime import datetime, time, timedelta
 
 import pytest
 from django.core import mail
-from django.utils import timezone
 
 from booking.availability import LONDON
 from booking.staff import services as desk
 from tests.a11y import assert_accessible, screenshot
-from tests.factories import (
-    BookingFactory,
-    FollowUpFactory,
-    PractitionerFactory,
-    ReceptionistFactory,
-    StaffFactory,
-    UserFactory,
-)
+from tests.browser.helpers import at, login_at_desk
+from tests.factories import BookingFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-PASSWORD = "correct-horse-battery"
-
-
-@pytest.fixture
-def desk_day():
-    tomorrow = timezone.localtime(timezone.now(), LONDON).date() + timedelta(days=1)
-    follow_up = FollowUpFactory()
-    week = [(d, time(8), time(19)) for d in range(7)]
-    amara = PractitionerFactory(services=[follow_up], hours=week,
-                                user=StaffFactory(first_name="Amara", last_name="Obi", email="amara@clinic.example"))
-    receptionist = ReceptionistFactory(first_name="Rita", last_name="Desk", email="rita@clinic.example")
-    return {"tomorrow": tomorrow, "follow_up": follow_up, "amara": amara, "reception": receptionist}
-
-
-def at(day, hour, minute=0):
-    return datetime.combine(day, time(hour, minute), tzinfo=LONDON)
-
-
-def login(page, base, email):
-    page.goto(f"{base}/accounts/login/")
-    page.fill("input[name=login]", email)
-    page.fill("input[name=password]", PASSWORD)
-    page.locator("form button[type=submit]").last.click()
 
 
 def test_take_payment_then_receipt_then_takings(laptop_page, live_server, desk_day):
@@ -55,8 +23,7 @@ def test_take_payment_then_receipt_then_takings(laptop_page, live_server, desk_d
     booking = desk.reception_book(patient=UserFactory(first_name="Paula", last_name="Jones"),
                                   service=desk_day["follow_up"], practitioner=desk_day["amara"], start=at(day, 10),
                                   payment=desk.PAY_AT_CLINIC, actor=desk_day["reception"]).booking
-    login(page, base, "rita@clinic.example")
-    page.wait_for_url(f"{base}/staff/")  # staff land on the desk
+    login_at_desk(page, base)
     page.goto(f"{base}/staff/day/{day.isoformat()}/")
     block = page.locator(f'.bk[data-booking="{booking.pk}"]')
     assert "£60.00 due" in block.inner_text()
@@ -88,7 +55,7 @@ def test_time_off_over_a_booking_then_the_reschedule_email(laptop_page, live_ser
     patient = UserFactory(first_name="Ravi", last_name="Shah", email="ravi@example.com")
     booking = BookingFactory(practitioner=desk_day["amara"], service=desk_day["follow_up"], patient=patient,
                              start=at(day, 11).astimezone(LONDON))
-    login(page, base, "rita@clinic.example")
+    login_at_desk(page, base)
     page.goto(f"{base}/staff/time-off/new/?practitioner={desk_day['amara'].pk}&date={day.isoformat()}")
     page.select_option("select[name=start_time]", "10:00")
     page.select_option("select[name=end_time]", "13:00")

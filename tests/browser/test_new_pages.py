@@ -11,20 +11,12 @@ from booking import services as booking_services
 from booking.availability import LONDON
 from outcomes.models import OutcomeScore
 from tests.a11y import assert_accessible, screenshot
+from tests.browser.helpers import log_in
 from tests.factories import FollowUpFactory, PractitionerFactory, ReceptionistFactory, UserFactory
 from waitlist import services as waitlist
 from waitlist.models import WaitlistOffer
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-PASSWORD = "correct-horse-battery"
-
-
-def log_in(page, email):
-    page.goto("/accounts/login/")
-    page.fill("input[name=login]", email)
-    page.fill("input[name=password]", PASSWORD)
-    page.locator("form button[type=submit]").last.click()
-    page.wait_for_load_state()
 
 
 @pytest.fixture

@@ -17,7 +17,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 @pytest.fixture
 def demo(settings, live_server):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     call_command("demo_data", quiet_logins=True, force=True, verbosity=0)
     call_command("demo_outcomes", verbosity=0)
     return Booking.objects.filter(patient__email="eleanor.frost@example.com").order_by("start")

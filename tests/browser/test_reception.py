@@ -19,12 +19,10 @@ from booking.models import Booking
 from payments import services as payment_services
 from payments.models import Refund
 from tests.a11y import assert_accessible, screenshot
-from tests.factories import BookingFactory, ReceptionistFactory
+from tests.factories import PASSWORD, BookingFactory, ReceptionistFactory
 from tests.staff.seed import add_lunches, fill_day, make_clinic, make_patients
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-PASSWORD = "correct-horse-battery"  # tests/factories.py
 
 
 def at(day, hour, minute=0):

@@ -18,6 +18,7 @@ from booking.staff import services as desk
 from payments.models import Payment
 from tests.a11y import ALL_IMPACTS, assert_accessible, screenshot
 from tests.factories import (
+    PASSWORD,
     PractitionerFactory,
     ReceptionistFactory,
     ServiceFactory,
@@ -25,8 +26,6 @@ from tests.factories import (
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-PASSWORD = "correct-horse-battery"
 
 
 @pytest.fixture

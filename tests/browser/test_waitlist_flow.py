@@ -20,11 +20,11 @@ from booking.availability import LONDON
 from booking.models import Booking
 from tests.a11y import assert_accessible, screenshot
 from tests.conftest import PAGE_TIMEOUT_MS
+from tests.browser.helpers import log_in
 from tests.factories import FollowUpFactory, PractitionerFactory, UserFactory
 from waitlist.models import WaitlistEntry, WaitlistOffer
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-PASSWORD = "correct-horse-battery"
 
 
 def step(page, name):
@@ -38,14 +38,6 @@ def phone(browser, live_server):
                                   has_touch=True)
     context.set_default_timeout(PAGE_TIMEOUT_MS)
     return context.new_page()
-
-
-def log_in(page, email):
-    page.goto("/accounts/login/")
-    page.fill("input[name=login]", email)
-    page.fill("input[name=password]", PASSWORD)
-    page.locator("form button[type=submit]").last.click()
-    page.wait_for_load_state()
 
 
 def offer_link(email):

@@ -149,8 +149,6 @@ def clinic(settings):
     # Throttles and allauth's limits would soon answer 429 to everything and hide the rest.
     settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {}}
     settings.ACCOUNT_RATE_LIMITS = False
-    # Password forms check the password on every request: PBKDF2 would make them most of the run.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     service, follow_up = ServiceFactory(), FollowUpFactory()
     week = [(d, time(8), time(20)) for d in range(7)]
     physio_user = StaffFactory(first_name="Alex", last_name="Ray")

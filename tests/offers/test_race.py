@@ -1,23 +1,23 @@
 """Twenty patients' tabs at once: one code, twenty different slots. The database decides.
 
-Real threads, each with its own database connection. The same body runs on
+Real threads, each with its own database connection (tests/races.py). The same body runs on
 PostgreSQL (row lock on the code + unique reserved_by) and on SQLite
 (IMMEDIATE transactions), as the booking race tests do.
 """
 
-import threading
 from datetime import time, timedelta
+from functools import partial
 
 import pytest
 import time_machine
-from django.db import connection, connections
 
 from booking import services as booking_services
-from booking.exceptions import BookingError, OfferUsed
+from booking.exceptions import OfferUsed
 from booking.models import Booking
 from offers.models import OfferCode
 from offers.services import offer_code_claim
 from tests.factories import OfferFactory, PractitionerFactory, ServiceFactory, UserFactory
+from tests.races import race, split
 
 from .conftest import INTAKE, MONDAY_8AM
 
@@ -25,7 +25,9 @@ THREADS = 20
 TUESDAY = MONDAY_8AM.date() + timedelta(days=1)
 
 
-def _race_same_code_different_slots():
+@pytest.mark.booking
+@pytest.mark.django_db(transaction=True)
+def test_twenty_holds_racing_with_one_code_reserve_it_once(each_database):
     service = ServiceFactory(price_pence=7500, is_first_session=True)
     OfferFactory(services=[service])
     # 4 practitioners x 5 one-hour slots: 20 slots that never overlap, so only the code is contended.
@@ -36,97 +38,30 @@ def _race_same_code_different_slots():
         tuesday_9am = MONDAY_8AM + timedelta(days=1, hours=1)
         slots = [(physios[n % 4], tuesday_9am + timedelta(hours=n // 4)) for n in range(THREADS)]
 
-        barrier = threading.Barrier(THREADS)
-        outcomes: list = [None] * THREADS
+        results = race(*(
+            partial(booking_services.booking_hold, patient=patient, service=service, start=start,
+                    practitioner=practitioner, offer_code=code.display_code.lower(), intake=INTAKE)
+            for practitioner, start in slots
+        ))
 
-        def attempt(n: int) -> None:
-            practitioner, start = slots[n]
-            try:
-                barrier.wait(timeout=30)
-                booking = booking_services.booking_hold(
-                    patient=patient, service=service, start=start, practitioner=practitioner,
-                    offer_code=code.display_code.lower(), intake=INTAKE,
-                )
-                outcomes[n] = booking.pk
-            except BookingError as refused:
-                outcomes[n] = refused
-            except Exception as crash:  # noqa: BLE001 - reported by the assertion below
-                outcomes[n] = crash
-            finally:
-                connections.close_all()
-
-        threads = [threading.Thread(target=attempt, args=(n,)) for n in range(THREADS)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=120)
-
-    won = [o for o in outcomes if isinstance(o, int)]
-    refused = [o for o in outcomes if isinstance(o, OfferUsed)]
-    others = [o for o in outcomes if not isinstance(o, (int, OfferUsed))]
-    assert others == [], others
+    won, refused = split(results, OfferUsed)
     assert len(won) == 1 and len(refused) == THREADS - 1
     # Exactly one booking carries the discount; the refused attempts wrote nothing at all.
     assert Booking.objects.count() == 1
     booking = Booking.objects.get()
-    assert booking.pk == won[0] and booking.discount_pence == 1500 and booking.offer_code_id == code.pk
+    assert booking.pk == won[0].pk and booking.discount_pence == 1500 and booking.offer_code_id == code.pk
     assert Booking.objects.filter(offer_code=code).count() == 1
     code.refresh_from_db()
     assert code.reserved_by_id == booking.pk
     assert OfferCode.objects.filter(reserved_by__isnull=False).count() == 1
 
 
-@pytest.mark.postgres
 @pytest.mark.booking
 @pytest.mark.django_db(transaction=True)
-def test_twenty_holds_racing_with_one_code_reserve_it_once_on_postgresql():
-    assert connection.vendor == "postgresql"
-    _race_same_code_different_slots()
-
-
-@pytest.mark.booking
-@pytest.mark.django_db(transaction=True)
-def test_twenty_holds_racing_with_one_code_reserve_it_once_on_sqlite():
-    if connection.vendor != "sqlite":
-        pytest.skip("the SQLite run of the same race (make test re-runs booking tests on SQLite)")
-    _race_same_code_different_slots()
-
-
-def _race_same_address_claims():
+def test_concurrent_claims_for_one_address_get_one_code(each_database):
     OfferFactory(services=[ServiceFactory()])
     spellings = ["Racer@Example.com", "racer@example.com ", " RACER@EXAMPLE.COM", "racer@Example.Com"] * 2
-    barrier = threading.Barrier(len(spellings))
-    codes: list = [None] * len(spellings)
-
-    def attempt(n: int) -> None:
-        try:
-            barrier.wait(timeout=30)
-            codes[n] = offer_code_claim(email=spellings[n]).code.pk
-        except Exception as crash:  # noqa: BLE001 - reported by the assertion below
-            codes[n] = crash
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=attempt, args=(n,)) for n in range(len(spellings))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert all(isinstance(pk, int) for pk in codes), codes
+    claims, _ = split(race(*(partial(offer_code_claim, email=spelling) for spelling in spellings)))
+    codes = [claim.code.pk for claim in claims]
     assert len(set(codes)) == 1
     assert OfferCode.objects.count() == 1
-
-
-@pytest.mark.postgres
-@pytest.mark.booking
-@pytest.mark.django_db(transaction=True)
-def test_concurrent_claims_for_one_address_get_one_code_on_postgresql():
-    _race_same_address_claims()
-
-
-@pytest.mark.booking
-@pytest.mark.django_db(transaction=True)
-def test_concurrent_claims_for_one_address_get_one_code_on_sqlite():
-    if connection.vendor != "sqlite":
-        pytest.skip("the SQLite run of the same race")
-    _race_same_address_claims()

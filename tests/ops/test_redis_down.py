@@ -7,32 +7,19 @@ import config.cache as config_cache
 from datetime import timedelta
 
 import pytest
-import time_machine
 from django.core import mail
 
 from booking.models import Booking
 from offers.models import OfferCode
 from tests.api.support import INTAKE, NOW, TUESDAY_10, Clinic, assert_error, make_api
-from tests.factories import OfferCodeFactory, UserFactory
+from tests.factories import OfferCodeFactory
 
 pytestmark = [pytest.mark.django_db]
 
 
 @pytest.fixture
-def frozen():
-    with time_machine.travel(NOW, tick=False):
-        yield NOW
-
-
-@pytest.fixture
 def clinic(db):
     return Clinic()
-
-
-@pytest.fixture
-def patient(db, settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    return UserFactory(email="pat@example.com")
 
 
 def test_availability_answers_from_the_database_when_redis_is_down(redis_down, frozen, clinic, caplog):

@@ -1,13 +1,13 @@
 """The outbox: intents written with the change, run on commit, once, and swept up when anything failed."""
 
 import socket
-import threading
 from datetime import datetime, timedelta
+from functools import partial
 
 import pytest
 import time_machine
 from django.core import mail
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from booking import services as booking_services
@@ -17,6 +17,7 @@ from offers.services import offer_code_claim
 from outbox.models import OutboxTask
 from outbox.services import outbox_enqueue, outbox_run, outbox_sweep
 from tests.factories import BookingFactory, OfferFactory, ServiceFactory
+from tests.races import race, split
 
 from . import helpers
 
@@ -172,21 +173,7 @@ def test_with_the_broker_down_the_intent_waits_and_the_sweep_delivers_it(
 def test_two_workers_racing_for_one_task_run_it_once():
     row = OutboxTask.objects.create(name="tests.outbox.helpers.slow_record", kwargs={"n": 1}, key="race",
                                     next_attempt_at=timezone.now())
-    barrier = threading.Barrier(4)
-    results = []
-
-    def worker():
-        try:
-            barrier.wait()
-            results.append(outbox_run(task_id=row.pk))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    results, _ = split(race(*[partial(outbox_run, task_id=row.pk)] * 4))
     assert sorted(results) == [False, False, False, True]
     assert helpers.CALLS == [{"n": 1}]
     assert OutboxTask.objects.get().status == OutboxTask.Status.DONE

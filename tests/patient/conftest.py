@@ -1,32 +1,6 @@
-from datetime import datetime
-
 import pytest
-import time_machine
 
-from booking.availability import LONDON
-from tests.factories import PractitionerFactory, ServiceFactory, UserFactory
-
-# A Monday morning in winter (GMT); the practitioner works Mon-Sat 09:00-17:00.
-NOW = datetime(2027, 1, 11, 8, 0, tzinfo=LONDON)
-INTAKE = {"pain_areas": ["buttock", "thigh"], "side": "left", "duration_weeks": 3}
-
-
-@pytest.fixture
-def frozen():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
-
-
-@pytest.fixture
-def clinic(db):
-    service = ServiceFactory()
-    physio = PractitionerFactory(services=[service])
-    return service, physio
-
-
-@pytest.fixture
-def patient(db):
-    return UserFactory(email="pat@example.com")
+from tests.shared import INTAKE, NOW  # noqa: F401 - the tests here import them from this module
 
 
 @pytest.fixture

@@ -1,17 +1,17 @@
 """send_reminders: each confirmed booking starting in 24-26 hours is reminded exactly once."""
 
-import threading
 from datetime import datetime, timedelta
+from functools import partial
 
 import pytest
 import time_machine
 from django.core.management import call_command
-from django.db import connection
 
 from booking.availability import LONDON
 from booking.services import bookings_remind
 from booking.models import Booking, BookingEvent
 from tests.factories import BookingFactory
+from tests.races import race, split
 
 pytestmark = [pytest.mark.booking]
 
@@ -78,24 +78,7 @@ def test_two_concurrent_runs_send_each_reminder_once(clinic, mailoutbox):
     service, physio = clinic
     # A practitioner each: the times overlap.
     due = [BookingFactory(service=service, start=NOW + timedelta(hours=24, minutes=15 * i)) for i in range(6)]
-    barrier = threading.Barrier(2)
-    results, errors = [], []
-
-    def run():
-        try:
-            barrier.wait()
-            results.append(bookings_remind(now=NOW))
-        except Exception as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert not errors
+    results, _ = split(race(*[partial(bookings_remind, now=NOW)] * 2))
     sent = sorted(pk for result in results for pk in result)
     assert sent == sorted(b.pk for b in due)
     assert len(reminders(mailoutbox)) == 6

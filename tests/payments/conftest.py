@@ -23,13 +23,13 @@ from django.utils import timezone
 
 from booking import availability, services as booking_services
 from payments import gateway
-from tests.factories import OfferCodeFactory, OfferFactory, PractitionerFactory, ServiceFactory, UserFactory
+from tests.shared import INTAKE
+from tests.factories import OfferCodeFactory, OfferFactory, UserFactory
 
 ROOT = Path(__file__).resolve().parents[2]
 PORTS = range(8401, 8410)  # this helper's ports
 WEBHOOK_SECRET = "whsec_physiobook_tests_" + "x" * 16
 FAKE_KEY = "sk_test_physiobook_emulator_only"
-INTAKE = {"pain_areas": ["buttock", "thigh"], "side": "left", "duration_weeks": 3}
 
 
 def free_port() -> int:
@@ -151,13 +151,6 @@ def next_weekday_10am(days_ahead: int = 3) -> datetime:
     while day.weekday() == 6:  # the factory's practitioners work Monday to Saturday
         day += timedelta(days=1)
     return datetime(day.year, day.month, day.day, 10, 0, tzinfo=availability.LONDON)
-
-
-@pytest.fixture
-def clinic(db):
-    service = ServiceFactory()
-    physio = PractitionerFactory(services=[service])
-    return service, physio
 
 
 @pytest.fixture

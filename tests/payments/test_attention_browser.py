@@ -9,11 +9,9 @@ from payments.services import booking_cancel
 from payments import services
 from payments.models import Attention, Payment, Refund
 from tests.a11y import assert_accessible, screenshot
-from tests.factories import ReceptionistFactory
+from tests.factories import PASSWORD, ReceptionistFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-PASSWORD = "correct-horse-battery"  # tests/factories.py
 
 
 def test_reception_hands_back_a_desk_refund_from_needs_attention(phone_page, live_server, hold):

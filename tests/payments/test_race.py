@@ -1,15 +1,15 @@
 """20 deliveries of the same event at once: applied exactly once (PostgreSQL, real threads)."""
 
 import json
-import threading
+from functools import partial
 
 import pytest
-from django.db import connection
 from django.test import Client
 
 from booking.models import Booking, BookingEvent
 from payments import services
 from payments.models import Payment, StripeEvent
+from tests.races import race, split
 
 from .conftest import emulator_pay, make_event, sign
 
@@ -19,28 +19,12 @@ THREADS = 20
 
 
 def _deliver_all(bodies: list[str]) -> list[tuple[int, bytes]]:
-    barrier = threading.Barrier(len(bodies))
-    results: list = [None] * len(bodies)
+    def deliver(body: str):
+        return Client().post("/payments/stripe/webhook/", data=body, content_type="application/json",
+                             HTTP_STRIPE_SIGNATURE=sign(body))
 
-    def deliver(i: int, body: str) -> None:
-        try:
-            client = Client()
-            barrier.wait(timeout=10)
-            response = client.post(
-                "/payments/stripe/webhook/", data=body, content_type="application/json", HTTP_STRIPE_SIGNATURE=sign(body)
-            )
-            results[i] = (response.status_code, response.content)
-        except Exception as exc:  # noqa: BLE001 - reported by the assertion below
-            results[i] = (0, repr(exc).encode())
-        finally:
-            connection.close()  # each thread had its own connection
-
-    threads = [threading.Thread(target=deliver, args=(i, body)) for i, body in enumerate(bodies)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
+    responses, _ = split(race(*(partial(deliver, body) for body in bodies)))
+    return [(response.status_code, response.content) for response in responses]
 
 
 def _paid_session(stripe_mode, hold):

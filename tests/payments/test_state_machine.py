@@ -74,7 +74,6 @@ def test_money_matches_stripe_under_any_event_order_and_fault(settings, stripe_m
     # An outage here is a closed port: fail at once, without the SDK's retry and its back-off sleep
     # (the retry itself is finding 9's test). Keeps 200 examples within a few minutes.
     monkeypatch.setattr(stripe_gateway, "MAX_NETWORK_RETRIES", 0)
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # test users only
     service, physio = clinic
     seen = Counter()  # what the examples reached: the run must not be vacuous
     rules_run = Counter()

@@ -105,7 +105,7 @@ def test_export_then_erasure(client, history, recorded_mail):
     assert data["payments"][1]["refunds"][0]["amount_pence"] == 6000
     assert data["offer_codes"][0]["code"] == history["code"].display_code
     assert data["emails_sent"][0]["subject"] and data["emails_sent"][0]["to"] == EMAIL
-    assert data["outcome_scores"] == []
+    assert data["outcome_scores"] == [] and data["waitlist"] == []
     page = client.get("/accounts/profile/data/").content.decode()
     assert "Puddleduck" in page and "fell off a bike" in page and history["code"].display_code in page
     assert DataRequest.objects.filter(user=patient, kind="export", channel="online").count() == 2
@@ -240,3 +240,27 @@ def test_export_queries_do_not_grow_with_history(client, history, django_assert_
                        status=Booking.Status.ATTENDED)
     with django_assert_max_num_queries(14):
         assert client.get("/accounts/profile/data.json").status_code == 200
+
+
+def test_export_has_outcome_scores_and_waitlist_and_erasure_removes_the_waitlist(client, history):
+    from datetime import date
+
+    from outcomes.models import OutcomeScore
+    from waitlist.models import WaitlistEntry
+
+    patient, attended = history["patient"], history["attended"]
+    OutcomeScore.objects.create(booking=attended, leg_pain=7, activity_limit=5)
+    WaitlistEntry.objects.create(patient=patient, service=attended.service, date_from=date(2026, 1, 5),
+                                 date_to=date(2026, 1, 9), intake={"previous_injuries": "waitlist knee"})
+    client.force_login(patient)
+    data = client.get("/accounts/profile/data.json").json()
+    assert [(s["booking_id"], s["leg_pain"], s["activity_limit"]) for s in data["outcome_scores"]] == [
+        (attended.pk, 7, 5)]
+    assert [(w["service"], w["intake"]["previous_injuries"]) for w in data["waitlist"]] == [
+        (attended.service.name, "waitlist knee")]
+    page = client.get("/accounts/profile/data/").content.decode()
+    assert "leg pain 7/10" in page and "waitlist knee" in page
+
+    patient_erase(user=patient, channel="online", actor=patient)
+    assert not WaitlistEntry.objects.exists()  # health answers with no record to keep
+    assert OutcomeScore.objects.filter(booking=attended).exists()  # part of the kept clinical record

@@ -126,12 +126,6 @@ def seed_clinic() -> Seeded:
     return Seeded(alex=alex, billie=billie, bookings=b)
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    # The factories hash a password per user; PBKDF2 on a loaded 2-core box costs seconds per seed.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def seeded(db):
     return seed_clinic()

@@ -29,6 +29,19 @@ def test_utilisation_counts_wall_clock_hours_across_the_spring_clock_change(db):
     assert (row.booked_minutes, row.working_minutes) == (30, 480)
 
 
+def test_utilisation_follows_working_hours_that_change_during_the_period(db):
+    # Mondays 09:00-17:00 until Sunday 8 March, then 09:00-13:00: Monday 2 March 480, Mondays 9, 16, 23 March 240 each.
+    from booking.models import WorkingHours
+
+    physio = PractitionerFactory(hours=[])
+    WorkingHours.objects.create(practitioner=physio, weekday=0, start_time=time(9), end_time=time(17),
+                                valid_until=date(2026, 3, 8))
+    WorkingHours.objects.create(practitioner=physio, weekday=0, start_time=time(9), end_time=time(13),
+                                valid_from=date(2026, 3, 9))
+    [row] = [r for r in figures.utilisation(Period(date(2026, 3, 2), date(2026, 3, 29))) if r.practitioner == physio.name]
+    assert row.working_minutes == 480 + 3 * 240
+
+
 def test_bookings_by_source_counts_bookings_made_and_shows_waitlist_as_zero(seeded):
     assert [(r.label, r.count) for r in figures.bookings_by_source(PERIOD)] == [
         ("Online", 5), ("Phone or desk (reception)", 3), ("Waitlist", 0),

@@ -1,21 +1,14 @@
 from datetime import datetime
 
 import pytest
-import time_machine
 from django.urls import reverse
 
 from booking.availability import LONDON
 from tests.factories import BookingFactory, TimeOffFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen")]  # the clock stops at NOW
 
 NOW = datetime(2027, 1, 11, 8, 0, tzinfo=LONDON)
-
-
-@pytest.fixture(autouse=True)
-def frozen():
-    with time_machine.travel(NOW, tick=False):
-        yield
 
 
 def test_staff_calendar_shape(reception_client, physios, services, patient, django_assert_max_num_queries):

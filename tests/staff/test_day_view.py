@@ -1,7 +1,6 @@
 from datetime import date, datetime
 
 import pytest
-import time_machine
 from django.urls import reverse
 
 from booking.availability import LONDON
@@ -9,17 +8,10 @@ from booking.models import Booking
 from tests.factories import BookingFactory, TimeOffFactory
 from tests.staff.seed import add_lunches, fill_day, make_clinic, make_patients
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen")]  # the clock stops at NOW
 
 DAY = date(2027, 1, 12)  # a Tuesday
 NOW = datetime(2027, 1, 12, 7, 0, tzinfo=LONDON)
-
-
-@pytest.fixture(autouse=True)
-def frozen():
-    # Autouse, so it starts before the login fixtures: the session is made "now".
-    with time_machine.travel(NOW, tick=False):
-        yield
 
 
 def test_day_view_shows_columns_bookings_time_off_and_flags(reception_client, physios, services, patient):

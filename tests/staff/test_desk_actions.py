@@ -3,7 +3,6 @@
 from datetime import date, datetime, time, timedelta
 
 import pytest
-import time_machine
 from django.core import mail
 from django.urls import reverse
 
@@ -16,16 +15,10 @@ from payments import services as payment_services
 from payments.models import Payment, Refund
 from tests.factories import BookingFactory, UserFactory
 
-pytestmark = [pytest.mark.django_db, pytest.mark.booking]
+pytestmark = [pytest.mark.django_db, pytest.mark.booking, pytest.mark.usefixtures("frozen")]  # the clock stops at NOW
 
 NOW = datetime(2027, 1, 11, 8, 0, tzinfo=LONDON)  # Monday
 TUESDAY = date(2027, 1, 12)
-
-
-@pytest.fixture(autouse=True)
-def frozen():
-    with time_machine.travel(NOW, tick=False):
-        yield
 
 
 def at(hour, minute=0, day=TUESDAY):

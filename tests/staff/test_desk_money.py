@@ -1,13 +1,11 @@
 """Money at the desk: pay at the clinic leaves an amount due; Take payment records it with who took it;
 a receipt for every payment; the day's takings by method and practitioner."""
 
-import threading
 from datetime import datetime, time
+from functools import partial
 
 import pytest
-import time_machine
 from django.core import mail
-from django.db import connections
 from django.urls import reverse
 
 from booking.availability import LONDON
@@ -19,6 +17,7 @@ from payments import services as payment_services
 from payments.models import Payment
 from payments.receipts import takings_for_day
 from tests.factories import BookingFactory, ReceptionistFactory, UserFactory
+from tests.races import race, split
 
 NOW = datetime(2027, 1, 12, 8, 30, tzinfo=LONDON)
 TUESDAY = NOW.date()
@@ -26,12 +25,6 @@ TUESDAY = NOW.date()
 
 def at(hour, minute=0):
     return datetime.combine(TUESDAY, time(hour, minute), tzinfo=LONDON)
-
-
-@pytest.fixture
-def frozen():
-    with time_machine.travel(NOW, tick=False):
-        yield
 
 
 @pytest.fixture
@@ -149,27 +142,9 @@ def test_two_receptionists_taking_one_payment_record_it_once(physios, services, 
     booking = desk.reception_book(patient=patient, service=services[1], practitioner=physios[0],
                                   start=datetime(2030, 1, 8, 10, tzinfo=LONDON), payment=desk.PAY_AT_CLINIC,
                                   actor=receptionists[0]).booking
-    barrier = threading.Barrier(len(receptionists))
-    outcomes, lock = [], threading.Lock()
-
-    def take(who):
-        try:
-            barrier.wait()
-            payment_services.payment_take_at_desk(booking=booking, method="cash", actor=who)
-            result = "ok"
-        except NothingToPay:
-            result = "nothing_to_pay"
-        except Exception as exc:  # noqa: BLE001 - reported by the assertion below
-            result = repr(exc)
-        finally:
-            connections.close_all()
-        with lock:
-            outcomes.append(result)
-
-    threads = [threading.Thread(target=take, args=(who,)) for who in receptionists]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    assert sorted(outcomes) == ["nothing_to_pay"] * 3 + ["ok"], outcomes
+    taken, refused = split(race(*(
+        partial(payment_services.payment_take_at_desk, booking=booking, method="cash", actor=who)
+        for who in receptionists
+    )), NothingToPay)
+    assert (len(taken), len(refused)) == (1, 3), taken + refused
     assert Payment.objects.filter(booking=booking).count() == 1

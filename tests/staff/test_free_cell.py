@@ -5,21 +5,14 @@ from datetime import datetime
 from urllib.parse import urlencode
 
 import pytest
-import time_machine
 from django.urls import reverse
 
 from booking.availability import LONDON
 from tests.factories import BookingFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen")]  # the clock stops at NOW
 
 NOW = datetime(2027, 1, 11, 8, 0, tzinfo=LONDON)
-
-
-@pytest.fixture(autouse=True)
-def frozen():
-    with time_machine.travel(NOW, tick=False):
-        yield
 
 
 def book_page(client, practitioner, clock):

@@ -11,7 +11,7 @@ from booking.intake_link import intake_link_token, intake_link_url
 from booking.models import UrgentAdvice
 from booking.staff import services as desk
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen")]  # the clock stops at NOW
 
 NOW = datetime(2027, 1, 12, 7, 0, tzinfo=LONDON)
 START = datetime(2027, 1, 13, 10, 0, tzinfo=LONDON)
@@ -20,12 +20,6 @@ ANSWERS = {
     "bladder_or_bowel_changes": "no", "saddle_numbness": "no", "worsening_weakness_both_legs": "no",
     "cancer_history": "no", "unexplained_weight_loss": "no", "fever": "yes", "recent_trauma": "no",
 }
-
-
-@pytest.fixture(autouse=True)
-def frozen():
-    with time_machine.travel(NOW, tick=False):
-        yield
 
 
 @pytest.fixture

@@ -3,23 +3,16 @@
 from datetime import datetime, time
 
 import pytest
-import time_machine
 from django.urls import reverse
 
 from booking.availability import LONDON
 from booking.models import WorkingHours
 from tests.factories import BookingFactory, TimeOffFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen")]  # the clock stops at NOW
 
 NOW = datetime(2027, 1, 12, 7, 0, tzinfo=LONDON)
 INTAKE = {"pain_areas": ["calf"], "side": "left", "duration_weeks": 10}
-
-
-@pytest.fixture(autouse=True)
-def frozen():
-    with time_machine.travel(NOW, tick=False):
-        yield
 
 
 def at(day, hour):

@@ -1,15 +1,13 @@
 """Reception cannot double-book either: the same booking_hold, the same locks, the database decides.
 
-Real threads, each with its own database connection. On PostgreSQL the
+Real threads, each with its own database connection (tests/races.py). On PostgreSQL the
 practitioner row lock and the exclusion constraint decide; on SQLite the
 IMMEDIATE transactions serialise the writers.
 """
 
-import threading
 from datetime import datetime, time, timedelta
 
 import pytest
-from django.db import connections
 from django.utils import timezone
 
 from booking.availability import LONDON
@@ -18,36 +16,17 @@ from booking.models import Booking
 from booking.staff import services as desk
 from payments.models import Payment
 from tests.factories import FollowUpFactory, PractitionerFactory, ReceptionistFactory, UserFactory
+from tests.races import race, split
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.booking, pytest.mark.postgres]
 
 THREADS = 6
 
 
-def _race(calls):
-    barrier = threading.Barrier(len(calls))
-    outcomes = []
-    lock = threading.Lock()
-
-    def run(call):
-        try:
-            barrier.wait()
-            result = ("ok", call())
-        except SlotTaken as exc:
-            result = ("taken", exc)
-        except Exception as exc:  # noqa: BLE001 - reported by the assertion below
-            result = ("error", repr(exc))
-        finally:
-            connections.close_all()
-        with lock:
-            outcomes.append(result)
-
-    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    return outcomes
+def kinds(results) -> list[str]:
+    """Sorted "ok" and "taken" (SlotTaken) of a race; any other exception fails the test."""
+    won, taken = split(results, SlotTaken)
+    return sorted(["ok"] * len(won) + ["taken"] * len(taken))
 
 
 @pytest.fixture
@@ -72,9 +51,8 @@ def test_reception_desks_racing_for_one_slot_book_it_once(desk_setup, payment):
         ))
         for i in range(THREADS)
     ]
-    outcomes = _race(calls)
-    kinds = sorted(kind for kind, _ in outcomes)
-    assert kinds == ["ok"] + ["taken"] * (THREADS - 1), outcomes
+    results = race(*calls)
+    assert kinds(results) == ["ok"] + ["taken"] * (THREADS - 1), results
     assert Booking.objects.blocking().count() == 1
     if payment == desk.PAY_AT_CLINIC:
         # The losers wrote nothing: one booking, confirmed with the amount still due, no payment yet.
@@ -96,14 +74,10 @@ def test_reception_and_online_race_for_one_slot(desk_setup):
             calls.append(lambda i=i: desk.reception_book(
                 patient=patients[i], service=follow_up, practitioner=physio, start=start,
                 payment=desk.PAY_AT_CLINIC, actor=receptionists[0]))
-    outcomes = _race(calls)
-    assert sorted(kind for kind, _ in outcomes) == ["ok"] + ["taken"] * (THREADS - 1), outcomes
+    results = race(*calls)
+    assert kinds(results) == ["ok"] + ["taken"] * (THREADS - 1), results
     assert Booking.objects.blocking().count() == 1
 
-
-
-def _outcome_kinds(outcomes):
-    return sorted(kind if kind != "error" else payload for kind, payload in outcomes)
 
 
 @pytest.mark.parametrize("attempt", range(3))
@@ -121,8 +95,8 @@ def test_time_off_and_a_booking_racing_never_both_win(desk_setup, attempt):
         return desk.reception_book(patient=patients[0], service=follow_up, practitioner=physio, start=start,
                                    payment=desk.PAY_AT_CLINIC, actor=receptionists[1])
 
-    outcomes = _race([block, book])
-    assert _outcome_kinds(outcomes) == ["ok", "taken"], outcomes
+    results = race(block, book)
+    assert kinds(results) == ["ok", "taken"], results
     from booking.models import TimeOff
 
     assert TimeOff.objects.count() + Booking.objects.blocking().count() == 1
@@ -146,8 +120,8 @@ def test_working_hours_change_and_a_booking_racing_never_orphan(desk_setup, atte
         return desk.reception_book(patient=patients[0], service=follow_up, practitioner=physio, start=late,
                                    payment=desk.PAY_AT_CLINIC, actor=receptionists[1])
 
-    outcomes = _race([shorten, book])
-    assert _outcome_kinds(outcomes) == ["ok", "taken"], outcomes
+    results = race(shorten, book)
+    assert kinds(results) == ["ok", "taken"], results
     # Whoever won, no live booking sits outside the hours now in force.
     live = list(Booking.objects.blocking())
     assert desk.working_hours_check(practitioner=physio, rows=[

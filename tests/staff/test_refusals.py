@@ -4,22 +4,15 @@ import re
 from datetime import datetime
 
 import pytest
-import time_machine
 from django.urls import reverse
 
 from booking.availability import LONDON
 from booking.models import Booking
 from tests.factories import BookingFactory, TimeOffFactory, UserFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen")]  # the clock stops at NOW
 
 NOW = datetime(2027, 1, 11, 8, 0, tzinfo=LONDON)
-
-
-@pytest.fixture(autouse=True)
-def frozen():
-    with time_machine.travel(NOW, tick=False):
-        yield
 
 
 def at(hour, minute=0):

@@ -4,7 +4,6 @@ import re
 from datetime import datetime
 
 import pytest
-import time_machine
 from django.core import mail
 from django.urls import reverse
 
@@ -12,15 +11,9 @@ from booking.availability import LONDON
 from booking.models import BookingEvent
 from tests.factories import BookingFactory, UserFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen")]  # the clock stops at NOW
 
 NOW = datetime(2027, 1, 11, 8, 0, tzinfo=LONDON)
-
-
-@pytest.fixture(autouse=True)
-def frozen():
-    with time_machine.travel(NOW, tick=False):
-        yield
 
 
 def at(hour, minute=0):

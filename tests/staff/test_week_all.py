@@ -3,21 +3,14 @@
 from datetime import datetime
 
 import pytest
-import time_machine
 from django.urls import reverse
 
 from booking.availability import LONDON
 from tests.factories import BookingFactory, TimeOffFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen")]  # the clock stops at NOW
 
 NOW = datetime(2027, 1, 11, 7, 0, tzinfo=LONDON)  # Monday
-
-
-@pytest.fixture(autouse=True)
-def frozen():
-    with time_machine.travel(NOW, tick=False):
-        yield
 
 
 def test_week_of_all_practitioners_shows_each_row_and_day(reception_client, physios, services,

@@ -1,21 +1,13 @@
 from datetime import datetime, timedelta
 
 import pytest
-import time_machine
 
 from booking import services as booking_services
 from booking.availability import LONDON
+from tests.shared import NOW
 from tests.factories import FollowUpFactory, PractitionerFactory, UserFactory
 
-# A Monday morning in winter (GMT); practitioners work Mon-Sat 09:00-17:00.
-NOW = datetime(2027, 1, 11, 8, 0, tzinfo=LONDON)
 WEDNESDAY_10 = datetime(2027, 1, 13, 10, 0, tzinfo=LONDON)
-
-
-@pytest.fixture
-def frozen():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
 
 
 @pytest.fixture

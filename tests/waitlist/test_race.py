@@ -2,60 +2,32 @@
 
 Each patient was offered the same Wednesday slot in turn, and each hold
 lapsed; then they all come back and accept at the same moment, in real
-threads with their own connections. waitlist_offer_accept goes through
+threads with their own connections (tests/races.py). waitlist_offer_accept goes through
 booking_hold, so the practitioner lock and PostgreSQL's exclusion constraint
 (SQLite: IMMEDIATE transactions) let exactly one in.
 """
 
-import threading
-from datetime import datetime, time, timedelta
+from datetime import time, timedelta
+from functools import partial
 
 import pytest
 from django.db import connection
 from django.utils import timezone
 
-from booking.availability import LONDON
 from booking.models import Booking
+from tests.shared import EVERY_DAY, next_week_at
 from tests.factories import FollowUpFactory, PractitionerFactory, UserFactory
+from tests.races import race, split
 from waitlist import services
 from waitlist.exceptions import OfferGone
 
 pytestmark = [pytest.mark.booking]
 
-EVERY_DAY = [(day, time(8), time(18)) for day in range(7)]
-
-
-def accept_together(offers, now):
-    barrier = threading.Barrier(len(offers))
-    results = [None] * len(offers)
-
-    def worker(i):
-        try:
-            barrier.wait(timeout=30)
-            results[i] = ("ok", services.waitlist_offer_accept(offer=offers[i], now=now))
-        except OfferGone as gone:
-            results[i] = ("gone", gone)
-        except Exception as error:  # reported below
-            results[i] = ("error", error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(len(offers))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(t.is_alive() for t in threads), "an accepting thread hung"
-    errors = [r for r in results if r is None or r[0] == "error"]
-    assert not errors, errors
-    return results
-
-
-def race(count: int):
+def accept_race(count: int):
     service = FollowUpFactory()
     physio = PractitionerFactory(services=[service], hours=EVERY_DAY)
-    day = timezone.localtime(timezone.now(), LONDON).date() + timedelta(days=7)
-    start = datetime.combine(day, time(10), tzinfo=LONDON)
+    start = next_week_at(time(10))
+    day = start.date()
     offered_at = timezone.now() - timedelta(hours=count)
     offers = []
     for i in range(count):
@@ -67,10 +39,8 @@ def race(count: int):
     now = timezone.now()
     assert all(offer.state(now) == "lapsed" for offer in offers)
 
-    results = accept_together(offers, now)
-
-    won = [value for kind, value in results if kind == "ok"]
-    gone = [value for kind, value in results if kind == "gone"]
+    won, gone = split(race(*(partial(services.waitlist_offer_accept, offer=offer, now=now) for offer in offers)),
+                      OfferGone)
     assert len(won) == 1 and len(gone) == count - 1
     assert all(g.code == "offer_gone" for g in gone)
     assert Booking.objects.blocking(now).filter(practitioner=physio, start=start).count() == 1
@@ -80,20 +50,20 @@ def race(count: int):
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_two_waitlist_offers_accepted_at_once_give_one_booking_postgres():
-    race(2)
+    accept_race(2)
 
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_eight_waitlist_offers_accepted_at_once_give_one_booking_postgres():
-    race(8)
+    accept_race(8)
 
 
 @pytest.mark.django_db(transaction=True)
 def test_waitlist_offers_accepted_at_once_give_one_booking_sqlite():
     if connection.vendor != "sqlite":
         pytest.skip("the SQLite run of this race (PostgreSQL has its own test)")
-    race(4)
+    accept_race(4)
 
 
 def offer_race(count: int):
@@ -103,31 +73,14 @@ def offer_race(count: int):
 
     service = FollowUpFactory()
     physio = PractitionerFactory(services=[service], hours=EVERY_DAY)
-    day = timezone.localtime(timezone.now(), LONDON).date() + timedelta(days=7)
-    start = datetime.combine(day, time(10), tzinfo=LONDON)
+    start = next_week_at(time(10))
+    day = start.date()
     entries = [services.waitlist_join(patient=UserFactory(), service=service, date_from=day, date_to=day)
                for _ in range(count)]
-    barrier = threading.Barrier(count)
-    results = [None] * count
-
-    def worker(i):
-        try:
-            barrier.wait(timeout=30)
-            results[i] = ("ok", services.waitlist_offer_make(entry=entries[i], practitioner=physio, start=start))
-        except SlotTaken as taken:
-            results[i] = ("taken", taken)
-        except Exception as error:  # reported below
-            results[i] = ("error", error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(r is None or r[0] == "error" for r in results), results
-    assert [kind for kind, _ in results].count("ok") == 1
+    made, _ = split(race(*(
+        partial(services.waitlist_offer_make, entry=entry, practitioner=physio, start=start) for entry in entries
+    )), SlotTaken)
+    assert len(made) == 1
     assert WaitlistOffer.objects.count() == 1
     assert Booking.objects.filter(start=start).count() == 1
 

@@ -72,6 +72,8 @@ PHYSIOS = [
      split_day(MON, TUE, WED, THU, lunch=(time(12, 30), time(13, 30)), end=time(17, 30))),
 ]
 HOLIDAY_PHYSIO = "tom.gallagher"
+# Bookings run from DAYS_BEHIND days before today to DAYS_AHEAD days after it (tests use fewer).
+DAYS_BEHIND, DAYS_AHEAD = 21, 14
 
 PATIENT_NAMES = [
     ("Olivia", "Hughes"), ("Amir", "Khan"), ("Grace", "O'Neill"), ("Daniel", "Evans"), ("Chloe", "Martin"),
@@ -206,7 +208,7 @@ class Command(BaseCommand):
         rng = random.Random(SEED)
         now = timezone.now()
         created = 0
-        for offset in range(-21, 15):
+        for offset in range(-DAYS_BEHIND, DAYS_AHEAD + 1):
             day = today + timedelta(days=offset)
             for physio in physios:
                 offered = list(physio.services.all())
