@@ -1,6 +1,6 @@
 """`make mutation`: mutmut over the domain modules, sampled, with a per-module summary.
 
-    python scripts/mutation.py                     # sample 60 mutants per module, SQLite
+    python scripts/mutation.py                     # the fixed-seed sample of each module (SAMPLE), SQLite
     python scripts/mutation.py --sample 0          # every mutant (hours on a small machine)
     python scripts/mutation.py --db postgres       # on PostgreSQL (DATABASE_URL or --pg-url)
     python scripts/mutation.py --only offers.services --sample 0
@@ -9,8 +9,9 @@
     python scripts/mutation.py --report            # summarise the last run only
 
 mutmut (configured in pyproject.toml, [tool.mutmut]) copies the project into
-mutants/, mutates the functions of booking/availability.py, booking/services.py
-and offers/services.py, runs the tests once to learn which tests reach which
+mutants/, mutates the functions of booking/availability.py, booking/services.py,
+offers/services.py and payments/ (services, reconcile, webhooks, gateway), runs
+the tests of tests/booking, tests/offers and tests/payments once to learn which tests reach which
 function, then runs only those tests against each mutant. Functions wrapped
 by a decorator (the @transaction.atomic services) are not mutated by mutmut 3.
 
@@ -37,7 +38,15 @@ MODULES = {
     "booking.availability": "booking/availability.py",
     "booking.services": "booking/services.py",
     "offers.services": "offers/services.py",
+    "payments.services": "payments/services.py",
+    "payments.reconcile": "payments/reconcile.py",
+    "payments.webhooks": "payments/webhooks.py",
+    "payments.gateway": "payments/gateway.py",
 }
+# Mutants sampled per module unless --sample is given. payments/ (~1,130 mutants) is
+# sized so that its sample finishes in about 50 minutes on the shared 2-core machine.
+SAMPLE = {"payments.services": 30, "payments.reconcile": 15, "payments.webhooks": 10, "payments.gateway": 15}
+DEFAULT_SAMPLE = 60
 STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no tests", 33: "no tests", 34: "skipped",
           36: "timeout", 24: "timeout", -24: "timeout", 152: "timeout", 255: "timeout", None: "not checked"}
 
@@ -75,8 +84,9 @@ def sample(args) -> list[str]:
         keys = sorted(load(module))
         if args.match:
             keys = [key for key in keys if any(fnmatch.fnmatch(key, pattern) for pattern in args.match)]
-        if args.sample and len(keys) > args.sample:
-            keys = sorted(random.Random(f"{args.seed}:{module}").sample(keys, args.sample))
+        size = SAMPLE.get(module, DEFAULT_SAMPLE) if args.sample is None else args.sample
+        if size and len(keys) > size:
+            keys = sorted(random.Random(f"{args.seed}:{module}").sample(keys, size))
         if args.unfinished:
             results = load(module)
             keys = [key for key in keys if STATUS.get(results.get(key)) != "killed"]
@@ -113,7 +123,8 @@ def main() -> int:
     parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--pg-url", default="")
     parser.add_argument("--pg-test-db", default="test_physiobook_mutation")
-    parser.add_argument("--sample", type=int, default=60, help="mutants per module (0 = all)")
+    parser.add_argument("--sample", type=int, default=None,
+                        help=f"mutants per module (0 = all; default {DEFAULT_SAMPLE}, payments/ see SAMPLE)")
     parser.add_argument("--seed", default="physiobook")
     parser.add_argument("--only", action="append", choices=list(MODULES), help="a module (repeatable)")
     parser.add_argument("--match", action="append", help="only mutants whose name matches this glob (repeatable)")

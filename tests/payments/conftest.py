@@ -12,6 +12,7 @@ import secrets
 import socket
 import subprocess
 import sys
+import itertools
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -19,6 +20,7 @@ from pathlib import Path
 import pytest
 import requests
 import stripe
+from django.db import connection
 from django.utils import timezone
 
 from booking import availability, services as booking_services
@@ -68,6 +70,23 @@ def stripe_emulator():
         proc.wait(timeout=5)
     except subprocess.TimeoutExpired:
         proc.kill()
+
+
+_REFUND_ID_BLOCKS = itertools.count(1)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_refund_ids_on_sqlite(request):
+    """SQLite hands a rolled-back test's row ids out again, and the session-wide emulator keeps
+    Stripe's idempotency keys (`refund-<row id>`): a later test's refund 1 would get an earlier
+    test's answer. Each test's refund ids start in a block of their own (PostgreSQL's sequences
+    never go back, so nothing to do there)."""
+    if request.node.get_closest_marker("django_db") is None or connection.vendor != "sqlite":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM sqlite_sequence WHERE name = 'payments_refund'")
+        cursor.execute("INSERT INTO sqlite_sequence (name, seq) VALUES ('payments_refund', %s)",
+                       [next(_REFUND_ID_BLOCKS) * 10_000])
 
 
 @pytest.fixture(autouse=True)
