@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from common.clock import LONDON, local_day_bounds
 
-from .models import Booking, Practitioner, Service, TimeOff, WorkingHours
+from .models import Booking, Practitioner, Service, TimeOff, WorkingHours, hold_lapsed_q
 
 
 
@@ -238,7 +238,7 @@ def _load(
             start__lt=range_end,
         )
         # A lapsed hold frees its slot at once, whether or not clean-up has run.
-        .exclude(status=Booking.Status.HELD, hold_expires_at__lte=now)
+        .exclude(hold_lapsed_q(now))
         # No ORDER BY: the model's default (-start) would make the database sort
         # rows that are sorted here anyway.
         .order_by()
@@ -388,7 +388,7 @@ def free_slots(
 
 
 def practitioners_for(service: Service):
-    return Practitioner.objects.filter(active=True, services=service).select_related("user")
+    return Practitioner.objects.offering(service).select_related("user")
 
 
 def is_free(

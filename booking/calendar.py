@@ -32,8 +32,6 @@ class CalendarBooking:
     status_label: str
     patient_id: int
     patient_name: str
-    patient_phone: str
-    patient_email: str
     service_id: int
     service_name: str
     flags: tuple[str, ...]
@@ -82,20 +80,13 @@ class PractitionerDay:
     cancelled: list[CalendarBooking] = field(default_factory=list)
 
 
-def _shown_status(status: str, hold_expires_at: datetime | None, now: datetime) -> str:
-    # A lapsed hold is as good as expired, whether or not clean-up has run.
-    if status == Status.HELD and (hold_expires_at is None or hold_expires_at <= now):
-        return Status.EXPIRED
-    return status
-
-
 # The columns a calendar shows, read as plain rows: a busy day has hundreds of
 # bookings, and building a model instance (and its patient and service) for each
 # was most of the uncached day view's time.
 _BOOKING_COLUMNS = (
     "id", "practitioner_id", "start", "end", "status", "hold_expires_at", "flags", "source",
     "amount_due_pence", "taken_pence", "intake_missing", "arrived",
-    "patient_id", "patient__first_name", "patient__last_name", "patient__email", "patient__phone",
+    "patient_id", "patient__first_name", "patient__last_name", "patient__email",
     "service_id", "service__name", "retention__keep_until",
 )
 
@@ -111,7 +102,7 @@ def _retained_booking(row: dict, status: str) -> CalendarBooking:
     return CalendarBooking(
         id=row["id"], start=row["start"].astimezone(LONDON), end=row["end"].astimezone(LONDON), status=status,
         status_label=_STATUS_LABELS[status], patient_id=row["patient_id"], patient_name=retained_label(keep_until),
-        patient_phone="", patient_email="", service_id=row["service_id"], service_name=row["service__name"],
+        service_id=row["service_id"], service_name=row["service__name"],
         flags=(), flag_labels=(), arrived=row["arrived"], source=row["source"],
         hold_expires_at=row["hold_expires_at"], retained_until=keep_until,
     )
@@ -132,8 +123,6 @@ def _calendar_booking(row: dict, status: str) -> CalendarBooking:
         status_label=_STATUS_LABELS[status],
         patient_id=row["patient_id"],
         patient_name=name or row["patient__email"],
-        patient_phone=row["patient__phone"],
-        patient_email=row["patient__email"],
         service_id=row["service_id"],
         service_name=row["service__name"],
         flags=flags,
@@ -231,7 +220,7 @@ def calendar_days(
         .values(*_BOOKING_COLUMNS)
     )
     for row in bookings:
-        status = _shown_status(row["status"], row["hold_expires_at"], now)
+        status = Booking.row_shown_status(row["status"], row["hold_expires_at"], now)
         item = _calendar_booking(row, status)
         target = gone if status in (Status.CANCELLED, Status.EXPIRED) else shown
         target[(row["practitioner_id"], item.start.date())].append(item)

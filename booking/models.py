@@ -38,6 +38,13 @@ class Service(models.Model):
         return self.duration + self.buffer_after
 
 
+class PractitionerQuerySet(models.QuerySet):
+    def offering(self, service):
+        """Practitioners who offer the service: active, and the service is theirs. The one answer to
+        "does this practitioner offer this service?" (Practitioner.offers asks it too)."""
+        return self.filter(active=True, services=service)
+
+
 class Practitioner(models.Model):
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="practitioner")
     services = models.ManyToManyField(Service, related_name="practitioners", blank=True)
@@ -46,6 +53,8 @@ class Practitioner(models.Model):
     bio = models.TextField(blank=True)
     active = models.BooleanField(default=True)
     position = models.PositiveSmallIntegerField(default=0)
+
+    objects = PractitionerQuerySet.as_manager()
 
     class Meta:
         ordering = ["position", "id"]
@@ -56,6 +65,9 @@ class Practitioner(models.Model):
     @property
     def name(self) -> str:
         return self.user.get_full_name() or self.user.email
+
+    def offers(self, service) -> bool:
+        return Practitioner.objects.offering(service).filter(pk=self.pk).exists()
 
 
 class WorkingHours(models.Model):
@@ -156,6 +168,16 @@ class PostgresExclusionConstraint(ExclusionConstraint):
             super().validate(model, instance, exclude=exclude, using=using)
 
 
+def awaiting_payment_q(now) -> Q:
+    """Booking.awaiting_payment in SQL, for a filter that needs it inside an OR."""
+    return Q(status=Booking.Status.HELD, hold_expires_at__gt=now)
+
+
+def hold_lapsed_q(now) -> Q:
+    """Booking.hold_lapsed in SQL."""
+    return Q(status=Booking.Status.HELD, hold_expires_at__lte=now)
+
+
 class BookingQuerySet(models.QuerySet):
     def with_taken_pence(self):
         """Annotate taken_pence: the money taken for each booking (payments succeeded, then maybe refunded).
@@ -174,17 +196,19 @@ class BookingQuerySet(models.QuerySet):
 
     def blocking(self, now=None):
         """Bookings that hold their time: confirmed, attended, or held with an unexpired hold."""
-        now = now or timezone.now()
-        return self.filter(
-            Q(status__in=Booking.FIRM_STATUSES) | Q(status=Booking.Status.HELD, hold_expires_at__gt=now)
-        )
+        return self.filter(Q(status__in=Booking.FIRM_STATUSES) | awaiting_payment_q(now or timezone.now()))
+
+    def awaiting_payment(self, now=None):
+        """Holds whose time has not run out (Booking.awaiting_payment, in SQL)."""
+        return self.filter(awaiting_payment_q(now or timezone.now()))
+
+    def holds_lapsed(self, now=None):
+        """Still HELD but their time ran out: they read expired until the clean-up job marks them."""
+        return self.filter(hold_lapsed_q(now or timezone.now()))
 
     def overlapping(self, start, end):
         """Bookings whose blocked time (including buffer) meets [start, end)."""
         return self.filter(start__lt=end, blocks_until__gt=start)
-
-    def upcoming(self, now=None):
-        return self.filter(start__gte=now or timezone.now())
 
 
 class Booking(models.Model):
@@ -272,15 +296,35 @@ class Booking(models.Model):
     def __str__(self) -> str:
         return f"#{self.pk} {self.service} with {self.practitioner} at {timezone.localtime(self.start):%Y-%m-%d %H:%M}"
 
-    def is_blocking(self, now=None) -> bool:
-        now = now or timezone.now()
-        if self.status in self.FIRM_STATUSES:
-            return True
-        return self.status == self.Status.HELD and self.hold_expires_at is not None and self.hold_expires_at > now
+    # A booking's state, asked here by every page, serializer, template and the calendar.
 
-    @property
-    def is_flagged(self) -> bool:
-        return bool(self.flags)
+    @staticmethod
+    def row_awaiting_payment(status: str, hold_expires_at, now) -> bool:
+        """The rule on plain values (the calendar reads rows, not instances): held, and the hold not lapsed."""
+        return status == Booking.Status.HELD and hold_expires_at is not None and hold_expires_at > now
+
+    @staticmethod
+    def row_shown_status(status: str, hold_expires_at, now) -> str:
+        """A lapsed hold reads expired at once, before the clean-up job marks it; other statuses as they are."""
+        if status == Booking.Status.HELD and not Booking.row_awaiting_payment(status, hold_expires_at, now):
+            return Booking.Status.EXPIRED.value
+        return str(status)
+
+    def awaiting_payment(self, now=None) -> bool:
+        """Held and the hold not lapsed: the time is kept while the patient pays."""
+        return self.row_awaiting_payment(self.status, self.hold_expires_at, now or timezone.now())
+
+    def hold_lapsed(self, now=None) -> bool:
+        """Still HELD in the database, but its time ran out (the clean-up job has not marked it yet)."""
+        return self.status == self.Status.HELD and not self.awaiting_payment(now)
+
+    def shown_status(self, now=None) -> str:
+        """The status to show anyone (row_shown_status)."""
+        return self.row_shown_status(self.status, self.hold_expires_at, now or timezone.now())
+
+    def is_blocking(self, now=None) -> bool:
+        """Keeps its time: confirmed, attended, or awaiting payment."""
+        return self.status in self.FIRM_STATUSES or self.awaiting_payment(now)
 
     # A confirmed booking owes its price until it is paid: reception's "pay at
     # the clinic" confirms with the amount still due.

@@ -44,6 +44,7 @@ from .exceptions import (
 from .intake import URGENT_CALL_FLAG, Intake, urgent_signs_in
 from .models import Booking, BookingEvent, Practitioner, Service, UrgentAdvice
 from .signals import intake_scales_answered, slot_freed_on_commit
+from .slot_cache import calendar_changed_on_commit
 
 Status = Booking.Status
 # Holds made through the patient's own pages and API, and the clinic's waitlist offers: the online rules of the
@@ -88,7 +89,7 @@ def _expire_lapsed_holds(
     WHERE SQLite picks the (practitioner, start) index and walks all of that
     practitioner's past bookings (7 ms at 100,000) instead of (status, hold_expires_at).
     """
-    lapsed = Booking.objects.filter(status=Status.HELD, hold_expires_at__lte=now).overlapping(start, end)
+    lapsed = Booking.objects.holds_lapsed(now).overlapping(start, end)
     if keep is not None:
         lapsed = lapsed.exclude(pk=keep.pk)
     for booking in lapsed:
@@ -99,6 +100,7 @@ def _expire_lapsed_holds(
 def _expire(booking: Booking, *, now: datetime, reason: str = "Hold lapsed unpaid.") -> None:
     booking.status = Status.EXPIRED
     booking.save(update_fields=["status", "updated_at"])
+    calendar_changed_on_commit()
     offers.offer_code_release(booking=booking)
     _log(booking, BookingEvent.Action.EXPIRED, from_status=Status.HELD, reason=reason)
     slot_freed_on_commit(practitioner_id=booking.practitioner_id, start=booking.start, end=booking.blocks_until)
@@ -158,14 +160,14 @@ def _candidates(*, service: Service, start: datetime, practitioner: Practitioner
 
 def _lock_practitioner_for(pid: int, service: Service) -> Practitioner:
     """Lock the practitioner row and load it with its user, in one query; refuse if they do not offer the service."""
-    offers_it = Exists(Practitioner.services.through.objects.filter(practitioner_id=OuterRef("pk"), service_id=service.pk))
+    offers_it = Exists(Practitioner.objects.offering(service).filter(pk=OuterRef("pk")))
     chosen = (
         Practitioner.objects.select_for_update(of=("self",))
         .select_related("user")
         .annotate(offers_service=offers_it)
         .get(pk=pid)
     )
-    if not chosen.active or not chosen.offers_service:
+    if not chosen.offers_service:
         raise InvalidSlot(f"{chosen.name} does not offer {service.name}.")
     return chosen
 
@@ -219,6 +221,7 @@ def _intake_flag_urgent(*, booking: Booking, signs: list[str], actor) -> None:
     if URGENT_CALL_FLAG not in booking.flags:
         booking.flags = [URGENT_CALL_FLAG, *booking.flags]
         booking.save(update_fields=["flags", "updated_at"])
+        calendar_changed_on_commit()
     urgent_advice_record(signs=signs, source=UrgentAdvice.Source.INTAKE_LINK, booking=booking)
     _log(booking, BookingEvent.Action.NOTE, actor=actor, from_status=booking.status,
          reason="Urgent signs answered in the intake link: call the patient now.", signs=signs)
@@ -230,6 +233,7 @@ def _intake_save(*, booking: Booking, intake: Intake, actor) -> Booking:
     booking.intake = intake.as_dict()
     booking.flags = [*booking.flags, *(f for f in intake.flags() if f not in booking.flags)]
     booking.save(update_fields=["intake", "flags", "updated_at"])
+    calendar_changed_on_commit()
     _log(booking, BookingEvent.Action.NOTE, actor=actor, from_status=booking.status,
          reason="Intake answered through the intake link.")
     _scales_answered(booking=booking, intake=intake, actor=actor, now=timezone.now())
@@ -305,8 +309,7 @@ def _check_live_holds(*, patient, now: datetime) -> None:
     every live unpaid hold of the patient's except the clinic's waitlist offers."""
     limit = settings.BOOKING_MAX_LIVE_HOLDS
     get_user_model().objects.select_for_update().filter(pk=patient.pk).first()
-    live = (Booking.objects.filter(patient=patient, status=Booking.Status.HELD, hold_expires_at__gt=now)
-            .exclude(source=Booking.Source.WAITLIST).count())
+    live = Booking.objects.awaiting_payment(now).filter(patient=patient).exclude(source=Booking.Source.WAITLIST).count()
     if live >= limit:
         raise TooManyHolds(limit=limit)
 
@@ -361,6 +364,7 @@ def _hold(*, patient, service, start, practitioner, offer_code, intake, source, 
         source=source,
         created_by=actor_or_none(actor),
     )
+    calendar_changed_on_commit()
     if quote:
         offers.offer_code_attach(code=quote.code, booking=booking)
     _log(booking, BookingEvent.Action.HELD, actor=actor or patient, reason=f"Booked {source}.",
@@ -383,9 +387,7 @@ def booking_confirm(*, booking: Booking, actor=None, reason: str = "", now: date
     if booking.status in (Status.CONFIRMED, Status.ATTENDED, Status.NO_SHOW):
         return booking
     previous = booking.status
-    lapsed = booking.status in (Status.EXPIRED, Status.CANCELLED) or (
-        booking.status == Status.HELD and not booking.is_blocking(now)
-    )
+    lapsed = booking.status in (Status.EXPIRED, Status.CANCELLED) or booking.hold_lapsed(now)
     if lapsed:
         _expire_lapsed_holds(
             practitioner_id=booking.practitioner_id, start=booking.start, end=booking.blocks_until, now=now,
@@ -412,6 +414,7 @@ def booking_confirm(*, booking: Booking, actor=None, reason: str = "", now: date
             booking.save(update_fields=["status", "hold_expires_at", "updated_at"])
     except IntegrityError:
         raise SlotLost()
+    calendar_changed_on_commit()
     offers.offer_code_redeem(booking=booking, now=now)
     _log(booking, BookingEvent.Action.CONFIRMED, actor=actor, from_status=previous, reason=reason)
     outbox_enqueue(task=notifications.send_booking_confirmed, kwargs={"booking_id": booking.pk}, key=f"booking_confirmed:{booking.pk}")
@@ -425,14 +428,19 @@ def refund_due(*, booking: Booking, now: datetime) -> bool:
 
 def _still_open(booking: Booking, now: datetime) -> bool:
     """Held (with its hold unexpired) or confirmed: the bookings a patient can still change."""
-    return booking.status == Status.CONFIRMED or (booking.status == Status.HELD and booking.is_blocking(now))
+    return booking.status == Status.CONFIRMED or booking.awaiting_payment(now)
+
+
+def _status_word(booking: Booking, now: datetime) -> str:
+    """"confirmed", "expired", "no-show": the shown status in a sentence (a lapsed hold reads expired)."""
+    shown = booking.shown_status(now)
+    return "expired" if shown == Status.EXPIRED else Status(shown).label.lower()
 
 
 def check_cancellable(*, booking: Booking, now: datetime, by_staff: bool = False) -> None:
     """Raise NotCancellable if this booking cannot be cancelled now. Pages ask it to show the button."""
     if not _still_open(booking, now):
-        status = "expired" if booking.status == Status.HELD else booking.get_status_display().lower()
-        raise NotCancellable(f"This booking is {status} and cannot be cancelled.")
+        raise NotCancellable(f"This booking is {_status_word(booking, now)} and cannot be cancelled.")
     if booking.start <= now and not by_staff:
         raise NotCancellable("This appointment has already started.")
 
@@ -440,8 +448,7 @@ def check_cancellable(*, booking: Booking, now: datetime, by_staff: bool = False
 def check_movable(*, booking: Booking, now: datetime, by_staff: bool = False) -> None:
     """Raise NotReschedulable or InsidePolicyWindow if this booking cannot be moved now."""
     if not _still_open(booking, now) or (booking.start <= now and not by_staff):
-        status = "expired" if booking.status == Status.HELD else booking.get_status_display().lower()
-        raise NotReschedulable(f"This booking is {status} and cannot be moved.")
+        raise NotReschedulable(f"This booking is {_status_word(booking, now)} and cannot be moved.")
     if not by_staff and not refund_due(booking=booking, now=now):
         raise InsidePolicyWindow(
             f"Bookings cannot be moved online less than {settings.BOOKING_FREE_CANCEL_HOURS} hours before they start. "
@@ -492,6 +499,7 @@ def booking_cancel_record(
     booking.status = Status.CANCELLED
     booking.hold_expires_at = None
     booking.save(update_fields=["status", "hold_expires_at", "updated_at"])
+    calendar_changed_on_commit()
     offers.offer_code_release(booking=booking)
     _log(booking, BookingEvent.Action.CANCELLED, actor=actor, from_status=previous, reason=reason,
          refund_pence=refund_pence)
@@ -523,7 +531,7 @@ def booking_reschedule(
     check_movable(booking=booking, now=now, by_staff=by_staff)
     _check_start(start=start, now=now, enforce_notice=not by_staff)
     start = _utc(start)
-    if not target.active or not target.services.filter(pk=booking.service_id).exists():
+    if not target.offers(booking.service):
         raise InvalidSlot(f"{target.name} does not offer {booking.service.name}.")
     service = booking.service
     blocks_until = start + timedelta(minutes=service.blocked_minutes)
@@ -544,6 +552,7 @@ def booking_reschedule(
             booking.save(update_fields=["start", "end", "blocks_until", "practitioner", "reminder_sent_at", "updated_at"])
     except IntegrityError:
         raise _slot_taken(service=service, start=start, practitioner=practitioner, now=now, enforce_notice=not by_staff)
+    calendar_changed_on_commit()
     _log(booking, BookingEvent.Action.RESCHEDULED, actor=actor, from_status=booking.status, reason=reason,
          old_start=old_start.isoformat(), new_start=start.isoformat(),
          old_practitioner=old_practitioner.pk, new_practitioner=target.pk)
@@ -557,7 +566,7 @@ def booking_expire(*, booking: Booking, now: datetime | None = None) -> bool:
     """Mark one lapsed hold expired and release its offer code. False if it no longer applies."""
     now = now or timezone.now()
     booking = _lock_booking(booking)
-    if booking.status != Status.HELD or booking.hold_expires_at is None or booking.hold_expires_at > now:
+    if not booking.hold_lapsed(now):
         return False
     _expire(booking, now=now)
     return True
@@ -577,7 +586,7 @@ def bookings_expire_lapsed(*, now: datetime | None = None) -> list[Booking]:
     """Expire every lapsed hold; safe to run often and concurrently."""
     now = now or timezone.now()
     expired = []
-    for booking in Booking.objects.filter(status=Status.HELD, hold_expires_at__lte=now):
+    for booking in Booking.objects.holds_lapsed(now):
         if booking_expire(booking=booking, now=now):
             expired.append(booking)
     return expired
@@ -598,6 +607,41 @@ _MARKS = {
     BookingEvent.Action.ATTENDED: ((Status.CONFIRMED, Status.NO_SHOW), Status.ATTENDED),
     BookingEvent.Action.NO_SHOW: ((Status.CONFIRMED, Status.ATTENDED), Status.NO_SHOW),
 }
+MARK_ACTIONS = (BookingEvent.Action.ARRIVED, *_MARKS)
+
+
+def check_markable(*, booking: Booking, action: str, now: datetime) -> None:
+    """Raise InvalidStatusChange unless reception may mark this booking `action` now. Pages ask it to show buttons."""
+    if action == BookingEvent.Action.ARRIVED:
+        if booking.status != Status.CONFIRMED:
+            raise InvalidStatusChange("Only a confirmed booking can be marked arrived.")
+        if booking.arrived_at is not None:
+            raise InvalidStatusChange(
+                f"Already marked arrived at {timezone.localtime(booking.arrived_at, availability.LONDON):%H:%M}."
+            )
+        check_arrival_open(booking=booking, now=now)
+        return
+    if action not in _MARKS:
+        raise InvalidStatusChange("Choose arrived, attended or no-show.")
+    allowed, _ = _MARKS[action]
+    if booking.status not in allowed:
+        raise InvalidStatusChange(
+            f"A {booking.get_status_display().lower()} booking cannot be marked {BookingEvent.Action(action).label.lower()}."
+        )
+    if booking.start > now:
+        raise InvalidStatusChange("This appointment has not started yet.")
+
+
+def booking_allowed_marks(*, booking: Booking, now: datetime) -> list[str]:
+    """The mark actions (arrived, attended, no_show) check_markable allows now, in that order."""
+    allowed = []
+    for action in MARK_ACTIONS:
+        try:
+            check_markable(booking=booking, action=action, now=now)
+        except InvalidStatusChange:
+            continue
+        allowed.append(str(action))
+    return allowed
 
 
 @transaction.atomic
@@ -605,24 +649,17 @@ def booking_mark(*, booking: Booking, action: str, actor, reason: str = "", now:
     """Reception marks a booking arrived, attended or no-show."""
     now = now or timezone.now()
     booking = _lock_booking(booking)
+    check_markable(booking=booking, action=action, now=now)
     if action == BookingEvent.Action.ARRIVED:
-        if booking.status != Status.CONFIRMED:
-            raise InvalidStatusChange("Only a confirmed booking can be marked arrived.")
-        check_arrival_open(booking=booking, now=now)
         booking.arrived_at = now
         booking.save(update_fields=["arrived_at", "updated_at"])
+        calendar_changed_on_commit()
         _log(booking, action, actor=actor, from_status=booking.status, reason=reason)
         return booking
-    allowed, new_status = _MARKS[action]
-    if booking.status not in allowed:
-        raise InvalidStatusChange(
-            f"A {booking.get_status_display().lower()} booking cannot be marked {BookingEvent.Action(action).label.lower()}."
-        )
-    if booking.start > now:
-        raise InvalidStatusChange("This appointment has not started yet.")
     previous = booking.status
-    booking.status = new_status
+    booking.status = _MARKS[action][1]
     booking.save(update_fields=["status", "updated_at"])
+    calendar_changed_on_commit()
     _log(booking, action, actor=actor, from_status=previous, reason=reason)
     return booking
 

@@ -1,6 +1,7 @@
 """Calendar signals.
 
-Calendar writes make cached availability stale (booking.slot_cache); and
+Calendar writes make cached availability stale (booking.slot_cache: the services
+say so themselves, the model signals here are a safety net for the admin); and
 `slot_freed` tells higher apps (the waitlist) that time a patient could book
 has come free: a cancellation, a move, a lapsed hold, time off removed, hours
 extended. It is sent on commit, so a rolled-back action frees nothing.
@@ -17,7 +18,7 @@ from django.db.models.signals import m2m_changed, post_delete, post_init, post_s
 from django.dispatch import Signal
 
 from .models import Booking, Practitioner, Service, TimeOff, WorkingHours
-from .slot_cache import calendar_changed
+from .slot_cache import calendar_changed_on_commit
 
 log = logging.getLogger(__name__)
 
@@ -42,14 +43,13 @@ def slot_freed_on_commit(*, practitioner_id: int, start: datetime, end: datetime
 
 
 def _changed(sender, **kwargs):
-    # Now, so this transaction's own later reads (and a test's, which never
-    # commits) see no answer cached before the write; and again after commit,
-    # so a reader cannot keep the old state cached under the new version.
-    calendar_changed()
-    transaction.on_commit(calendar_changed)
+    calendar_changed_on_commit()
 
 
 def connect() -> None:
+    """A safety net for writes outside the services (the admin, a shell): the services clear the
+    cache themselves (slot_cache.calendar_changed_on_commit), including for bulk writes, which send
+    no signals. Practitioners, services, patients' names and payments are written here only."""
     for model in (Booking, TimeOff, WorkingHours, Practitioner, Service):
         post_save.connect(_changed, sender=model, dispatch_uid=f"slots-save-{model.__name__}")
         post_delete.connect(_changed, sender=model, dispatch_uid=f"slots-delete-{model.__name__}")

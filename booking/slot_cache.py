@@ -4,9 +4,11 @@ Why: 30 days for 8 practitioners is ~1,200 slots and ~10 ms of Python, and
 patients paging through days ask the same question again and again.
 
 Why it cannot show a stale calendar:
-- every write to a calendar (bookings, time off, working hours, practitioners,
-  services) bumps a version after commit (booking.signals), and answers are
-  stored under the version they were computed at;
+- every write to a calendar bumps a version, at once and after commit: the
+  services that write bookings, time off and hours call
+  calendar_changed_on_commit() themselves (bulk writes included); model
+  signals (booking.signals) catch the rest (admin edits of practitioners,
+  services, hours); answers are stored under the version they were computed at;
 - an answer is kept only until the first moment time alone could change it:
   the earliest hold in the range lapsing, the first slot falling inside the
   minimum notice, or MAX_AGE seconds (new days reaching the horizon).
@@ -20,6 +22,7 @@ from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import transaction
 from django.db.models import Min
 from django.utils import timezone
 
@@ -49,10 +52,19 @@ def calendar_changed() -> None:
         pass
 
 
+def calendar_changed_on_commit() -> None:
+    """Called by every service that writes the calendar (bookings, time off, hours).
+
+    Now, so this transaction's own later reads (and a test's, which never
+    commits) see no answer cached before the write; and again after commit,
+    so a reader cannot keep the old state cached under the new version.
+    """
+    calendar_changed()
+    transaction.on_commit(calendar_changed)
+
+
 def _next_hold_lapse(*, service: Service, practitioner_ids, range_start, range_end, now) -> datetime | None:
-    holds = Booking.objects.filter(
-        status=Booking.Status.HELD, hold_expires_at__gt=now, start__lt=range_end, blocks_until__gt=range_start
-    )
+    holds = Booking.objects.awaiting_payment(now).filter(start__lt=range_end, blocks_until__gt=range_start)
     if practitioner_ids is None:
         holds = holds.filter(practitioner__services=service)
     else:

@@ -418,9 +418,7 @@ def book_review(request):
 def _hold_and_pay(request, draft, service, practitioner, start, form):
     """Hold the slot, then open the checkout. Returns a response, or None to show the form's errors."""
     # A double click, or Back then Continue again: the patient's own hold on this time is reused.
-    mine = Booking.objects.filter(
-        patient=request.user, service=service, start=start, status=Status.HELD, hold_expires_at__gt=timezone.now()
-    ).first()
+    mine = Booking.objects.awaiting_payment().filter(patient=request.user, service=service, start=start).first()
     if mine is not None:
         request.session.pop(DRAFT, None)
         return _start_payment(request, mine)
@@ -494,8 +492,8 @@ def my_booking(request, pk):
         "cancelled_by_clinic": bool(cancellation and cancellation.actor and cancellation.actor.is_staff),
         "cancellation_reason": cancellation.reason if cancellation else "",
         "free_cancel_hours": settings.BOOKING_FREE_CANCEL_HOURS,
-        "awaiting_payment": booking.status == Status.HELD and booking.is_blocking(now),
-        "lapsed": booking.status == Status.EXPIRED or (booking.status == Status.HELD and not booking.is_blocking(now)),
+        "awaiting_payment": booking.awaiting_payment(now),
+        "lapsed": booking.shown_status(now) == Status.EXPIRED,
         "manageable": _allowed(services.check_cancellable, booking, now),
         "movable": _allowed(services.check_movable, booking, now),
         "upcoming": booking.status == Status.CONFIRMED and booking.end > now,
@@ -506,7 +504,7 @@ def my_booking(request, pk):
 @require_POST
 def my_booking_pay(request, pk):
     booking = _own_booking(request, pk)
-    if not (booking.status == Status.HELD and booking.is_blocking()):
+    if not booking.awaiting_payment():
         messages.error(request, "This booking is no longer waiting for payment.")
         return redirect("booking:my_booking", booking.pk)
     return _start_payment(request, booking)

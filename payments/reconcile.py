@@ -35,7 +35,7 @@ class RunReport:
 
 
 def _holds_open(booking: Booking, now: datetime) -> bool:
-    return booking.status == Booking.Status.HELD and booking.is_blocking(now)
+    return booking.awaiting_payment(now)
 
 
 def _apply_sessions(payments, *, report: RunReport, now: datetime) -> None:

@@ -115,7 +115,7 @@ def payment_start(*, booking: Booking, actor=None, now: datetime | None = None) 
     """
     now = now or timezone.now()
     booking = Booking.objects.select_related("service", "practitioner__user", "patient", "offer_code").get(pk=booking.pk)
-    if booking.status != Booking.Status.HELD or not booking.is_blocking(now):
+    if not booking.awaiting_payment(now):
         raise InvalidStatusChange("This booking is no longer held for payment. Please choose a time again.")
     if booking.amount_due_pence == 0:
         return payment_none_due(booking=booking, actor=actor, now=now)

@@ -21,7 +21,7 @@ from common.clock import london_date
 from accounts.models import User
 from accounts.roles import is_staff_member
 from common.actor import actor_or_none
-from booking.models import Booking
+from booking.models import Booking, awaiting_payment_q
 from offers.models import OfferCode, mailbox_hash
 from payments.models import LocalCheckoutSession, Payment, Refund, StripeEvent
 
@@ -42,7 +42,7 @@ def data_request_log(*, user: User, kind: str, channel: str, actor=None, note: s
 
 def _upcoming(user: User, now: datetime):
     return Booking.objects.filter(patient=user, end__gt=now).filter(
-        Q(status=Booking.Status.CONFIRMED) | Q(status=Booking.Status.HELD, hold_expires_at__gt=now)
+        Q(status=Booking.Status.CONFIRMED) | awaiting_payment_q(now)
     )
 
 

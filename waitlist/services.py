@@ -67,7 +67,7 @@ def waitlist_join(
     times_of_day = sorted(set(times_of_day or []))
     if any(t not in TIMES_OF_DAY for t in times_of_day):
         raise InvalidWindow('Times of day are "morning" and "afternoon".')
-    if practitioner is not None and not availability.practitioners_for(service).filter(pk=practitioner.pk).exists():
+    if practitioner is not None and not practitioner.offers(service):
         raise UnknownPractitioner(f"{practitioner.name} does not offer {service.name}.")
     # Red flags stop here too: nobody is put on a list who should be seeking urgent care.
     parsed = booking_services.parse_intake(service=service, intake=intake, required=True)

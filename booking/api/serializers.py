@@ -338,9 +338,7 @@ class BookingSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(serializers.ChoiceField(choices=Booking.Status.values))
     def get_status(self, booking) -> str:
-        if booking.status == Booking.Status.HELD and not booking.is_blocking():
-            return Booking.Status.EXPIRED.value
-        return booking.status
+        return booking.shown_status()
 
     def get_offer_code(self, booking) -> str | None:
         return booking.offer_code.display_code if booking.offer_code_id else None

@@ -132,7 +132,7 @@ class PractitionerList(APIView):
             if not query.get("service"):
                 # DRF drops a blank optional query value; `?service=` is still a bad slug.
                 raise ValidationError({"service": ["This field may not be blank."]})
-            practitioners = practitioners.filter(services=_service(query["service"]))
+            practitioners = practitioners.offering(_service(query["service"]))
         return Response(s.PractitionerSerializer(practitioners, many=True).data)
 
 
@@ -158,7 +158,7 @@ class AvailabilityView(APIView):
         service = _service(query["service"])
         practitioner_ids = None
         if "practitioner" in query:
-            if not Practitioner.objects.filter(pk=query["practitioner"], active=True, services=service).exists():
+            if not Practitioner.objects.offering(service).filter(pk=query["practitioner"]).exists():
                 raise UnknownPractitioner()
             practitioner_ids = [query["practitioner"]]
         slots = slot_cache.free_slot_dicts(

@@ -179,7 +179,7 @@ class BookForm(FallBackTimeMixin, forms.Form):
         if data.get("date") and data.get("time"):
             data["start"] = local_start(data["date"], _parse_clock(data["time"]), self, value=data["time"])
         service, practitioner = data.get("service"), data.get("practitioner")
-        if service and practitioner and not practitioner.services.filter(pk=service.pk).exists():
+        if service and practitioner and not practitioner.offers(service):
             self.add_error("service", f"{practitioner.name} does not offer {service.name}.")
         return data
 

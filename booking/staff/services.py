@@ -25,6 +25,7 @@ from booking.availability import LONDON, local_day_bounds, working_spans
 from booking.exceptions import BookingError
 from booking.models import Booking, Practitioner, Service, TimeOff, WorkingHours
 from booking.signals import slot_freed_on_commit
+from booking.slot_cache import calendar_changed_on_commit
 from clinic.mail import email_send
 from common import hostile
 from common.actor import actor_or_none
@@ -199,8 +200,10 @@ def time_off_create(
             f"{len(clashes)} booking(s) fall in this time off. They will stay booked until you move or cancel them.",
             bookings=clashes,
         )
-    return TimeOff.objects.create(practitioner=practitioner, start=start, end=end, reason=reason, note=note,
-                                  created_by=actor_or_none(actor))
+    time_off = TimeOff.objects.create(practitioner=practitioner, start=start, end=end, reason=reason, note=note,
+                                      created_by=actor_or_none(actor))
+    calendar_changed_on_commit()
+    return time_off
 
 
 def time_off_bookings(*, time_off: TimeOff, now: datetime | None = None) -> list[Booking]:
@@ -245,6 +248,7 @@ def time_off_ask_to_reschedule(*, time_off: TimeOff, actor, now: datetime | None
 def time_off_delete(*, time_off: TimeOff, actor=None) -> None:
     _lock_practitioner(time_off.practitioner)
     TimeOff.objects.filter(pk=time_off.pk).delete()
+    calendar_changed_on_commit()
     log.info("time off %s removed by %s", time_off.pk, actor)
     slot_freed_on_commit(practitioner_id=time_off.practitioner_id, start=time_off.start, end=time_off.end)
 
@@ -323,6 +327,8 @@ def working_hours_replace(
                      valid_from=effective_from)
         for r in rows
     )
+    # bulk_create sends no post_save: without this, patients saw the old hours until the cache aged out.
+    calendar_changed_on_commit()
     log.info("working hours of practitioner %s replaced from %s by %s", practitioner.pk, effective_from, actor)
     # Hours may have been extended: whatever is newly free is for the waitlist to find.
     changed_from, _ = local_day_bounds(effective_from)

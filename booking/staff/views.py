@@ -325,14 +325,6 @@ def intake_rows(intake: dict) -> list[tuple[str, str]]:
 # One booking ------------------------------------------------------------------------------
 
 
-def _arrival_open(booking: Booking, now) -> bool:
-    try:
-        booking_services.check_arrival_open(booking=booking, now=now)
-    except BookingError:
-        return False
-    return True
-
-
 @staff_required
 def booking_detail(request, pk: int):
     booking = booking_for(request.user, pk, retained=True)
@@ -343,9 +335,7 @@ def booking_detail(request, pk: int):
         Prefetch("refunds", queryset=Refund.objects.order_by("created_at"))
     ).order_by("created_at")
     now = timezone.now()
-    status = booking.status
-    if status == Booking.Status.HELD and not booking.is_blocking(now):
-        status = Booking.Status.EXPIRED
+    status = booking.shown_status(now)
     reception = is_reception(request.user)
     return render(request, "staff/booking.html", {
         "booking": booking,
@@ -357,9 +347,7 @@ def booking_detail(request, pk: int):
         "flag_labels": [FLAG_LABELS.get(f, f) for f in booking.flags or []],
         "can_change": reception and status in (Booking.Status.HELD, Booking.Status.CONFIRMED),
         "can_send_link": reception and status == Booking.Status.HELD and booking.patient.can_be_emailed,
-        "can_mark": may_mark(request.user, booking),
-        "started": booking.start <= now,
-        "can_arrive": _arrival_open(booking, now),
+        "marks": booking_services.booking_allowed_marks(booking=booking, now=now) if may_mark(request.user, booking) else [],
         "day": timezone.localtime(booking.start, LONDON).date(),
         "paid": paid_pence(booking=booking),
         "due": payment_services.balance_due_pence(booking=booking),
@@ -498,7 +486,7 @@ def takings(request):
 @require_POST
 def booking_send_link(request, pk: int):
     booking = booking_for(request.user, pk)
-    if booking.status != Booking.Status.HELD or not booking.is_blocking():
+    if not booking.awaiting_payment():
         messages.error(request, "Only a held booking can be paid by link.")
     else:
         result = desk.payment_link_send(booking=booking, actor=request.user)
