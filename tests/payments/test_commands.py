@@ -10,10 +10,10 @@ from django.utils import timezone
 
 from booking.models import Booking
 from offers.models import OfferCode
-from payments import services
+from payments import reconcile, services
 from payments.models import Payment
 
-from .conftest import emulator_pay, emulator_session
+from .conftest import emulator_pay, emulator_session, next_weekday_10am
 
 pytestmark = pytest.mark.django_db
 
@@ -92,3 +92,17 @@ def test_expire_holds_finds_a_session_paid_at_the_last_moment(stripe_mode, hold,
     # Stripe took the money: the slot is still free, so the booking stands.
     assert payment.status == Payment.Status.SUCCEEDED
     assert booking.status == Booking.Status.CONFIRMED
+
+
+def test_reconcile_reads_each_open_checkouts_booking_with_its_payment_not_one_query_each(
+    stripe_mode, hold, django_assert_num_queries
+):
+    """Three open checkouts of held bookings: the run reads their bookings in the payments' own
+    query (select_related), so its cost is one query per checkout applied plus a fixed few, not a
+    booking query more per payment."""
+    start = next_weekday_10am()
+    payments = [services.payment_start(booking=hold(start=start + timedelta(hours=hours))) for hours in range(3)]
+    with django_assert_num_queries(len(payments) + 6):
+        report = reconcile.payments_reconcile(older_than_minutes=0)
+    assert report.applied == len(payments)
+    assert set(Payment.objects.values_list("status", flat=True)) == {Payment.Status.PENDING}
