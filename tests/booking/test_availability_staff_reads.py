@@ -83,6 +83,16 @@ def test_services_fitting_says_which_active_services_fit_at_a_start_without_the_
     assert {fit.service: fit.fits for fit in fits} == {assessment: True, follow_up: True}
 
 
+@frozen
+def test_services_fitting_asks_about_the_clicked_practitioner_not_a_colleague_free_at_that_time(follow_up):
+    hours = [(MONDAY.weekday(), time(9), time(12))]
+    physio = PractitionerFactory(services=[follow_up], hours=hours)
+    PractitionerFactory(services=[follow_up], hours=hours)  # a colleague, free all morning
+    BookingFactory(practitioner=physio, service=follow_up, start=at(MONDAY, "10:00"))
+    fits = availability.services_fitting(practitioner=physio, start=at(MONDAY, "10:00"))
+    assert {fit.service: fit.fits for fit in fits} == {follow_up: False}
+
+
 # --- practitioners_for -----------------------------------------------------------------------
 
 
