@@ -8,6 +8,7 @@ the staff pages, and no busy interval started between two seconds of a grid line
 from datetime import time, timedelta
 
 import pytest
+from django.utils import timezone
 
 from booking import availability
 from tests.factories import BookingFactory, FollowUpFactory, PractitionerFactory, ServiceFactory, TimeOffFactory
@@ -91,6 +92,13 @@ def test_services_fitting_asks_about_the_clicked_practitioner_not_a_colleague_fr
     BookingFactory(practitioner=physio, service=follow_up, start=at(MONDAY, "10:00"))
     fits = availability.services_fitting(practitioner=physio, start=at(MONDAY, "10:00"))
     assert {fit.service: fit.fits for fit in fits} == {follow_up: False}
+
+
+@frozen
+def test_is_free_reads_the_start_on_the_london_day_whatever_time_zone_is_active(follow_up):
+    physio = PractitionerFactory(services=[follow_up], hours=[(MONDAY.weekday(), time(9), time(12))])
+    with timezone.override("Pacific/Kiritimati"):  # UTC+14: 11:00 in London is already the next day there
+        assert availability.is_free(service=follow_up, practitioner=physio, start=at(MONDAY, "11:00"), enforce_notice=False)
 
 
 # --- practitioners_for -----------------------------------------------------------------------
