@@ -303,6 +303,18 @@ def booking_hold(
                           enforce_notice=source in ONLINE_SOURCES)
 
 
+def booking_hold_is_live(booking_id: int, now: datetime) -> bool:
+    """Does this booking still block its time (a live hold, or confirmed/attended)? Offers asks it
+    of a code's holder (provided to offers.services in booking.apps).
+
+    Reads the booking with its own query rather than through a join, so that
+    after waiting on the code's row lock it sees the booking that the other
+    transaction just committed.
+    """
+    holder = Booking.objects.filter(pk=booking_id).first()
+    return holder is not None and holder.is_blocking(now)
+
+
 def _check_live_holds(*, patient, now: datetime) -> None:
     """Lock the patient's row (first, before any practitioner: two holds by one patient queue
     here) and refuse a hold beyond the cap of live unpaid ones. The one home of what counts:

@@ -42,6 +42,21 @@ CLINIC_METHODS = (Payment.Method.CARD_TERMINAL, Payment.Method.CASH)
 MAX_REFUND_ATTEMPTS = 3
 
 
+def has_had_first_session(patient) -> bool:
+    """Has this patient been to the clinic? (the first-session offer's rule; provided to
+    offers.services in payments.apps). A paid, attended or no-show booking counts; a cancelled
+    unpaid one (or a lapsed hold) does not. Confirmed counts too: a booking is confirmed only
+    once paid (online or at the clinic).
+    """
+    return (
+        Booking.objects.filter(
+            patient=patient,
+            status__in=[Booking.Status.ATTENDED, Booking.Status.NO_SHOW, Booking.Status.CONFIRMED],
+        ).exists()
+        or Payment.objects.filter(booking__patient=patient, status__in=Payment.PAID_STATUSES).exists()
+    )
+
+
 def paid_pence(*, booking: Booking) -> int:
     """What the patient has paid for this booking and not yet had back."""
     paid = (
