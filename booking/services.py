@@ -379,6 +379,7 @@ def _hold(*, patient, service, start, practitioner, offer_code, intake, source, 
     calendar_changed_on_commit()
     if quote:
         offers.offer_code_attach(code=quote.code, booking=booking)
+    assert booking.hold_expires_at is not None  # set just above: every hold has its expiry
     _log(booking, BookingEvent.Action.HELD, actor=actor or patient, reason=f"Booked {source}.",
          hold_expires_at=booking.hold_expires_at.isoformat())
     _scales_answered(booking=booking, intake=parsed_intake, actor=actor or patient, now=now)
@@ -614,7 +615,8 @@ def check_arrival_open(*, booking: Booking, now: datetime) -> None:
         )
 
 
-_MARKS = {
+# Keyed by the action's value: callers pass plain strings (a str enum member hashes as its value).
+_MARKS: dict[str, tuple[tuple[str, str], str]] = {
     # action: (allowed from, new status)
     BookingEvent.Action.ATTENDED: ((Status.CONFIRMED, Status.NO_SHOW), Status.ATTENDED),
     BookingEvent.Action.NO_SHOW: ((Status.CONFIRMED, Status.ATTENDED), Status.NO_SHOW),

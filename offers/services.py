@@ -263,6 +263,7 @@ def offer_code_validate(*, code_text: str, patient, service, now: datetime | Non
     now = now or timezone.now()
     code = OfferCode.objects.select_related("offer").filter(code=normalise_code(code_text)).first()
     percent = offer_code_check(code=code, patient=patient, service=service, now=now)
+    assert code is not None  # offer_code_check raised OfferUnknown for a missing code
     return _quote(code, percent, service)
 
 
@@ -277,6 +278,7 @@ def offer_code_reserve(*, code_text: str, patient, service, now: datetime) -> Qu
     # the latest version of this row, which a join would not bring along.
     code = OfferCode.objects.select_for_update().filter(code=normalise_code(code_text)).first()
     percent = offer_code_check(code=code, patient=patient, service=service, now=now)
+    assert code is not None  # offer_code_check raised OfferUnknown for a missing code
     if code.reserved_by_id is not None:
         # Reserved by a hold that has lapsed (the check refused a live one): that
         # reservation ends now. The lapsed booking itself is left for its own

@@ -115,7 +115,7 @@ def takings_for_day(day: date) -> Takings:
         takings.total_pence += payment.amount_pence
         takings.count += 1
     order = {value: n for n, value in enumerate(Payment.Method.values)}
-    takings.by_method = [methods[m] for m in sorted(methods, key=order.get)]
+    takings.by_method = [methods[m] for m in sorted(methods, key=lambda method: order[method])]
     takings.by_practitioner = sorted(practitioners.values(), key=lambda line: line.label)
     takings.refunded_pence = sum(
         Refund.objects.filter(created_at__gte=start, created_at__lt=end)
