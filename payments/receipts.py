@@ -63,8 +63,13 @@ def receipt_for(payment: Payment) -> Receipt:
 
 
 def receipt_payments():
-    """Payments that have a receipt: money that was taken (and not an automatic give-back of a duplicate)."""
-    return Payment.objects.filter(status__in=Payment.PAID_STATUSES, auto_refunded=False).select_related(
+    """Payments that have a receipt: money that was taken (and not an automatic give-back of a duplicate).
+
+    Not a record kept after an erasure (privacy.access): its payment stays in the books (the day's takings)
+    but its receipt is neither shown nor sent; managers see its payments with a logged reason."""
+    return Payment.objects.filter(
+        status__in=Payment.PAID_STATUSES, auto_refunded=False, booking__retention__isnull=True
+    ).select_related(
         "booking__service", "booking__practitioner__user", "booking__patient", "created_by"
     )
 
