@@ -2,6 +2,7 @@ from django.contrib import admin
 
 from common.admin import ReadOnlyAdminMixin
 
+from .calendar import retained_label
 from .models import (
     Booking,
     BookingEvent,
@@ -62,16 +63,33 @@ class BookingEventInline(admin.TabularInline):
         return False
 
 
+class KeptRecordsHiddenAdminMixin:
+    """privacy.access's rule in the admin, for pages whose rows are a booking's content (payments, refunds,
+    outcome scores, urgent-advice signs): rows of a record kept after an erasure are not listed or opened
+    here, for anyone; managers open that content with a logged reason at /staff/retained-records/<id>/."""
+
+    booking_path = "booking"  # the lookup from this admin's model to its Booking
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(**{f"{self.booking_path}__retention__isnull": True})
+
+
+# What a kept record's admin page shows: the slot and its end date (booking.calendar's restricted row).
+KEPT_BOOKING_FIELDS = ["practitioner", "service", "start", "end", "status", "retained"]
+
+
 @admin.register(Booking)
 class BookingAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Read-only: every change (patient, time, status) goes through booking.services from the desk
-    pages, which check the rules and log it as a BookingEvent."""
+    pages, which check the rules and log it as a BookingEvent. A record kept after an erasure shows
+    only its slot and "Record retained until <date>" (privacy.access), to everyone here."""
 
-    list_display = ["id", "start", "practitioner", "service", "patient", "status", "amount_due_pence", "source", "flag_list"]
+    list_display = ["id", "start", "practitioner", "service", "patient_shown", "status", "amount_due_pence", "source",
+                    "flag_list"]
     list_filter = ["status", "source", "service", "practitioner"]
     search_fields = ["patient__email", "patient__first_name", "patient__last_name", "patient__phone", "id"]
     date_hierarchy = "start"
-    list_select_related = ["practitioner__user", "service", "patient"]
+    list_select_related = ["practitioner__user", "service", "patient", "retention"]
     raw_id_fields = ["patient", "offer_code"]
     readonly_fields = [
         "status", "hold_expires_at", "price_pence", "discount_pence", "amount_due_pence", "blocks_until",
@@ -79,16 +97,40 @@ class BookingAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     ]
     inlines = [BookingEventInline]
 
+    @staticmethod
+    def _kept_until(obj):
+        retention = getattr(obj, "retention", None)  # the reverse one-to-one raises when absent
+        return retention.keep_until if retention else None
+
+    @admin.display(description="Patient")
+    def patient_shown(self, obj):
+        keep_until = self._kept_until(obj)
+        return retained_label(keep_until) if keep_until else obj.patient
+
     @admin.display(description="Flags")
     def flag_list(self, obj):
-        return ", ".join(obj.flags)
+        return "" if self._kept_until(obj) else ", ".join(obj.flags)
+
+    @admin.display(description="Access restricted")
+    def retained(self, obj):
+        return (f"{retained_label(self._kept_until(obj))}. Managers open its content, with a reason that is logged, "
+                f"at /staff/retained-records/{obj.pk}/.")
+
+    def get_fields(self, request, obj=None):
+        return KEPT_BOOKING_FIELDS if obj and self._kept_until(obj) else super().get_fields(request, obj)
+
+    def get_readonly_fields(self, request, obj=None):
+        return [*super().get_readonly_fields(request, obj), "retained"]
+
+    def get_inlines(self, request, obj):
+        return [] if obj and self._kept_until(obj) else super().get_inlines(request, obj)
 
     def has_add_permission(self, request):
         return False
 
 
 @admin.register(UrgentAdvice)
-class UrgentAdviceAdmin(admin.ModelAdmin):
+class UrgentAdviceAdmin(KeptRecordsHiddenAdminMixin, admin.ModelAdmin):
     """The clinical lead's audit of the screening: read-only, nothing here is edited."""
 
     list_display = ["shown_at", "source", "signs", "booking"]

@@ -6,6 +6,10 @@ class BookingConfig(AppConfig):
     verbose_name = "Clinic calendar"
 
     def ready(self):
-        from . import signals
+        from offers import services as offers
+
+        from . import services, signals
 
         signals.connect()
+        # "Is this code's holder still holding?" is booking's to answer (offers sits below booking).
+        offers.provide_facts(hold_is_live=services.booking_hold_is_live)

@@ -127,6 +127,7 @@ def _second_readings(day: date) -> tuple[int, int, int] | None:
     earlier. None on every other day."""
     day_start, next_day = local_day_bounds(day)
     before, after = day_start.utcoffset(), next_day.utcoffset()
+    assert before is not None and after is not None  # London-aware bounds always have an offset
     if before <= after:
         return None
     low, high = int(day_start.timestamp()), int(next_day.timestamp())
@@ -219,10 +220,10 @@ def _load(
     if practitioner_ids is not None:
         hours_qs = hours_qs.filter(practitioner_id__in=practitioner_ids)
     hours: dict[int, dict[int, list[_HoursRow]]] = defaultdict(lambda: defaultdict(list))
-    for pid, *fields in hours_qs.values_list(
+    for pid, weekday, start_time, end_time, valid_from, valid_until in hours_qs.values_list(
         "practitioner_id", "weekday", "start_time", "end_time", "valid_from", "valid_until"
     ):
-        row = _HoursRow(*fields)
+        row = _HoursRow(weekday, start_time, end_time, valid_from, valid_until)
         hours[pid][row.weekday].append(row)
     busy: dict[int, list[tuple[float, float]]] = defaultdict(list)
     if not hours:

@@ -196,17 +196,17 @@ def calendar_days(
             current += timedelta(days=1)
 
     time_off: dict[tuple[int, date], list[CalendarTimeOff]] = defaultdict(list)
-    for row in TimeOff.objects.filter(practitioner_id__in=ids, start__lt=range_end, end__gt=range_start):
-        item = CalendarTimeOff(
-            id=row.pk,
-            start=timezone.localtime(row.start, LONDON),
-            end=timezone.localtime(row.end, LONDON),
-            reason=row.reason,
-            reason_label=row.get_reason_display(),
-            note=row.note,
+    for off in TimeOff.objects.filter(practitioner_id__in=ids, start__lt=range_end, end__gt=range_start):
+        block = CalendarTimeOff(
+            id=off.pk,
+            start=timezone.localtime(off.start, LONDON),
+            end=timezone.localtime(off.end, LONDON),
+            reason=off.reason,
+            reason_label=off.get_reason_display(),
+            note=off.note,
         )
-        for touched in days_touched(row.start, row.end):
-            time_off[(row.practitioner_id, touched)].append(item)
+        for touched in days_touched(off.start, off.end):
+            time_off[(off.practitioner_id, touched)].append(block)
 
     shown: dict[tuple[int, date], list[CalendarBooking]] = defaultdict(list)
     gone: dict[tuple[int, date], list[CalendarBooking]] = defaultdict(list)

@@ -128,6 +128,7 @@ class Intake:
             errors.setdefault(missing, "Give both 0-10 answers, or neither.")
         if errors:
             raise InvalidIntake(errors=errors)
+        assert isinstance(areas, list)  # anything else set errors["pain_areas"] above
         return cls(**{**data, "pain_areas": list(dict.fromkeys(areas))})
 
     def as_dict(self, *, scales: bool = False) -> dict:

@@ -23,7 +23,7 @@ def _booking(booking_id: int) -> Booking:
 def _send(*, booking: Booking, subject: str, template: str, context: dict | None = None, attach_ics: bool = False):
     if not booking.patient.can_be_emailed:
         return  # booked by phone with no address: reception tells them
-    attachments = ()
+    attachments: tuple[tuple[str, bytes, str], ...] = ()
     if attach_ics:
         from .ics import booking_ics
 

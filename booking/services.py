@@ -303,6 +303,18 @@ def booking_hold(
                           enforce_notice=source in ONLINE_SOURCES)
 
 
+def booking_hold_is_live(booking_id: int, now: datetime) -> bool:
+    """Does this booking still block its time (a live hold, or confirmed/attended)? Offers asks it
+    of a code's holder (provided to offers.services in booking.apps).
+
+    Reads the booking with its own query rather than through a join, so that
+    after waiting on the code's row lock it sees the booking that the other
+    transaction just committed.
+    """
+    holder = Booking.objects.filter(pk=booking_id).first()
+    return holder is not None and holder.is_blocking(now)
+
+
 def _check_live_holds(*, patient, now: datetime) -> None:
     """Lock the patient's row (first, before any practitioner: two holds by one patient queue
     here) and refuse a hold beyond the cap of live unpaid ones. The one home of what counts:
@@ -367,6 +379,7 @@ def _hold(*, patient, service, start, practitioner, offer_code, intake, source, 
     calendar_changed_on_commit()
     if quote:
         offers.offer_code_attach(code=quote.code, booking=booking)
+    assert booking.hold_expires_at is not None  # set just above: every hold has its expiry
     _log(booking, BookingEvent.Action.HELD, actor=actor or patient, reason=f"Booked {source}.",
          hold_expires_at=booking.hold_expires_at.isoformat())
     _scales_answered(booking=booking, intake=parsed_intake, actor=actor or patient, now=now)
@@ -602,7 +615,8 @@ def check_arrival_open(*, booking: Booking, now: datetime) -> None:
         )
 
 
-_MARKS = {
+# Keyed by the action's value: callers pass plain strings (a str enum member hashes as its value).
+_MARKS: dict[str, tuple[tuple[str, str], str]] = {
     # action: (allowed from, new status)
     BookingEvent.Action.ATTENDED: ((Status.CONFIRMED, Status.NO_SHOW), Status.ATTENDED),
     BookingEvent.Action.NO_SHOW: ((Status.CONFIRMED, Status.ATTENDED), Status.NO_SHOW),

@@ -36,7 +36,7 @@ MAX_AGE = timedelta(seconds=60)
 
 
 def calendar_version() -> int:
-    return cache.get_or_set(VERSION_KEY, 0, timeout=None)
+    return cache.get_or_set(VERSION_KEY, 0, timeout=None) or 0
 
 
 def calendar_changed() -> None:

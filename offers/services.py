@@ -14,6 +14,7 @@ redemption.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -24,9 +25,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.mailbox import verified_mailboxes
-from booking.models import Booking  # the OfferCode <-> Booking cycle (README, Architecture: open)
 from common.actor import actor_or_none
-from payments.models import Payment  # the same cycle: "has been to the clinic" counts paid bookings
 from outbox.services import outbox_enqueue
 
 from .exceptions import (
@@ -169,31 +168,41 @@ def offer_code_claim(*, email: str, offer: Offer | None = None, issued_by=None, 
     raise RuntimeError("could not draw a unique offer code")
 
 
-def has_had_first_session(patient) -> bool:
-    """A paid, attended or no-show booking counts; a cancelled unpaid one (or a lapsed hold) does not.
+# Two facts the offer's rules need live in the layers above offers: "has this patient been to
+# the clinic?" reads bookings and payments, "is this hold still live?" reads bookings. The layer
+# that owns each fact hands offers its answer at start-up (payments.apps / booking.apps call
+# provide_facts in ready()), so offers imports neither (README, Architecture).
+_been_to_clinic: Callable[[object], bool] | None = None
+_hold_is_live: Callable[[int, datetime], bool] | None = None
 
-    Confirmed counts too: a booking is confirmed only once paid (online or at the clinic).
-    """
-    return (
-        Booking.objects.filter(
-            patient=patient,
-            status__in=[Booking.Status.ATTENDED, Booking.Status.NO_SHOW, Booking.Status.CONFIRMED],
-        ).exists()
-        or Payment.objects.filter(booking__patient=patient, status__in=Payment.PAID_STATUSES).exists()
-    )
+
+def provide_facts(*, been_to_clinic: Callable[[object], bool] | None = None,
+                  hold_is_live: Callable[[int, datetime], bool] | None = None) -> None:
+    """Called by the owning apps' ready(): payments gives been_to_clinic, booking gives hold_is_live."""
+    global _been_to_clinic, _hold_is_live
+    if been_to_clinic is not None:
+        _been_to_clinic = been_to_clinic
+    if hold_is_live is not None:
+        _hold_is_live = hold_is_live
+
+
+def _fact(fact: Callable | None, name: str) -> Callable:
+    if fact is None:
+        raise RuntimeError(f"offers.services.{name} was never provided (is its app in INSTALLED_APPS?)")
+    return fact
+
+
+def has_had_first_session(patient) -> bool:
+    """Has this patient been to the clinic? Answered by payments.services.has_had_first_session."""
+    return _fact(_been_to_clinic, "been_to_clinic")(patient)
 
 
 def _reserved_by_live_hold(code: OfferCode, *, now: datetime, for_booking=None) -> bool:
-    """Reserved by another hold that still stands (a lapsed hold no longer counts).
-
-    Reads the booking with its own query rather than through a join, so that
-    after waiting on the code's row lock it sees the booking that the other
-    transaction just committed.
-    """
+    """Reserved by another hold that still stands (a lapsed hold no longer counts; asked of
+    booking.services.booking_hold_is_live)."""
     if code.reserved_by_id is None or code.reserved_by_id == getattr(for_booking, "pk", None):
         return False
-    holder = Booking.objects.filter(pk=code.reserved_by_id).first()
-    return holder is not None and holder.is_blocking(now)
+    return _fact(_hold_is_live, "hold_is_live")(code.reserved_by_id, now)
 
 
 def offer_code_check(*, code: OfferCode | None, patient, service, now: datetime, for_booking=None) -> int:
@@ -254,6 +263,7 @@ def offer_code_validate(*, code_text: str, patient, service, now: datetime | Non
     now = now or timezone.now()
     code = OfferCode.objects.select_related("offer").filter(code=normalise_code(code_text)).first()
     percent = offer_code_check(code=code, patient=patient, service=service, now=now)
+    assert code is not None  # offer_code_check raised OfferUnknown for a missing code
     return _quote(code, percent, service)
 
 
@@ -268,6 +278,7 @@ def offer_code_reserve(*, code_text: str, patient, service, now: datetime) -> Qu
     # the latest version of this row, which a join would not bring along.
     code = OfferCode.objects.select_for_update().filter(code=normalise_code(code_text)).first()
     percent = offer_code_check(code=code, patient=patient, service=service, now=now)
+    assert code is not None  # offer_code_check raised OfferUnknown for a missing code
     if code.reserved_by_id is not None:
         # Reserved by a hold that has lapsed (the check refused a live one): that
         # reservation ends now. The lapsed booking itself is left for its own

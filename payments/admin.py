@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from booking.admin import KeptRecordsHiddenAdminMixin
 from common.admin import ReadOnlyAdminMixin
 
 from .models import Attention, Payment, Refund, StripeEvent
@@ -14,7 +15,7 @@ class RefundInline(admin.TabularInline):
 
 
 @admin.register(Payment)
-class PaymentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class PaymentAdmin(KeptRecordsHiddenAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     """Read-only: payments change through payments.services (webhooks, the desk's cancel and refund)."""
 
     list_display = ["id", "booking", "method", "status", "amount_pence", "auto_refunded", "created_at"]
@@ -29,7 +30,8 @@ class PaymentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Refund)
-class RefundAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class RefundAdmin(KeptRecordsHiddenAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    booking_path = "payment__booking"
     list_display = ["id", "payment", "amount_pence", "status", "stripe_refund_id", "created_at"]
     list_filter = ["status"]
     search_fields = ["stripe_refund_id", "payment__payment_intent_id", "payment__booking__patient__email"]

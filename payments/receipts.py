@@ -63,8 +63,13 @@ def receipt_for(payment: Payment) -> Receipt:
 
 
 def receipt_payments():
-    """Payments that have a receipt: money that was taken (and not an automatic give-back of a duplicate)."""
-    return Payment.objects.filter(status__in=Payment.PAID_STATUSES, auto_refunded=False).select_related(
+    """Payments that have a receipt: money that was taken (and not an automatic give-back of a duplicate).
+
+    Not a record kept after an erasure (privacy.access): its payment stays in the books (the day's takings)
+    but its receipt is neither shown nor sent; managers see its payments with a logged reason."""
+    return Payment.objects.filter(
+        status__in=Payment.PAID_STATUSES, auto_refunded=False, booking__retention__isnull=True
+    ).select_related(
         "booking__service", "booking__practitioner__user", "booking__patient", "created_by"
     )
 
@@ -115,7 +120,7 @@ def takings_for_day(day: date) -> Takings:
         takings.total_pence += payment.amount_pence
         takings.count += 1
     order = {value: n for n, value in enumerate(Payment.Method.values)}
-    takings.by_method = [methods[m] for m in sorted(methods, key=order.get)]
+    takings.by_method = [methods[m] for m in sorted(methods, key=lambda method: order[method])]
     takings.by_practitioner = sorted(practitioners.values(), key=lambda line: line.label)
     takings.refunded_pence = sum(
         Refund.objects.filter(created_at__gte=start, created_at__lt=end)

@@ -42,6 +42,21 @@ CLINIC_METHODS = (Payment.Method.CARD_TERMINAL, Payment.Method.CASH)
 MAX_REFUND_ATTEMPTS = 3
 
 
+def has_had_first_session(patient) -> bool:
+    """Has this patient been to the clinic? (the first-session offer's rule; provided to
+    offers.services in payments.apps). A paid, attended or no-show booking counts; a cancelled
+    unpaid one (or a lapsed hold) does not. Confirmed counts too: a booking is confirmed only
+    once paid (online or at the clinic).
+    """
+    return (
+        Booking.objects.filter(
+            patient=patient,
+            status__in=[Booking.Status.ATTENDED, Booking.Status.NO_SHOW, Booking.Status.CONFIRMED],
+        ).exists()
+        or Payment.objects.filter(booking__patient=patient, status__in=Payment.PAID_STATUSES).exists()
+    )
+
+
 def paid_pence(*, booking: Booking) -> int:
     """What the patient has paid for this booking and not yet had back."""
     paid = (
@@ -96,7 +111,7 @@ def _checkout_request(booking: Booking, *, idempotency_key: str, expires_at: dat
         description=f"{booking.service.name} with {booking.practitioner.name}, {when:%a %-d %b %Y %H:%M} London time",
         customer_email=booking.patient.email,
         booking_id=booking.pk,
-        offer_code=booking.offer_code.code if booking.offer_code_id else "",
+        offer_code=booking.offer_code.code if booking.offer_code is not None else "",
         expires_at=expires_at,
         success_url=settings.SITE_URL + reverse("payments:success", args=[booking.pk]) + "?session_id={CHECKOUT_SESSION_ID}",
         cancel_url=booking_url,
@@ -126,6 +141,7 @@ def payment_start(*, booking: Booking, actor=None, now: datetime | None = None) 
         return open_payment
     # The session lives at least as long as the hold (Stripe's 30-minute minimum may make it
     # outlive it; expire_holds closes it at the provider once the hold lapses).
+    assert booking.hold_expires_at is not None  # awaiting payment: held, with an expiry in the future
     expires_at = max(booking.hold_expires_at, now + timedelta(minutes=MIN_CHECKOUT_MINUTES))
     key = f"booking-{booking.pk}-attempt-{uuid.uuid4().hex}"
     session = gateway.current().checkout_session_create(
@@ -170,6 +186,13 @@ def _lock_payment(**lookup) -> Payment | None:
     Practitioner.objects.select_for_update().filter(pk=row["booking__practitioner_id"]).values_list("pk").first()
     Booking.objects.select_for_update().filter(pk=row["booking_id"]).values_list("pk").first()
     return Payment.objects.select_for_update().select_related("booking").filter(**lookup).first()
+
+
+def _lock_refund_payment(refund: Refund) -> Payment:
+    """A refund's payment, locked in the house order (it exists: Refund.payment is PROTECT, not null)."""
+    payment = _lock_payment(pk=refund.payment_id)
+    assert payment is not None
+    return payment
 
 
 def _lock_session_payment(session_id: str) -> Payment | None:
@@ -563,7 +586,7 @@ def booking_refund(
 def refund_desk_done(*, refund_id: int, actor, note: str = "") -> Refund:
     """Reception handed a desk refund back (card terminal or cash): done, by whom, logged."""
     refund = Refund.objects.select_related("payment__booking").get(pk=refund_id)
-    payment = _lock_payment(pk=refund.payment_id)
+    payment = _lock_refund_payment(refund)
     refund = Refund.objects.select_for_update().get(pk=refund_id)
     if payment.method not in CLINIC_METHODS:
         raise InvalidStatusChange("Only desk payments are refunded by hand.")
@@ -584,7 +607,7 @@ _REFUND_STATUS = {"succeeded": Refund.Status.SUCCEEDED, "failed": Refund.Status.
 
 
 def _root(refund: Refund) -> Refund:
-    while refund.retry_of_id:
+    while refund.retry_of is not None:  # a null retry_of_id reads None without a query
         refund = refund.retry_of
     return refund
 
@@ -644,7 +667,7 @@ def _refund_claim_id(*, refund_id: int, stripe_refund_id: str) -> None:
 @transaction.atomic
 def refund_mark_failed(*, refund_id: int, reason: str) -> None:
     refund = Refund.objects.select_related("payment").get(pk=refund_id)
-    payment = _lock_payment(pk=refund.payment_id)
+    payment = _lock_refund_payment(refund)
     refund = Refund.objects.select_for_update().get(pk=refund_id)
     if refund.status == Refund.Status.FAILED:
         return
@@ -711,7 +734,7 @@ def refund_record_from_provider(
         refund.stripe_refund_id = result.id
         refund.save(update_fields=["stripe_refund_id"])
     if payment is None:
-        payment = _lock_payment(pk=refund.payment_id)
+        payment = _lock_refund_payment(refund)
     status = _REFUND_STATUS.get(result.status, Refund.Status.PENDING)
     if refund.status == Refund.Status.FAILED or (refund.status == Refund.Status.SUCCEEDED and status == Refund.Status.PENDING):
         return refund  # failed is final; a late "pending" never undoes "succeeded"
@@ -764,12 +787,12 @@ def refund_retry(*, refund_id: int) -> Refund | None:
     """A refund Stripe failed or refused: a new row (new idempotency key) for the same money, or
     what is left of it, while attempts remain. Callers sync the payment's Stripe refunds first."""
     failed = Refund.objects.select_related("payment").get(pk=refund_id)
-    payment = _lock_payment(pk=failed.payment_id)
+    payment = _lock_refund_payment(failed)
     failed = Refund.objects.select_for_update().get(pk=refund_id)
     if failed.status != Refund.Status.FAILED or Refund.objects.filter(retry_of=failed).exists():
         return None
     attempts, node = 1, failed
-    while node.retry_of_id:
+    while node.retry_of is not None:
         attempts, node = attempts + 1, node.retry_of
     # What is left to give: a refund made meanwhile elsewhere (the dashboard) is not given twice.
     amount = min(failed.amount_pence, payment.refundable_pence)

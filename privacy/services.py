@@ -24,6 +24,7 @@ from common.actor import actor_or_none
 from booking.models import Booking, awaiting_payment_q
 from offers.models import OfferCode, mailbox_hash
 from payments.models import LocalCheckoutSession, Payment, Refund, StripeEvent
+from sms.models import SmsContact, SmsMessage
 
 from . import retention
 from .exceptions import AlreadyErased, StaffAccount, UpcomingBookings
@@ -111,6 +112,10 @@ def patient_erase(*, user: User, channel: str, actor=None, note: str = "", now: 
     LocalCheckoutSession.objects.filter(customer_email__iexact=email).update(customer_email=f"erased@{ERASED_DOMAIN}")
     _stripe_payloads_redact(email)
     SentEmail.objects.filter(Q(user=user) | Q(to__iexact=email)).delete()
+    # Texts as emails: the number, the consent and every message sent are personal data no law keeps.
+    numbers = list(SmsContact.objects.filter(user=user).values_list("phone", flat=True))
+    SmsMessage.objects.filter(Q(patient=user) | Q(to__in=numbers)).delete()
+    SmsContact.objects.filter(user=user).delete()
 
     from allauth.account.models import EmailAddress
 

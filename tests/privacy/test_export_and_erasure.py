@@ -264,3 +264,20 @@ def test_export_has_outcome_scores_and_waitlist_and_erasure_removes_the_waitlist
     patient_erase(user=patient, channel="online", actor=patient)
     assert not WaitlistEntry.objects.exists()  # health answers with no record to keep
     assert OutcomeScore.objects.filter(booking=attended).exists()  # part of the kept clinical record
+
+
+def test_erasure_removes_the_mobile_number_its_consent_and_the_texts_sent(history, settings):
+    from sms.models import SmsContact, SmsMessage
+    from sms.services import sms_consent_set, sms_send_to_patient
+
+    settings.SMS_PROVIDER = "console"
+    patient = history["patient"]
+    sms_consent_set(user=patient, phone="07412 345678", agreed=True)
+    sms_send_to_patient(patient=patient, body="Reminder: physio tomorrow at 10:00", purpose="reminder")
+    assert SmsContact.objects.filter(user=patient).exists() and SmsMessage.objects.filter(to="+447412345678").exists()
+
+    patient_erase(user=patient, channel="online", actor=patient)
+
+    assert not SmsContact.objects.filter(phone="+447412345678").exists()
+    assert not SmsMessage.objects.filter(to="+447412345678").exists()
+    assert not SmsMessage.objects.filter(body__contains="physio tomorrow").exists()

@@ -4,11 +4,12 @@
 from datetime import date, datetime, time
 
 import pytest
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 
 from booking.availability import LONDON
-from booking.models import Booking
-from payments.models import Payment
+from booking.models import Booking, UrgentAdvice
+from outcomes.models import OutcomeScore
+from payments.models import Payment, Refund
 from privacy.models import RetainedRecordAccess
 from privacy.services import patient_erase
 from tests.factories import BookingFactory, FollowUpFactory, PractitionerFactory, ReceptionistFactory, ServiceFactory, UserFactory
@@ -128,3 +129,76 @@ def test_the_desk_patient_search_never_finds_an_erased_patient(client, kept):
     html = client.get("/staff/book/", {"q": "Erased patient"}).content.decode()
     assert f"erased-{kept['booking'].patient_id}@" not in html
     assert "Lena Living" in client.get("/staff/book/", {"q": "Lena"}).content.decode()
+
+
+@pytest.fixture
+def admin_user_for(db, manager):
+    """A receptionist with the admin's view rights on every model that shows a booking's content, or a superuser."""
+    def make(who):
+        if who == "superuser":
+            return UserFactory(email="root@clinic.example", is_staff=True, is_superuser=True)
+        user = ReceptionistFactory()
+        user.user_permissions.add(*Permission.objects.filter(codename__in=[
+            "view_booking", "view_payment", "view_refund", "view_outcomescore", "view_urgentadvice"]))
+        return user
+    return make
+
+
+@pytest.mark.parametrize("who", ["reception", "superuser"])
+def test_the_admin_shows_a_kept_booking_s_slot_and_end_date_not_its_intake_or_flags(client, kept, admin_user_for, who):
+    """The admin follows privacy.access for everyone, superusers too: content opens only, logged, on the staff page."""
+    client.force_login(admin_user_for(who))
+    pk, living = kept["booking"].pk, kept["living"]
+    Booking.objects.filter(pk=living.pk).update(intake={"previous_injuries": "living answer"}, flags=["long_standing"])
+    listing = client.get("/admin/booking/booking/").content.decode()
+    assert f"Record retained until {KEPT_UNTIL}" in listing
+    assert "Erased patient" not in listing and f"erased-{kept['booking'].patient_id}@" not in listing
+    assert listing.count("long_standing") == 1  # the living patient's flags only
+    page = client.get(f"/admin/booking/booking/{pk}/change/").content.decode()
+    assert f"Record retained until {KEPT_UNTIL}" in page and f"/staff/retained-records/{pk}/" in page
+    for leaked in (SECRET_ANSWER, "long_standing", "thigh", "Erased patient", f"erased-{kept['booking'].patient_id}@"):
+        assert leaked not in page, leaked
+    assert "living answer" in client.get(f"/admin/booking/booking/{living.pk}/change/").content.decode()
+
+
+@pytest.mark.parametrize("who", ["reception", "superuser"])
+def test_the_admin_lists_no_payment_refund_score_or_urgent_advice_of_a_kept_record(client, kept, admin_user_for, who):
+    booking, living = kept["booking"], kept["living"]
+    kept_payment = Payment.objects.get(booking=booking)
+    Refund.objects.create(payment=kept_payment, amount_pence=1234, status=Refund.Status.SUCCEEDED,
+                          stripe_refund_id="re_kept")
+    OutcomeScore.objects.create(booking=booking, leg_pain=7, activity_limit=6)
+    UrgentAdvice.objects.create(source=UrgentAdvice.Source.INTAKE_LINK, signs=["kept_sign"], booking=booking)
+    living_payment = Payment.objects.create(booking=living, method=Payment.Method.CASH, amount_pence=4321,
+                                            status=Payment.Status.SUCCEEDED, idempotency_key="living-1")
+    OutcomeScore.objects.create(booking=living, leg_pain=2, activity_limit=3)
+    client.force_login(admin_user_for(who))
+    living_refund = Refund.objects.create(payment=living_payment, amount_pence=21, status=Refund.Status.SUCCEEDED)
+    urgent_living = UrgentAdvice.objects.create(source=UrgentAdvice.Source.ONLINE, signs=["screening_only"])
+    pages = {  # model: (the kept record's row, a living row still listed)
+        "payments/payment": (kept_payment.pk, living_payment.pk),
+        "payments/refund": (kept_payment.refunds.get().pk, living_refund.pk),
+        "outcomes/outcomescore": (booking.outcome_score.pk, living.outcome_score.pk),
+        "booking/urgentadvice": (booking.urgent_advice.get().pk, urgent_living.pk),  # no booking: still listed
+    }
+    for model, (kept_pk, living_pk) in pages.items():
+        listing = client.get(f"/admin/{model}/").content.decode()
+        assert f"/admin/{model}/{kept_pk}/change/" not in listing, model
+        assert f"/admin/{model}/{living_pk}/change/" in listing, model
+        opened = client.get(f"/admin/{model}/{kept_pk}/change/")
+        assert opened.status_code == 302 and opened["Location"] == "/admin/", model  # "doesn't exist"
+        assert client.get(f"/admin/{model}/{living_pk}/change/").status_code == 200, model
+
+
+def test_a_kept_payment_s_receipt_is_neither_shown_nor_sent(client, kept, mailoutbox):
+    """The amount stays in the books (the day's takings); the receipt, a document about one patient's treatment,
+    follows the kept-record rule: reception (and anyone else) gets 404, and a queued receipt email sends nothing."""
+    from payments.notifications import send_payment_receipt
+    from payments.receipts import takings_for_day
+
+    payment = Payment.objects.get(booking=kept["booking"])
+    client.force_login(ReceptionistFactory())
+    assert client.get(f"/payments/receipts/{payment.pk}/").status_code == 404
+    send_payment_receipt(payment.pk)
+    assert mailoutbox == []
+    assert takings_for_day(DAY).total_pence == 7500
