@@ -94,9 +94,10 @@ def checkout_session_create(request: CheckoutRequest) -> CheckoutSession:
         "payment_intent_data": {"metadata": metadata},
         # Cards settle at once: no payment is still "processing" when the hold lapses (finding 10;
         # see payments/README.md, "Delayed payment methods").
-        # stripe 16's SessionCreateParams (API 2026-10-28) no longer lists this key (only
-        # allowed_payment_method_types): kept as it is, to be checked against live Stripe (issue 15's note).
-        "payment_method_types": ["card"],  # type: ignore[typeddict-unknown-key]
+        # Since API 2026-09-30.endive (the SDK pins 2026-10-28.endive) Stripe refuses
+        # `payment_method_types` on a Checkout Session with a 400; `allowed_payment_method_types`
+        # filters the dynamic methods down to cards.
+        "allowed_payment_method_types": ["card"],
         "expires_at": int(request.expires_at.timestamp()),
         "success_url": request.success_url,
         "cancel_url": request.cancel_url,

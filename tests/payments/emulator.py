@@ -61,6 +61,8 @@ async def session_create(request: web.Request) -> web.Response:
         assert data["mode"] == "payment" and amount > 0 and data["success_url"] and data["cancel_url"]
     except (KeyError, IndexError, TypeError, ValueError, AssertionError):
         return _error(400, "Bad request")
+    if "payment_method_types" in data:  # as Stripe on API 2026-09-30.endive and later
+        return _error(400, "payment_method_types_no_longer_supported: use allowed_payment_method_types.")
     if not now + 30 * 60 - 5 <= expires_at <= now + 24 * 3600:
         return _error(400, "The `expires_at` timestamp must be between 30 minutes and 24 hours from creation.")
     session_id = "cs_test_" + secrets.token_hex(16)
@@ -82,7 +84,9 @@ async def session_create(request: web.Request) -> web.Response:
         "line_items_sent": data["line_items"],
         "url": f"{request.scheme}://{request.host}/checkout/{session_id}",
     }
-    SESSIONS[session_id]["payment_method_types"] = data.get("payment_method_types") or []
+    # What Stripe shows: the dynamic methods (here: card and a bank debit) filtered by the allowed list.
+    allowed = data.get("allowed_payment_method_types") or ["card", "bacs_debit"]
+    SESSIONS[session_id]["payment_method_types"] = [m for m in ["card", "bacs_debit"] if m in allowed]
     if key:
         BY_IDEMPOTENCY_KEY[key] = session_id
     return web.json_response(SESSIONS[session_id])
