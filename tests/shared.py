@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from datetime import datetime, time, timedelta
 
 from django.utils import timezone
@@ -23,3 +24,18 @@ def next_week_at(clock: time) -> datetime:
     """A London wall-clock time a week from now: inside notice and horizon whenever the suite runs."""
     day = timezone.localtime(timezone.now(), LONDON).date() + timedelta(days=7)
     return datetime.combine(day, clock, tzinfo=LONDON)
+
+
+_CLOSED: list[socket.socket] = []
+
+
+def closed_port() -> int:
+    """A 127.0.0.1 port where nothing listens, for "the service is down" tests.
+
+    It stays bound (never listening) for the whole session, so no other process on a busy machine
+    can take it between here and the test's call: connecting is refused, always."""
+    if not _CLOSED:
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        _CLOSED.append(sock)
+    return _CLOSED[0].getsockname()[1]

@@ -1,16 +1,14 @@
-import socket
 
 import pytest
 
 from config import cache as cache_module
+from tests.shared import closed_port as shared_closed_port
 
 
 @pytest.fixture
 def closed_port() -> int:
-    """A local TCP port nothing listens on (bound, then released)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A local TCP port nothing listens on (tests.shared.closed_port)."""
+    return shared_closed_port()
 
 
 @pytest.fixture

@@ -1,6 +1,5 @@
 """The outbox: intents written with the change, run on commit, once, and swept up when anything failed."""
 
-import socket
 from datetime import datetime, timedelta
 from functools import partial
 
@@ -18,6 +17,7 @@ from outbox.models import OutboxTask
 from outbox.services import outbox_enqueue, outbox_run, outbox_sweep
 from tests.factories import BookingFactory, OfferFactory, ServiceFactory
 from tests.races import race, split
+from tests.shared import closed_port
 
 from . import helpers
 
@@ -28,12 +28,6 @@ NOW = datetime(2027, 1, 11, 8, 0, tzinfo=LONDON)
 def _clean_helpers():
     helpers.CALLS.clear()
     helpers.FAIL_TIMES["n"] = 0
-
-
-def closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.mark.django_db

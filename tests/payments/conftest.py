@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from booking import availability, services as booking_services
 from payments import gateway
-from tests.shared import INTAKE
+from tests.shared import INTAKE, closed_port
 from tests.factories import OfferCodeFactory, OfferFactory, UserFactory
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -221,7 +221,4 @@ def emulator_refunded(url: str, payment_intent_id: str) -> int:
 
 def closed_port_url() -> str:
     """A URL on 127.0.0.1 where nothing listens: Stripe is unreachable."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    return f"http://127.0.0.1:{port}"
+    return f"http://127.0.0.1:{closed_port()}"
