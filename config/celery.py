@@ -19,7 +19,7 @@ app.autodiscover_tasks()
 
 @before_task_publish.connect
 def _carry_request_id(headers=None, **_):
-    from .observability import current_request_id
+    from common.request_id import current_request_id
 
     if headers is not None and current_request_id():
         headers["request_id"] = current_request_id()
@@ -27,6 +27,6 @@ def _carry_request_id(headers=None, **_):
 
 @task_prerun.connect
 def _bind_request_id(task=None, **_):
-    from .observability import _request_id
+    from common.request_id import bind_request_id
 
-    _request_id.set(getattr(task.request, "request_id", "") or "")
+    bind_request_id(getattr(task.request, "request_id", "") or "")

@@ -8,27 +8,16 @@ the request that queued it, so a worker's log lines join the request's.
 
 from __future__ import annotations
 
-import contextlib
-import contextvars
 import logging
 import re
 import uuid
 
-_request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="")
+from common.request_id import current_request_id, request_id_bound
+
+__all__ = ["current_request_id", "request_id_bound", "RequestIdMiddleware", "RequestIdFilter",
+           "DatabaseUnavailableMiddleware"]
+
 _SANE = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
-
-
-def current_request_id() -> str:
-    return _request_id.get()
-
-
-@contextlib.contextmanager
-def request_id_bound(value: str):
-    token = _request_id.set(value or "")
-    try:
-        yield
-    finally:
-        _request_id.reset(token)
 
 
 class RequestIdMiddleware:
@@ -50,7 +39,7 @@ class RequestIdFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         # django.request logs 4xx/5xx after the middleware has returned: read the request's own id then.
-        record.request_id = _request_id.get() or getattr(getattr(record, "request", None), "request_id", "")
+        record.request_id = current_request_id() or getattr(getattr(record, "request", None), "request_id", "")
         return True
 
 

@@ -33,7 +33,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.module_loading import import_string
 
-from config.observability import current_request_id, request_id_bound
+from common.request_id import current_request_id, request_id_bound
 
 from .models import Heartbeat, OutboxTask
 
