@@ -54,8 +54,8 @@ def london_datetime(day: date, clock: time) -> datetime | None:
     """The instant a London wall-clock reading names, or None if it does not exist.
 
     Spring-forward: 01:30 on the last Sunday of March does not exist (None).
-    Fall-back: 01:30 on the last Sunday of October happens twice; the first
-    (fold=0) is the one offered, so the slot is offered once.
+    Fall-back: 01:30 on the last Sunday of October happens twice; this is the
+    first (fold=0, BST). `.replace(fold=1)` names the second (GMT).
     """
     naive = datetime.combine(day, clock)
     aware = naive.replace(tzinfo=LONDON, fold=0)
@@ -312,8 +312,15 @@ def free_slots(
     now: datetime | None = None,
     enforce_notice: bool = True,
     exclude_booking_id: int | None = None,
+    every_reading: bool = False,
 ) -> list[Slot]:
-    """Free slots for a service between two London dates (inclusive), by start then practitioner."""
+    """Free slots for a service between two London dates (inclusive), by start then practitioner.
+
+    On the fall-back night a wall-clock reading of 01:00-01:59 happens twice. What is offered
+    (patients' pages and the API) has each reading once, as its earliest free one (design.md);
+    `every_reading=True` keeps both when both are free: every free instant, for "is this instant
+    free?" (is_free, booking_hold's candidates) and the desk, whose picker names both readings.
+    """
     now = now or timezone.now()
     range_start, _ = local_day_bounds(date_from)
     _, range_end = local_day_bounds(date_to)
@@ -374,7 +381,7 @@ def free_slots(
                 )
     # The fall-back day: an ambiguous reading is offered once, as its earliest
     # free reading. The second is dropped where the first is offered too.
-    for day in days:
+    for day in days if not every_reading else ():
         readings = _second_readings(day)
         if readings is None:
             continue
@@ -412,6 +419,7 @@ def is_free(
             now=now,
             enforce_notice=enforce_notice,
             exclude_booking_id=exclude_booking_id,
+            every_reading=True,  # the instant asked for, whichever reading of the fall-back night it is
         )
     )
 
@@ -469,7 +477,7 @@ def services_fitting(*, practitioner: Practitioner, start: datetime, now: dateti
     result = []
     for service in offered:
         free = free_slots(service=service, date_from=day, date_to=day, practitioner_ids=[practitioner.pk], now=now,
-                          enforce_notice=False)
+                          enforce_notice=False, every_reading=True)
         result.append(ServiceFit(service=service, fits=any(slot.start == start for slot in free)))
     return result
 

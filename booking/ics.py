@@ -8,6 +8,7 @@ from django.utils import timezone
 from icalendar import Calendar, Event, Timezone, vText
 
 from clinic.contact import location
+from common.clock import reading_repeats
 
 from .availability import LONDON
 
@@ -21,8 +22,8 @@ def booking_ics(booking) -> bytes:
     event = Event()
     event.add("uid", f"booking-{booking.pk}@physiobook")
     event.add("dtstamp", timezone.now())
-    event.add("dtstart", timezone.localtime(booking.start, LONDON))
-    event.add("dtend", timezone.localtime(booking.end, LONDON))
+    event.add("dtstart", _when(booking.start))
+    event.add("dtend", _when(booking.end))
     event.add("summary", f"{booking.service.name} with {booking.practitioner.name}")
     event.add("location", vText(location()))
     event.add(
@@ -35,6 +36,12 @@ def booking_ics(booking) -> bytes:
     event.add("status", "CANCELLED" if booking.status == "cancelled" else "CONFIRMED")
     calendar.add_component(event)
     return calendar.to_ical()
+
+
+def _when(instant):
+    """London time (TZID=Europe/London), or UTC for a reading the fall-back night has twice: RFC 5545
+    reads an ambiguous local time as its first occurrence, so 01:30 GMT would land an hour early."""
+    return instant.astimezone(UTC) if reading_repeats(instant) else timezone.localtime(instant, LONDON)
 
 
 def _description(booking) -> str:

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from accounts.login_links import login_link_token
 from clinic.mail import email_send
+from common.clock import london_clock
 from sms.services import sms_send_to_patient
 
 from . import policy
@@ -50,11 +51,10 @@ def send_booking_confirmed(booking_id: int) -> None:
     booking = Booking.objects.with_taken_pence().select_related("service", "practitioner__user", "patient").get(
         pk=booking_id
     )
-    when = timezone.localtime(booking.start)
     now = timezone.now()
     _send(
         booking=booking,
-        subject=f"Booking confirmed: {booking.service.name} on {when:%a %-d %b at %H:%M}",
+        subject=f"Booking confirmed: {booking.service.name} on {london_clock(booking.start, '%a %-d %b at %H:%M')}",
         template="confirmed",
         context={
             "due_pence": booking.balance_due(booking.taken_pence),
@@ -83,15 +83,15 @@ def send_booking_cancelled(booking_id: int, refund_pence: int, *, by_clinic: boo
 
 def send_booking_rescheduled(booking_id: int, old_start: datetime) -> None:
     booking = _booking(booking_id)
-    when = timezone.localtime(booking.start)
-    _send(booking=booking, subject=f"Booking moved to {when:%a %-d %b at %H:%M}", template="rescheduled",
+    _send(booking=booking, subject=f"Booking moved to {london_clock(booking.start, '%a %-d %b at %H:%M')}",
+          template="rescheduled",
           context={"old_start": old_start}, attach_ics=True)
 
 
 def send_booking_reminder(booking: Booking) -> None:
     when = timezone.localtime(booking.start)
-    _send(booking=booking, subject=f"Reminder: {booking.service.name} tomorrow at {when:%H:%M}", template="reminder",
-          attach_ics=True)
+    _send(booking=booking, subject=f"Reminder: {booking.service.name} tomorrow at {london_clock(when)}",
+          template="reminder", attach_ics=True)
     # And by text, to patients who agreed (sms.services checks consent and STOP).
     sms_send_to_patient(patient=booking.patient, purpose="reminder",
                         body=render_to_string("booking/sms/reminder.txt", {

@@ -153,7 +153,7 @@ def _candidates(*, service: Service, start: datetime, practitioner: Practitioner
         return [practitioner.pk]
     day = timezone.localtime(start, availability.LONDON).date()
     free = availability.free_slots(
-        service=service, date_from=day, date_to=day, now=now, enforce_notice=enforce_notice
+        service=service, date_from=day, date_to=day, now=now, enforce_notice=enforce_notice, every_reading=True
     )
     return sorted({slot.practitioner_id for slot in free if slot.start == start})
 

@@ -524,6 +524,11 @@ def _payment_status_refresh(payment: Payment) -> None:
         payment.save(update_fields=["status", "updated_at"])
 
 
+def desk_refund_message(*, payment: Payment, amount_pence: int, reason: str) -> str:
+    """Reception's task for a desk refund (also rewritten without the reason by an erasure, privacy.services)."""
+    return f"Refund £{amount_pence / 100:.2f} at the desk ({payment.get_method_display()}): {reason}"
+
+
 def _refund_row(payment: Payment, *, amount_pence: int, reason: str, actor, auto: bool, retry_of: Refund | None = None) -> Refund:
     refund = Refund.objects.create(payment=payment, amount_pence=amount_pence, reason=reason, created_by=actor_or_none(actor),
                                    auto=auto, retry_of=retry_of)
@@ -532,7 +537,7 @@ def _refund_row(payment: Payment, *, amount_pence: int, reason: str, actor, auto
         attention_raise(
             key=f"desk_refund:{refund.pk}", kind=Attention.Kind.DESK_REFUND, refund=refund, payment=payment,
             amount_pence=amount_pence,
-            message=f"Refund £{amount_pence / 100:.2f} at the desk ({payment.get_method_display()}): {reason}",
+            message=desk_refund_message(payment=payment, amount_pence=amount_pence, reason=reason),
         )
     else:
         outbox_enqueue(task=refund_send, kwargs={"refund_id": refund.pk}, key=f"refund_send:{refund.pk}")

@@ -21,9 +21,10 @@ from common.clock import london_date
 from accounts.models import User
 from accounts.roles import is_staff_member
 from common.actor import actor_or_none
-from booking.models import Booking, awaiting_payment_q
+from booking.models import Booking, BookingEvent, awaiting_payment_q
 from offers.models import OfferCode, mailbox_hash
-from payments.models import LocalCheckoutSession, Payment, Refund, StripeEvent
+from payments.models import Attention, LocalCheckoutSession, Payment, Refund, StripeEvent
+from payments.services import desk_refund_message
 from sms.models import SmsContact, SmsMessage
 
 from . import retention
@@ -31,6 +32,12 @@ from .exceptions import AlreadyErased, StaffAccount, UpcomingBookings
 from .models import DataRequest, Erasure, RetainedBooking, SentEmail
 
 ERASED_DOMAIN = "erased.invalid"  # RFC 2606: nothing is ever sent there
+# What a kept record shows where people had typed free text about the patient.
+ERASED_TEXT = "(text erased: it may have identified the patient)"
+# Event reasons the code writes itself ("Booked online.", "Paid 7500 pence (Cash) at the desk."): kept.
+# Every other action's reason may be what a person typed (a desk note, a cancel or move reason).
+_WRITTEN_BY_CODE = (BookingEvent.Action.HELD, BookingEvent.Action.EXPIRED, BookingEvent.Action.REMINDER,
+                    BookingEvent.Action.PAYMENT)
 
 
 def is_erased(user) -> bool:
@@ -101,6 +108,7 @@ def patient_erase(*, user: User, channel: str, actor=None, note: str = "", now: 
             )
         )
     RetainedBooking.objects.bulk_create(keep)
+    _typed_text_erase([record.booking.pk for record in keep], email=email)
     # Waitlist entries hold health answers and no record the law needs (their offers cascade).
     # Through the relation: privacy and waitlist are independent features (pyproject's layers).
     user.waitlist_entries.all().delete()
@@ -132,6 +140,32 @@ def patient_erase(*, user: User, channel: str, actor=None, note: str = "", now: 
     return erasure
 
 
+def _attention_on(booking_ids: list[int]):
+    """Reception's "needs attention" items about these bookings' money: they go with the payment records."""
+    return Attention.objects.filter(
+        Q(booking_id__in=booking_ids) | Q(payment__booking_id__in=booking_ids)
+        | Q(refund__payment__booking_id__in=booking_ids)
+    )
+
+
+def _typed_text_erase(booking_ids: list[int], *, email: str) -> None:
+    """Free text on kept records that may name the patient goes: refund reasons, desk notes and
+    cancel or move reasons in the event log, reception's notes on "needs attention" items. The
+    amounts, Stripe ids, dates, statuses and who did what stay (the accounts need them)."""
+    Refund.objects.filter(payment__booking_id__in=booking_ids).exclude(reason="").update(reason=ERASED_TEXT)
+    BookingEvent.objects.filter(booking_id__in=booking_ids).exclude(action__in=_WRITTEN_BY_CODE).exclude(
+        reason="").update(reason=ERASED_TEXT)
+    items = _attention_on(booking_ids).select_related("refund__payment")
+    for item in items:
+        if item.kind == Attention.Kind.DESK_REFUND and item.refund is not None:
+            item.message = desk_refund_message(payment=item.refund.payment, amount_pence=item.amount_pence,
+                                               reason=ERASED_TEXT)
+        elif email and email.lower() in item.message.lower():  # Stripe's details, written by code, rarely hold it
+            item.message = ERASED_TEXT
+        item.resolution = ERASED_TEXT if item.resolution else ""
+        item.save(update_fields=["message", "resolution"])
+
+
 def _stripe_payloads_redact(email: str) -> None:
     """Stripe's events carry the customer's address; keep only what identifies the event."""
     events = StripeEvent.objects.annotate(text=Cast("payload", TextField())).filter(text__icontains=email)
@@ -145,6 +179,7 @@ def _stripe_payloads_redact(email: str) -> None:
 def _bookings_delete(booking_ids: list[int]) -> None:
     if not booking_ids:
         return
+    _attention_on(booking_ids).delete()  # PROTECTs the refunds, payments and bookings it is about
     Refund.objects.filter(payment__booking_id__in=booking_ids).delete()
     Payment.objects.filter(booking_id__in=booking_ids).delete()
     # Events cascade; offer codes' reserved_by / redeemed_by are SET_NULL.
@@ -161,6 +196,7 @@ def records_erase_due(*, today: date | None = None) -> dict:
     # Payment records past their six years, on bookings still kept for clinical reasons.
     money_due = RetainedBooking.objects.select_for_update().filter(financial_until__lt=today, keep_until__gte=today)
     money_booking_ids = list(money_due.values_list("booking_id", flat=True))
+    _attention_on(money_booking_ids).delete()
     Refund.objects.filter(payment__booking_id__in=money_booking_ids).delete()
     Payment.objects.filter(booking_id__in=money_booking_ids).delete()
     money_due.update(financial_until=None)

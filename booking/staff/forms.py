@@ -11,7 +11,7 @@ from booking.availability import LONDON, london_datetime
 from booking.models import Practitioner, Service, TimeOff, WorkingHours
 from accounts.models import User
 from common import hostile
-from common.clock import london_date
+from common.clock import london_date, reading_repeats
 
 from . import services as desk
 
@@ -40,9 +40,8 @@ def _offset_text(moment: datetime) -> str:
 
 def _is_repeated(day, clock: time) -> bool:
     """A wall-clock reading the fall-back night has twice (01:00-01:59 on the last Sunday of October)."""
-    naive = datetime.combine(day, clock)
-    return naive.replace(tzinfo=LONDON, fold=0).utcoffset() != naive.replace(tzinfo=LONDON, fold=1).utcoffset() \
-        and london_datetime(day, clock) is not None
+    first = london_datetime(day, clock)
+    return first is not None and reading_repeats(first)
 
 
 def clock_value(local: datetime) -> str:

@@ -22,6 +22,7 @@ from django.views.decorators.http import require_POST
 from accounts.roles import is_reception, practitioner_for
 from booking import availability
 from common import hostile
+from common.clock import london_clock
 from booking import services as booking_services
 from booking.availability import LONDON
 from booking.calendar import calendar_days, urgent_advice_queryset
@@ -102,12 +103,12 @@ def booking_error_to_form(form, exc: BookingError, *, refused: dict | None = Non
 def _refusal_text(*, service, practitioner, start, exclude_booking_id=None) -> str:
     conflict = availability.conflict_at(service=service, practitioner=practitioner, start=start,
                                         exclude_booking_id=exclude_booking_id)
-    when = f"{timezone.localtime(start, LONDON):%H:%M}"
+    when = london_clock(start)  # "01:30 GMT" where the fall-back night has the reading twice
     if conflict is None:
         return ""
 
     def span(c):
-        return f"{timezone.localtime(c.start, LONDON):%H:%M}-{timezone.localtime(c.end, LONDON):%H:%M}"
+        return f"{london_clock(c.start)}-{london_clock(c.end)}"
 
     what = f"{service.name} ({service.blocked_minutes} min with its buffer) at {when}"
     if conflict.kind == "booking":
@@ -115,7 +116,7 @@ def _refusal_text(*, service, practitioner, start, exclude_booking_id=None) -> s
     if conflict.kind == "time_off":
         return f"{what} overlaps {practitioner.name}'s time off ({conflict.time_off.get_reason_display()}) {span(conflict)}."
     if conflict.end is not None:
-        return f"{what} does not fit before {timezone.localtime(conflict.end, LONDON):%H:%M}, when {practitioner.name} stops working."
+        return f"{what} does not fit before {london_clock(conflict.end)}, when {practitioner.name} stops working."
     return f"{what} is outside {practitioner.name}'s working hours."
 
 
@@ -125,7 +126,7 @@ def _alternative_links(exc: BookingError, url_name: str, args=()) -> list[tuple[
         return []
     base = reverse(url_name, args=args)
     return [
-        (f"{slot.local_start:%a %-d %b %H:%M}",
+        (london_clock(slot.start, "%a %-d %b %H:%M"),
          f"{base}?{urlencode({'practitioner': slot.practitioner_id, 'start': slot.start.isoformat()})}")
         for slot in exc.alternatives
     ]
@@ -422,7 +423,7 @@ def booking_move(request, pk: int):
             alternatives = _alternative_links(exc, "staff:move", args=[booking.pk])
         else:
             when = timezone.localtime(moved.start, LONDON)
-            messages.success(request, f"Moved to {when:%a %-d %b %H:%M} with {moved.practitioner.name}. "
+            messages.success(request, f"Moved to {london_clock(when, '%a %-d %b %H:%M')} with {moved.practitioner.name}. "
                                       "The patient has been emailed.")
             return redirect(_day_url(when.date()))
     return render(request, "staff/move.html", {"booking": booking, "form": form, "day": local.date(),
@@ -551,9 +552,9 @@ def book(request):
                 if result.link_error:
                     messages.error(request, result.link_error)
                 elif result.checkout_url:
-                    messages.success(request, f"{name} held at {when:%H:%M}; payment link emailed.")
+                    messages.success(request, f"{name} held at {london_clock(when)}; payment link emailed.")
                 else:
-                    messages.success(request, f"{name} booked at {when:%H:%M}; confirmed, "
+                    messages.success(request, f"{name} booked at {london_clock(when)}; confirmed, "
                                               f"£{booking.amount_due_pence / 100:.2f} to pay at the clinic.")
                 return redirect(_day_url(when.date()))
     else:

@@ -1,9 +1,12 @@
+from datetime import datetime
+
 from django import template
 from django.conf import settings
 from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
 
 from clinic.contact import phone_tel
+from common.clock import zone_if_repeated
 
 register = template.Library()
 
@@ -27,3 +30,12 @@ def clinic_phone_link(text) -> str:
         return mark_safe(escaped)  # escaped above
     link = format_html('<a href="{}" class="tel">{}</a>', phone_tel(), settings.CLINIC_PHONE)
     return mark_safe(escaped.replace(phone, link))  # both parts escaped
+
+
+@register.filter
+def repeated_zone(instant) -> str:
+    """Put after a time: " BST" or " GMT" where that reading happens twice (the fall-back night, when
+    01:00-01:59 comes round again), so the two are told apart; nothing on every other time."""
+    if not isinstance(instant, datetime) or instant.tzinfo is None:
+        return ""
+    return zone_if_repeated(instant)

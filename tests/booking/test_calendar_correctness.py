@@ -11,6 +11,7 @@ import time_machine
 
 from booking import availability, services
 from booking.calendar import calendar_days
+from booking.exceptions import SlotTaken
 from booking.models import Booking
 from booking.staff import services as desk
 from tests.factories import (
@@ -156,6 +157,66 @@ def test_fall_back_second_reading_is_offered_and_bookable_when_the_first_is_busy
         source=Booking.Source.RECEPTION,
     )
     assert booking.start == second_one_fifteen
+
+
+# --- fall back: both readings free ------------------------------------------------------------
+# 01:30 happens twice on the fall-back night: 00:30 UTC (BST) and 01:30 UTC (GMT). A practitioner
+# working 00:00-03:00 by the wall clock works four real hours, and both readings are free.
+FALL_BACKS = [pytest.param(AUTUMN, id="2027-10-31"), pytest.param(date(2026, 10, 25), id="2026-10-25")]
+
+
+def _readings(day: date, clock: time = time(1, 30)) -> tuple[datetime, datetime]:
+    first = datetime.combine(day, clock, tzinfo=LONDON)
+    return first.astimezone(UTC), first.replace(fold=1).astimezone(UTC)
+
+
+def _night(day: date):
+    follow_up = FollowUpFactory()  # 30 minutes, no buffer
+    return follow_up, PractitionerFactory(services=[follow_up], hours=[(6, time(0), time(3))])
+
+
+@pytest.mark.parametrize("day", FALL_BACKS)
+def test_fall_back_both_readings_free_offered_once_and_each_bookable(day):
+    bst, gmt = _readings(day)
+    assert gmt - bst == timedelta(hours=1)
+    with time_machine.travel(datetime.combine(day - timedelta(days=3), time(12), tzinfo=LONDON), tick=False):
+        follow_up, physio = _night(day)
+        offered = availability.free_slots(service=follow_up, date_from=day, date_to=day)
+        # Offered once, as the earliest free reading (design.md): the patient sees one 01:30.
+        assert bst in {s.start for s in offered} and gmt not in {s.start for s in offered}
+        assert clocks_of(offered).count("01:30") == 1
+        # Every free instant, for the desk and for "is this instant free?": both readings.
+        every = {s.start for s in availability.free_slots(service=follow_up, date_from=day, date_to=day,
+                                                          every_reading=True)}
+        assert {bst, gmt} <= every
+        assert len(every) == len(offered) + 4  # 01:00, 01:15, 01:30 and 01:45 GMT
+        for start in (bst, gmt):
+            assert availability.is_free(service=follow_up, practitioner=physio, start=start)
+            assert availability.services_fitting(practitioner=physio, start=start)[0].fits
+
+        # The second reading is bookable while the first is free (online and at the desk), and then the first.
+        online = services.booking_hold(patient=UserFactory(), service=follow_up, start=gmt.astimezone(LONDON),
+                                       practitioner=physio)
+        desk_booked = services.booking_hold(patient=UserFactory(), service=follow_up, start=bst.astimezone(LONDON),
+                                            practitioner=physio, source=Booking.Source.RECEPTION)
+        assert (online.start, desk_booked.start) == (gmt, bst)
+        assert online.blocks_until - online.start == timedelta(minutes=30)
+        # Both taken: the next free readings are 01:00 BST ... and 02:00 GMT, never a third 01:30.
+        left = availability.free_slots(service=follow_up, date_from=day, date_to=day, every_reading=True)
+        assert not {bst, gmt} & {s.start for s in left}
+        with pytest.raises(SlotTaken):
+            services.booking_hold(patient=UserFactory(), service=follow_up, start=gmt.astimezone(LONDON),
+                                  practitioner=physio, source=Booking.Source.RECEPTION)
+        assert Booking.objects.count() == 2
+
+
+@pytest.mark.parametrize("day", FALL_BACKS)
+def test_fall_back_any_practitioner_is_assigned_at_the_second_reading(day):
+    bst, gmt = _readings(day)
+    with time_machine.travel(datetime.combine(day - timedelta(days=3), time(12), tzinfo=LONDON), tick=False):
+        follow_up, physio = _night(day)
+        booking = services.booking_hold(patient=UserFactory(), service=follow_up, start=gmt.astimezone(LONDON))
+        assert (booking.practitioner, booking.start) == (physio, gmt)
 
 
 # --- real elapsed minutes -----------------------------------------------------------------------

@@ -1,9 +1,13 @@
 """The day view's cached calendar is never stale: every write bumps the version, time bounds the rest."""
 
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 import pytest
 import time_machine
+from django.conf import settings
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from booking.availability import LONDON
@@ -21,16 +25,35 @@ def cached(settings):
     settings.SLOT_CACHE = True
 
 
+# The tables the day view's grid is built from: a page served from the cache reads none of them.
+GRID_TABLES = ("booking_booking", "booking_workinghours", "booking_timeoff", "booking_practitioner")
+
+
+@contextmanager
+def served_from_cache(most: int):
+    """The page makes at most `most` queries of its own (session, user, groups, the header's counts) and
+    none against the grid's tables, whatever the cache backend. With the database cache (no REDIS_URL:
+    SQLite or PostgreSQL on a machine without Redis) the cache's own reads are queries too, against its
+    table; they are the cache doing its job, so they are not counted. With Redis there are none to leave out.
+    """
+    backend = settings.CACHES["default"]
+    cache_table = backend["LOCATION"] if backend["BACKEND"].endswith(".DatabaseCache") else None
+    with CaptureQueriesContext(connection) as captured:
+        yield
+    own = [q["sql"] for q in captured.captured_queries if not (cache_table and f'"{cache_table}"' in q["sql"])]
+    assert len(own) <= most, "\n\n".join(own)
+    assert not [sql for sql in own if any(f'"{table}"' in sql for table in GRID_TABLES)], "\n\n".join(own)
+
+
 @pytest.mark.django_db(transaction=True)
-def test_cached_day_view_shows_a_payment_and_a_new_booking_at_once(client, reception, physios, services, patient,
-                                                                     django_assert_max_num_queries):
+def test_cached_day_view_shows_a_payment_and_a_new_booking_at_once(client, reception, physios, services, patient):
     with time_machine.travel(NOW, tick=False):
         client.force_login(reception)
         booking = desk.reception_book(patient=patient, service=services[1], practitioner=physios[0],
                                       start=datetime(2027, 1, 12, 10, tzinfo=LONDON), payment=desk.PAY_AT_CLINIC,
                                       actor=reception).booking
         assert "£60.00 due" in client.get(DAY_URL).content.decode()
-        with django_assert_max_num_queries(4):  # session, user, groups, the needs-attention and urgent-advice counts: the calendar came from the cache
+        with served_from_cache(4):  # session, user, groups, the needs-attention and urgent-advice counts (one query)
             assert "£60.00 due" in client.get(DAY_URL).content.decode()
         payment_services.payment_take_at_desk(booking=booking, method="cash", actor=reception)
         assert "£60.00 due" not in client.get(DAY_URL).content.decode()
@@ -53,8 +76,7 @@ def test_cached_day_view_shows_a_hold_lapse_without_any_write(client, reception,
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_login_leaves_the_cached_day_view_valid(client, reception, physios, services, patient,
-                                                  django_assert_max_num_queries):
+def test_a_login_leaves_the_cached_day_view_valid(client, reception, physios, services, patient):
     """A login saves the user's last_login: nothing the calendar shows, so the cached page stays."""
     from django.test import Client
 
@@ -73,7 +95,7 @@ def test_a_login_leaves_the_cached_day_view_valid(client, reception, physios, se
         Payment.objects.create(booking=booking, method="stripe_checkout", amount_pence=6000,
                                idempotency_key="pending-checkout")
         assert calendar_version() == version
-        with django_assert_max_num_queries(4):  # session, user, groups and the two counts: from the cache
+        with served_from_cache(4):  # session, user, groups and the two counts
             assert "Paula Jones" in client.get(DAY_URL).content.decode()
 
 
