@@ -34,7 +34,7 @@ class DeskExportForm(DescribedErrorsMixin, forms.Form):
     channel = forms.ChoiceField(label="Request made", choices=DESK_CHANNELS)
     note = forms.CharField(
         label="How you checked who they are", max_length=200,
-        help_text="e.g. date of birth and last appointment confirmed.",
+        help_text="e.g. \"DOB and last appointment confirmed\". Kept after an erasure: write how you checked, not the details themselves (no name, date of birth, email or phone).",
     )
 
     def clean_email(self):
@@ -57,7 +57,7 @@ class DeskErasureForm(DescribedErrorsMixin, forms.Form):
     )
     note = forms.CharField(
         label="Reason and how you checked who they are", max_length=200,
-        help_text="Logged with your name, e.g. \"Asked to delete account by phone; DOB and last visit confirmed.\"",
+        help_text="Logged with your name and kept after the erasure, e.g. \"Asked to delete account by phone; DOB and last visit confirmed.\" Write how you checked, not the details themselves (no name, date of birth, email or phone).",
     )
 
     def clean_patient(self):
