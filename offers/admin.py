@@ -7,6 +7,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from common.clock import LONDON, london_clock
+
 from .forms import IssueCodeForm
 from .models import Offer, OfferCode
 from .services import NoOfferRunning, offer_code_claim
@@ -105,7 +107,7 @@ class OfferCodeAdmin(admin.ModelAdmin):
                 code = result.code
                 if result.created:
                     messages.success(request, f"Issued {code.display_code} to {code.email} and emailed it. "
-                                              f"Valid until {timezone.localtime(code.expires_at):%H:%M on %-d %B %Y} (London time).")
+                                              f"Valid until {london_clock(code.expires_at)} on {code.expires_at.astimezone(LONDON):%-d %B %Y} (London time).")
                 else:
                     messages.warning(request, f"{code.email} already has a code, {code.display_code} "
                                               f"({OfferCode.State(code.state_at()).label.lower()}). One code per address.")

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from django.utils import timezone
+from common.clock import london_clock
 
 from common.errors import DomainError
 
@@ -30,9 +30,8 @@ class OfferExpired(OfferRefused):
     code = "expired"
 
     def __init__(self, *, expired_at: datetime):
-        local = timezone.localtime(expired_at)
-        super().__init__(
-            f"This offer code expired on {local:%-d %B %Y at %H:%M} (London time).",
+                super().__init__(
+            f"This offer code expired on {london_clock(expired_at, '%-d %B %Y at %H:%M')} (London time).",
             expired_at=expired_at.isoformat(),
         )
 

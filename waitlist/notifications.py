@@ -7,6 +7,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from common.clock import london_clock
 from sms import services as sms
 
 from .models import WaitlistOffer
@@ -45,7 +46,7 @@ def send_offer(offer_id: int) -> None:
     if patient.can_be_emailed:
         body = render_to_string("waitlist/email/offer.txt", context)
         EmailMultiAlternatives(
-            subject=f"A time has come free: {offer.entry.service.name} on {when:%a %-d %b at %H:%M}",
+            subject=f"A time has come free: {offer.entry.service.name} on {london_clock(when, '%a %-d %b at %H:%M')}",
             body=body, to=[patient.email],
         ).send()
     sms.sms_send_to_patient(patient=patient, body=render_to_string("waitlist/sms/offer.txt", context).strip(),

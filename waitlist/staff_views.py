@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from common import hostile
-from common.clock import london_date
+from common.clock import london_clock, london_date
 from accounts.roles import is_reception
 from booking import availability
 from common.errors import DomainError
@@ -79,6 +79,6 @@ def offer(request, pk):
         messages.error(request, refused.message)
     else:
         messages.success(request, f"{entry.patient.display_name} has been offered "
-                                  f"{timezone.localtime(made.start):%a %-d %b %H:%M}, held until "
-                                  f"{timezone.localtime(made.booking.hold_expires_at):%H:%M}.")
+                                  f"{london_clock(made.start, '%a %-d %b %H:%M')}, held until "
+                                  f"{london_clock(made.booking.hold_expires_at)}.")
     return redirect(back)

@@ -153,3 +153,28 @@ def test_the_desk_fits_books_and_refuses_each_reading_by_name(client, night):
     assert "at 01:30 BST overlaps Ivy Caller 01:45 BST-01:15 GMT" in refused.content.decode()
     assert sorted(Booking.objects.values_list("start", flat=True)) == [night["bst"] + timedelta(minutes=15),
                                                                         night["gmt"]]
+
+
+def test_a_waitlist_offer_of_the_second_reading_says_gmt_in_the_email_page_and_desk_message(
+    client, night, django_capture_on_commit_callbacks
+):
+    from waitlist import services as waitlist
+
+    _book(night, night["bst"])  # the first reading taken: the freed time is the second
+    patient = UserFactory(email="waiting@example.com")
+    entry = waitlist.waitlist_join(patient=patient, service=night["service"], date_from=night["day"],
+                                   date_to=night["day"])
+    client.force_login(ReceptionistFactory())
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"/staff/waitlist/{entry.pk}/offer/", {
+            "slot": f"{night['physio'].pk}|{night['gmt'].isoformat()}", "date": night["day"].isoformat()}, follow=True)
+    assert f"offered {night['day']:%a %-d %b} 01:30 GMT, held until" in response.content.decode()
+    [sent] = mail.outbox
+    assert "at 01:30 GMT" in sent.subject and "01:30 BST" not in sent.subject
+    assert "at 01:30 GMT (London time)" in sent.body
+    offer = entry.offers.get()
+    assert offer.start == night["gmt"]
+    client.force_login(patient)
+    page = client.get(f"/waitlist/offers/{offer.pk}/").content.decode()
+    assert "01:30 GMT to 02:00" in page

@@ -1,6 +1,6 @@
 """Claiming: one code per address ever, shown with its time left, emailed; the claim page and its throttle."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
@@ -159,3 +159,22 @@ def test_page_claims_are_throttled_per_ip_with_429(client, offer):
     # The window passes: allowed again.
     with time_machine.travel(MONDAY_8AM + timedelta(days=400), tick=False):
         assert client.post("/offer/", {"email": "person9@example.com"}).status_code == 302
+
+
+# 02:30 BST on Saturday 30 October 2027: 24 real hours later is 01:30 GMT on the fall-back night,
+# the second time the clock reads 01:30, so the email and the refusal must say which.
+SATURDAY_BEFORE_FALL_BACK = datetime(2027, 10, 30, 1, 30, tzinfo=UTC)
+
+
+@time_machine.travel(SATURDAY_BEFORE_FALL_BACK, tick=False)
+def test_a_code_expiring_in_the_repeated_hour_says_gmt(offer, sciatica, mailoutbox, django_capture_on_commit_callbacks):
+    from offers.exceptions import OfferExpired
+    from offers.services import offer_code_validate
+
+    with django_capture_on_commit_callbacks(execute=True):
+        code = offer_code_claim(email="late@example.com").code
+    assert code.expires_at == datetime(2027, 10, 31, 1, 30, tzinfo=UTC)
+    assert "until 01:30 GMT on Sunday 31 October 2027 (London time)" in mailoutbox[0].body
+    with pytest.raises(OfferExpired) as refused:
+        offer_code_validate(code_text=code.code, patient=UserFactory(email="late@example.com"), service=sciatica, now=code.expires_at)
+    assert "31 October 2027 at 01:30 GMT (London time)" in refused.value.message
