@@ -12,12 +12,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
 from django.conf import settings
-from html import escape  # Django's escape() is this behind a lazy-string check: hundreds of calls per page
-from django.utils.safestring import SafeString, mark_safe
 
 from booking.availability import LONDON
 from booking.calendar import CalendarBooking, CalendarTimeOff, PractitionerDay
-from booking.templatetags.clinic import pounds
 
 DEFAULT_FIRST_HOUR = 8
 DEFAULT_LAST_HOUR = 19
@@ -91,29 +88,6 @@ class Column:
         """The "Not working" cell of a column with no hours."""
         return f"g{self.index}-idle"
 
-    def cell_attrs(self, cell_id: str, row: int) -> str:
-        """A gridcell's attributes: the ARIA grid's rows own their cells by id (the cells are laid out in columns)."""
-        return f'role="gridcell" id="{cell_id}" aria-colindex="{self.index}" data-row="{row}" data-col="{self.index}"'
-
-    @property
-    def bookings_html(self) -> SafeString:
-        """The booking blocks as one string: a template loop over 240 blocks was most of the uncached day view."""
-        return mark_safe("".join(
-            f'<div class="cell" {self.cell_attrs(block.cell_id, block.start_row)}>{_booking_html(block, self.can_book)}</div>'
-            for block in self.bookings
-        ))
-
-    @property
-    def free_html(self) -> SafeString:
-        """The free cells' links as one escaped string: a few hundred per day, too many for template loops."""
-        who, when = escape(self.pday.name), f"{self.pday.day.day} {self.pday.day:%b}"
-        return mark_safe("".join(
-            f'<div class="cell" {self.cell_attrs(slot.cell_id, slot.start_row)}>'
-            f'<a class="free s-{slot.start_row}" href="{escape(slot.href)}"><span class="visually-hidden">'
-            f'Book {who} on {when} at </span>{slot.label}</a></div>'
-            for slot in self.free
-        ))
-
 
 @dataclass
 class Grid:
@@ -144,42 +118,6 @@ class Grid:
     @property
     def header_owns(self) -> str:
         return " ".join(column.header_id for column in self.columns)
-
-
-def _booking_html(block: BookingBlock, can_book: bool) -> str:
-    b = block.booking
-    classes = f"bk st-{b.status} s-{block.start_row} l-{block.rows} lane-{block.lane} lanes-{block.lanes}"
-    if block.compact:
-        classes += " compact"
-    if block.outside_hours or block.time_off_id:
-        classes += " outside"
-    if b.arrived:
-        classes += " arrived"
-    movable = ' data-movable="1" aria-describedby="move-help"' if can_book and b.status in ("confirmed", "held") else ""
-    flag = ""
-    if b.is_flagged:
-        labels = escape(", ".join(b.flag_labels))
-        flag = (f' <span class="flag" title="{labels}">⚑<span class="visually-hidden"> Clinical flag: {labels}'
-                '</span></span>')
-    intake = ' <span class="bk-intake">Intake pending</span>' if b.intake_pending else ""
-    meta = ""
-    if block.outside_hours:
-        meta = '<span class="bk-warn">Outside hours</span> · '
-    elif block.time_off_id:
-        meta = '<span class="bk-warn">In time off</span> · '
-    if b.status != "confirmed":
-        meta += f'<span class="bk-status">{escape(b.short_status)}</span> · '
-    elif b.arrived:
-        meta += '<span class="bk-status">Arrived</span> · '
-    meta += escape(b.service_name)
-    if b.due_pence:
-        meta += f' · <span class="bk-due">{pounds(b.due_pence)} due</span>'
-    return (
-        f'<a class="{classes}" href="{escape(block.href)}" data-booking="{b.id}" data-status="{b.status}"{movable}>'
-        f'<span class="bk-line"><span class="bk-time">{block.time_label}</span> '
-        f'<strong class="bk-name">{escape(b.patient_name)}</strong>{flag}{intake}</span>'
-        f'<span class="bk-line bk-meta">{meta}</span></a>\n'
-    )
 
 
 def _assign_lanes(blocks: list[BookingBlock]) -> None:
