@@ -13,6 +13,7 @@ import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from functools import cache
 
 from django.db.models import BooleanField, ExpressionWrapper, Q, TextField
 from django.db.models.functions import Cast
@@ -25,7 +26,9 @@ from .models import Booking, Practitioner, TimeOff, UrgentAdvice, WorkingHours
 Status = Booking.Status
 
 
-@dataclass(frozen=True)
+# Not frozen: a frozen dataclass's __init__ sets each field through object.__setattr__, 2.5 times the
+# cost, and a busy day makes hundreds. Nothing changes one after calendar_days returns it.
+@dataclass(slots=True)
 class CalendarBooking:
     id: int
     start: datetime  # London local
@@ -155,6 +158,33 @@ def _calendar_booking(row: tuple, status: str, instants: _Instants) -> CalendarB
 _STATUS_LABELS = {value: label for value, label in Status.choices}
 
 
+# The two big queries are built once per process, without their ranges, and only
+# filtered per call: building the expressions (the money subquery, the casts)
+# cost more than PostgreSQL takes to run them.
+
+@cache
+def _practitioner_hours():
+    return Practitioner.objects.filter(active=True).values(
+        "pk", "colour", "title", "user__first_name", "user__last_name", "user__email",
+        "working_hours__weekday", "working_hours__start_time", "working_hours__end_time",
+        "working_hours__valid_from", "working_hours__valid_until",
+    ).order_by("position", "pk", "working_hours__weekday", "working_hours__start_time")
+
+
+@cache
+def _calendar_bookings():
+    return (
+        Booking.objects.with_taken_pence()
+        # The intake is read as one boolean, not loaded: see Booking.intake_pending.
+        .annotate(intake_missing=ExpressionWrapper(Q(service__is_first_session=True, intake={}), BooleanField()),
+                  arrived=ExpressionWrapper(Q(arrived_at__isnull=False), BooleanField()),
+                  start_text=Cast("start", TextField()), end_text=Cast("end", TextField()),
+                  flags_text=Cast("flags", TextField()))
+        .order_by("start", "pk")
+        .values_list(*_BOOKING_COLUMNS)
+    )
+
+
 def calendar_days(
     *,
     date_from: date,
@@ -172,11 +202,7 @@ def calendar_days(
     _, range_end = local_day_bounds(date_to)
 
     # Practitioners and their hours in one query: a row per hours row (LEFT JOIN), or one with no hours.
-    rows = Practitioner.objects.filter(active=True).values(
-        "pk", "colour", "title", "user__first_name", "user__last_name", "user__email",
-        "working_hours__weekday", "working_hours__start_time", "working_hours__end_time",
-        "working_hours__valid_from", "working_hours__valid_until",
-    ).order_by("position", "pk", "working_hours__weekday", "working_hours__start_time")
+    rows = _practitioner_hours().all()  # a copy: iterating the shared one would keep its rows for good
     if practitioner_ids is not None:
         rows = rows.filter(pk__in=practitioner_ids)
     practitioners: dict[int, dict] = {}
@@ -228,17 +254,7 @@ def calendar_days(
 
     shown: dict[tuple[int, date], list[CalendarBooking]] = defaultdict(list)
     gone: dict[tuple[int, date], list[CalendarBooking]] = defaultdict(list)
-    bookings = (
-        Booking.objects.filter(practitioner_id__in=ids, start__lt=range_end, end__gt=range_start)
-        .with_taken_pence()
-        # The intake is read as one boolean, not loaded: see Booking.intake_pending.
-        .annotate(intake_missing=ExpressionWrapper(Q(service__is_first_session=True, intake={}), BooleanField()),
-                  arrived=ExpressionWrapper(Q(arrived_at__isnull=False), BooleanField()),
-                  start_text=Cast("start", TextField()), end_text=Cast("end", TextField()),
-                  flags_text=Cast("flags", TextField()))
-        .order_by("start", "pk")
-        .values_list(*_BOOKING_COLUMNS)
-    )
+    bookings = _calendar_bookings().filter(practitioner_id__in=ids, start__lt=range_end, end__gt=range_start)
     instants = _Instants()
     for row in bookings:
         status = Booking.row_shown_status(row[4], row[5], now)
