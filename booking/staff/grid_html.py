@@ -56,6 +56,20 @@ class _Urls:
         )
 
 
+class _Escaped(dict):
+    """escape() remembered for one page: a day repeats the same few services, statuses, names and amounts."""
+
+    def __missing__(self, text: str) -> str:
+        self[text] = escaped = escape(text)
+        return escaped
+
+
+class _Pounds(dict):
+    def __missing__(self, pence: int) -> str:
+        self[pence] = text = pounds(pence)
+        return text
+
+
 def _short_date(day: date) -> str:
     """3 Dec (the template filter date:"j M")."""
     return f"{day.day} {day:%b}"
@@ -84,7 +98,8 @@ def grid_html(grid: Grid, *, label: str, week: bool, can_book: bool) -> SafeStri
     parts.append('<div class="cal-times" aria-hidden="true">')
     parts += [f'<span class="s-{row}">{mark}</span>' for row, mark in grid.hour_marks]
     parts.append("</div>\n")
-    parts += [_column_html(column, urls, can_book=can_book) for column in grid.columns]
+    text, money = _Escaped(), _Pounds()
+    parts += [_column_html(column, urls, text, money, can_book=can_book) for column in grid.columns]
     parts.append("</div>\n</div>\n")
     return mark_safe("".join(parts))  # every value from the database is escaped above and below
 
@@ -115,7 +130,7 @@ def _cell(column: Column, cell_id: str, row: int) -> str:
     return f'role="gridcell" id="{cell_id}" aria-colindex="{column.index}" data-row="{row}" data-col="{column.index}"'
 
 
-def _column_html(column: Column, urls: _Urls, *, can_book: bool) -> str:
+def _column_html(column: Column, urls: _Urls, text: _Escaped, money: _Pounds, *, can_book: bool) -> str:
     pday = column.pday
     parts = [f'<div class="cal-col c-{column.index + 1} pc-{pday.practitioner_id}" data-practitioner="{pday.practitioner_id}"'
              f' data-day="{pday.day.isoformat()}">\n']
@@ -131,7 +146,7 @@ def _column_html(column: Column, urls: _Urls, *, can_book: bool) -> str:
         ]
     parts += [_time_off_html(column, block, urls, can_book=can_book) for block in column.time_off]
     parts += [
-        f'<div class="cell" {_cell(column, block.cell_id, block.start_row)}>{_booking_html(block, urls, can_book)}</div>'
+        f'<div class="cell" {_cell(column, block.cell_id, block.start_row)}>{_booking_html(block, can_book, text, money)}</div>'
         for block in column.bookings
     ]
     parts.append("\n</div>\n")
@@ -157,7 +172,7 @@ def _time_off_html(column: Column, block: OffBlock, urls: _Urls, *, can_book: bo
     )
 
 
-def _booking_html(block: BookingBlock, urls: _Urls, can_book: bool) -> str:
+def _booking_html(block: BookingBlock, can_book: bool, text: _Escaped, money: _Pounds) -> str:
     b = block.booking
     assert b is not None
     classes = f"bk st-{b.status} s-{block.start_row} l-{block.rows} lane-{block.lane} lanes-{block.lanes}"
@@ -170,7 +185,7 @@ def _booking_html(block: BookingBlock, urls: _Urls, can_book: bool) -> str:
     movable = ' data-movable="1" aria-describedby="move-help"' if can_book and b.status in ("confirmed", "held") else ""
     flag = ""
     if b.is_flagged:
-        labels = escape(", ".join(b.flag_labels))
+        labels = text[", ".join(b.flag_labels)]
         flag = (f' <span class="flag" title="{labels}">⚑<span class="visually-hidden"> Clinical flag: {labels}'
                 '</span></span>')
     intake = ' <span class="bk-intake">Intake pending</span>' if b.intake_pending else ""
@@ -180,16 +195,16 @@ def _booking_html(block: BookingBlock, urls: _Urls, can_book: bool) -> str:
     elif block.time_off_id:
         meta = '<span class="bk-warn">In time off</span> · '
     if b.status != "confirmed":
-        meta += f'<span class="bk-status">{escape(b.short_status)}</span> · '
+        meta += f'<span class="bk-status">{text[b.short_status]}</span> · '
     elif b.arrived:
         meta += '<span class="bk-status">Arrived</span> · '
-    meta += escape(b.service_name)
+    meta += text[b.service_name]
     if b.due_pence:
-        meta += f' · <span class="bk-due">{pounds(b.due_pence)} due</span>'
+        meta += f' · <span class="bk-due">{money[b.due_pence]} due</span>'
     return (
         f'<a class="{classes}" href="{escape(block.href)}" data-booking="{b.id}" data-status="{b.status}"{movable}>'
         f'<span class="bk-line"><span class="bk-time">{block.time_label}</span> '
-        f'<strong class="bk-name">{escape(b.patient_name)}</strong>{flag}{intake}</span>'
+        f'<strong class="bk-name">{text[b.patient_name]}</strong>{flag}{intake}</span>'
         f'<span class="bk-line bk-meta">{meta}</span></a>'
     )
 
