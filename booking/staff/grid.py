@@ -226,7 +226,7 @@ def build_grid(
             column.bookings.append(BookingBlock(
                 start_row, rows, booking=booking, compact=rows < 2, outside_hours=outside,
                 time_off_id=in_time_off.id if in_time_off else None,
-                href=booking_url.format(booking.id), time_label=f"{booking.start:%H:%M}",
+                href=booking_url.format(booking.id), time_label=f"{booking.start.hour:02d}:{booking.start.minute:02d}",
                 cell_id=f"{prefix}b{booking.id}",
             ))
         for block in column.time_off:
