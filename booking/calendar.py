@@ -9,11 +9,14 @@ patient and service.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from functools import cache
 
-from django.db.models import BooleanField, ExpressionWrapper, Q
+from django.db.models import BooleanField, ExpressionWrapper, Q, TextField
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from .availability import LONDON, local_day_bounds, working_intervals
@@ -23,7 +26,9 @@ from .models import Booking, Practitioner, TimeOff, UrgentAdvice, WorkingHours
 Status = Booking.Status
 
 
-@dataclass(frozen=True)
+# Not frozen: a frozen dataclass's __init__ sets each field through object.__setattr__, 2.5 times the
+# cost, and a busy day makes hundreds. Nothing changes one after calendar_days returns it.
+@dataclass(slots=True)
 class CalendarBooking:
     id: int
     start: datetime  # London local
@@ -80,15 +85,33 @@ class PractitionerDay:
     cancelled: list[CalendarBooking] = field(default_factory=list)
 
 
-# The columns a calendar shows, read as plain rows: a busy day has hundreds of
+# The columns a calendar shows, read as plain tuples: a busy day has hundreds of
 # bookings, and building a model instance (and its patient and service) for each
-# was most of the uncached day view's time.
+# was most of the uncached day view's time. The instants come as text and are
+# read with datetime.fromisoformat (_Instants): the ORM's reading of a timestamp
+# (psycopg's loader in Python, then Django's) cost several microseconds each. The
+# flags come as JSON text too, decoded only when there are any.
 _BOOKING_COLUMNS = (
-    "id", "practitioner_id", "start", "end", "status", "hold_expires_at", "flags", "source",
+    "id", "practitioner_id", "start_text", "end_text", "status", "hold_expires_at", "flags_text", "source",
     "amount_due_pence", "taken_pence", "intake_missing", "arrived",
     "patient_id", "patient__first_name", "patient__last_name", "patient__email",
     "service_id", "service__name", "retention__keep_until",
 )
+
+
+class _Instants(dict):
+    """Timestamps as text from the database -> London datetimes, each distinct text read once.
+
+    PostgreSQL writes a timestamptz in the session's zone (UTC for Django) with
+    its offset ("2027-01-12 09:00:00+00"); SQLite keeps UTC without one.
+    """
+
+    def __missing__(self, text: str) -> datetime:
+        instant = datetime.fromisoformat(text)
+        if instant.tzinfo is None:
+            instant = instant.replace(tzinfo=UTC)
+        self[text] = local = instant.astimezone(LONDON)
+        return local
 
 
 def retained_label(keep_until: date) -> str:
@@ -96,46 +119,70 @@ def retained_label(keep_until: date) -> str:
     return f"Record retained until {keep_until.day} {keep_until:%b %Y}"
 
 
-def _retained_booking(row: dict, status: str) -> CalendarBooking:
-    """A record kept after an erasure: the slot and the end date, nothing about the patient or their care."""
-    keep_until = row["retention__keep_until"]
-    return CalendarBooking(
-        id=row["id"], start=row["start"].astimezone(LONDON), end=row["end"].astimezone(LONDON), status=status,
-        status_label=_STATUS_LABELS[status], patient_id=row["patient_id"], patient_name=retained_label(keep_until),
-        service_id=row["service_id"], service_name=row["service__name"],
-        flags=(), flag_labels=(), arrived=row["arrived"], source=row["source"],
-        hold_expires_at=row["hold_expires_at"], retained_until=keep_until,
-    )
-
-
-def _calendar_booking(row: dict, status: str) -> CalendarBooking:
-    if row["retention__keep_until"] is not None:
-        return _retained_booking(row, status)
-    flags = tuple(row["flags"] or ())
-    name = f"{row['patient__first_name']} {row['patient__last_name']}".strip()  # User.get_full_name
+def _calendar_booking(row: tuple, status: str, instants: _Instants) -> CalendarBooking:
+    """A calendar row (_BOOKING_COLUMNS) as a CalendarBooking; a kept record of an erased patient without the patient."""
+    (pk, _, start, end, _, hold_expires_at, flags, source, amount_due, taken, intake_missing, arrived,
+     patient_id, first_name, last_name, email, service_id, service_name, keep_until) = row
+    if keep_until is not None:
+        # A record kept after an erasure: the slot and the end date, nothing about the patient or their care.
+        return CalendarBooking(
+            id=pk, start=instants[start], end=instants[end], status=status, status_label=_STATUS_LABELS[status],
+            patient_id=patient_id, patient_name=retained_label(keep_until), service_id=service_id,
+            service_name=service_name, flags=(), flag_labels=(), arrived=arrived, source=source,
+            hold_expires_at=hold_expires_at, retained_until=keep_until,
+        )
+    flags = tuple(json.loads(flags)) if flags and flags != "[]" else ()
+    name = f"{first_name} {last_name}".strip()  # User.get_full_name
     # Booking.balance_due on the stored status, from the annotated money taken.
-    due = max(row["amount_due_pence"] - row["taken_pence"], 0) if row["status"] in Booking.OWING_STATUSES else 0
+    due = max(amount_due - taken, 0) if row[4] in Booking.OWING_STATUSES else 0
     return CalendarBooking(
-        id=row["id"],
-        start=row["start"].astimezone(LONDON),
-        end=row["end"].astimezone(LONDON),
+        id=pk,
+        start=instants[start],
+        end=instants[end],
         status=status,
         status_label=_STATUS_LABELS[status],
-        patient_id=row["patient_id"],
-        patient_name=name or row["patient__email"],
-        service_id=row["service_id"],
-        service_name=row["service__name"],
+        patient_id=patient_id,
+        patient_name=name or email,
+        service_id=service_id,
+        service_name=service_name,
         flags=flags,
         flag_labels=tuple(FLAG_LABELS.get(f, f) for f in flags),
-        arrived=row["arrived"],
-        source=row["source"],
-        hold_expires_at=row["hold_expires_at"],
+        arrived=arrived,
+        source=source,
+        hold_expires_at=hold_expires_at,
         due_pence=due,
-        intake_pending=bool(row["intake_missing"]) and status in (Status.HELD, Status.CONFIRMED),
+        intake_pending=bool(intake_missing) and status in (Status.HELD, Status.CONFIRMED),
     )
 
 
 _STATUS_LABELS = {value: label for value, label in Status.choices}
+
+
+# The two big queries are built once per process, without their ranges, and only
+# filtered per call: building the expressions (the money subquery, the casts)
+# cost more than PostgreSQL takes to run them.
+
+@cache
+def _practitioner_hours():
+    return Practitioner.objects.filter(active=True).values(
+        "pk", "colour", "title", "user__first_name", "user__last_name", "user__email",
+        "working_hours__weekday", "working_hours__start_time", "working_hours__end_time",
+        "working_hours__valid_from", "working_hours__valid_until",
+    ).order_by("position", "pk", "working_hours__weekday", "working_hours__start_time")
+
+
+@cache
+def _calendar_bookings():
+    return (
+        Booking.objects.with_taken_pence()
+        # The intake is read as one boolean, not loaded: see Booking.intake_pending.
+        .annotate(intake_missing=ExpressionWrapper(Q(service__is_first_session=True, intake={}), BooleanField()),
+                  arrived=ExpressionWrapper(Q(arrived_at__isnull=False), BooleanField()),
+                  start_text=Cast("start", TextField()), end_text=Cast("end", TextField()),
+                  flags_text=Cast("flags", TextField()))
+        .order_by("start", "pk")
+        .values_list(*_BOOKING_COLUMNS)
+    )
 
 
 def calendar_days(
@@ -155,20 +202,17 @@ def calendar_days(
     _, range_end = local_day_bounds(date_to)
 
     # Practitioners and their hours in one query: a row per hours row (LEFT JOIN), or one with no hours.
-    rows = Practitioner.objects.filter(active=True).values(
-        "pk", "colour", "title", "user__first_name", "user__last_name", "user__email",
-        "working_hours__weekday", "working_hours__start_time", "working_hours__end_time",
-        "working_hours__valid_from", "working_hours__valid_until",
-    ).order_by("position", "pk", "working_hours__weekday", "working_hours__start_time")
+    rows = _practitioner_hours().all()  # a copy: iterating the shared one would keep its rows for good
     if practitioner_ids is not None:
         rows = rows.filter(pk__in=practitioner_ids)
     practitioners: dict[int, dict] = {}
+    weekdays = {(date_from + timedelta(days=n)).weekday() for n in range(min((date_to - date_from).days + 1, 7))}
     for row in rows:
         practitioner = practitioners.setdefault(row["pk"], {
             "name": f"{row['user__first_name']} {row['user__last_name']}".strip() or row["user__email"],  # Practitioner.name
             "colour": row["colour"], "title": row["title"], "hours": [],
         })
-        if row["working_hours__weekday"] is not None:
+        if row["working_hours__weekday"] in weekdays:  # None: no hours at all
             practitioner["hours"].append(WorkingHours(
                 weekday=row["working_hours__weekday"], start_time=row["working_hours__start_time"],
                 end_time=row["working_hours__end_time"], valid_from=row["working_hours__valid_from"],
@@ -210,20 +254,13 @@ def calendar_days(
 
     shown: dict[tuple[int, date], list[CalendarBooking]] = defaultdict(list)
     gone: dict[tuple[int, date], list[CalendarBooking]] = defaultdict(list)
-    bookings = (
-        Booking.objects.filter(practitioner_id__in=ids, start__lt=range_end, end__gt=range_start)
-        .with_taken_pence()
-        # The intake is read as one boolean, not loaded: see Booking.intake_pending.
-        .annotate(intake_missing=ExpressionWrapper(Q(service__is_first_session=True, intake={}), BooleanField()),
-                  arrived=ExpressionWrapper(Q(arrived_at__isnull=False), BooleanField()))
-        .order_by("start", "pk")
-        .values(*_BOOKING_COLUMNS)
-    )
+    bookings = _calendar_bookings().filter(practitioner_id__in=ids, start__lt=range_end, end__gt=range_start)
+    instants = _Instants()
     for row in bookings:
-        status = Booking.row_shown_status(row["status"], row["hold_expires_at"], now)
-        item = _calendar_booking(row, status)
+        status = Booking.row_shown_status(row[4], row[5], now)
+        item = _calendar_booking(row, status, instants)
         target = gone if status in (Status.CANCELLED, Status.EXPIRED) else shown
-        target[(row["practitioner_id"], item.start.date())].append(item)
+        target[(row[1], item.start.date())].append(item)
 
     result = []
     for practitioner_id, practitioner in practitioners.items():

@@ -12,12 +12,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
 from django.conf import settings
-from html import escape  # Django's escape() is this behind a lazy-string check: hundreds of calls per page
-from django.utils.safestring import SafeString, mark_safe
 
 from booking.availability import LONDON
 from booking.calendar import CalendarBooking, CalendarTimeOff, PractitionerDay
-from booking.templatetags.clinic import pounds
 
 DEFAULT_FIRST_HOUR = 8
 DEFAULT_LAST_HOUR = 19
@@ -91,29 +88,6 @@ class Column:
         """The "Not working" cell of a column with no hours."""
         return f"g{self.index}-idle"
 
-    def cell_attrs(self, cell_id: str, row: int) -> str:
-        """A gridcell's attributes: the ARIA grid's rows own their cells by id (the cells are laid out in columns)."""
-        return f'role="gridcell" id="{cell_id}" aria-colindex="{self.index}" data-row="{row}" data-col="{self.index}"'
-
-    @property
-    def bookings_html(self) -> SafeString:
-        """The booking blocks as one string: a template loop over 240 blocks was most of the uncached day view."""
-        return mark_safe("".join(
-            f'<div class="cell" {self.cell_attrs(block.cell_id, block.start_row)}>{_booking_html(block, self.can_book)}</div>'
-            for block in self.bookings
-        ))
-
-    @property
-    def free_html(self) -> SafeString:
-        """The free cells' links as one escaped string: a few hundred per day, too many for template loops."""
-        who, when = escape(self.pday.name), f"{self.pday.day.day} {self.pday.day:%b}"
-        return mark_safe("".join(
-            f'<div class="cell" {self.cell_attrs(slot.cell_id, slot.start_row)}>'
-            f'<a class="free s-{slot.start_row}" href="{escape(slot.href)}"><span class="visually-hidden">'
-            f'Book {who} on {when} at </span>{slot.label}</a></div>'
-            for slot in self.free
-        ))
-
 
 @dataclass
 class Grid:
@@ -146,42 +120,6 @@ class Grid:
         return " ".join(column.header_id for column in self.columns)
 
 
-def _booking_html(block: BookingBlock, can_book: bool) -> str:
-    b = block.booking
-    classes = f"bk st-{b.status} s-{block.start_row} l-{block.rows} lane-{block.lane} lanes-{block.lanes}"
-    if block.compact:
-        classes += " compact"
-    if block.outside_hours or block.time_off_id:
-        classes += " outside"
-    if b.arrived:
-        classes += " arrived"
-    movable = ' data-movable="1" aria-describedby="move-help"' if can_book and b.status in ("confirmed", "held") else ""
-    flag = ""
-    if b.is_flagged:
-        labels = escape(", ".join(b.flag_labels))
-        flag = (f' <span class="flag" title="{labels}">⚑<span class="visually-hidden"> Clinical flag: {labels}'
-                '</span></span>')
-    intake = ' <span class="bk-intake">Intake pending</span>' if b.intake_pending else ""
-    meta = ""
-    if block.outside_hours:
-        meta = '<span class="bk-warn">Outside hours</span> · '
-    elif block.time_off_id:
-        meta = '<span class="bk-warn">In time off</span> · '
-    if b.status != "confirmed":
-        meta += f'<span class="bk-status">{escape(b.short_status)}</span> · '
-    elif b.arrived:
-        meta += '<span class="bk-status">Arrived</span> · '
-    meta += escape(b.service_name)
-    if b.due_pence:
-        meta += f' · <span class="bk-due">{pounds(b.due_pence)} due</span>'
-    return (
-        f'<a class="{classes}" href="{escape(block.href)}" data-booking="{b.id}" data-status="{b.status}"{movable}>'
-        f'<span class="bk-line"><span class="bk-time">{block.time_label}</span> '
-        f'<strong class="bk-name">{escape(b.patient_name)}</strong>{flag}{intake}</span>'
-        f'<span class="bk-line bk-meta">{meta}</span></a>\n'
-    )
-
-
 def _assign_lanes(blocks: list[BookingBlock]) -> None:
     """Overlapping bookings share the column side by side."""
     cluster: list[BookingBlock] = []
@@ -209,6 +147,28 @@ def _assign_lanes(blocks: list[BookingBlock]) -> None:
     close()
 
 
+def _free_minutes(working: list[tuple[int, int]], busy: list[tuple[int, int]], step: int):
+    """The starts (minutes of the day) of the step-long cells inside a working span that no busy span touches.
+
+    Cells are counted from each working span's start. One walk over the busy
+    spans, merged and sorted, not every span for every cell.
+    """
+    merged: list[list[int]] = []
+    for start, end in sorted(busy):
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    for work_start, work_end in working:
+        i, minute = 0, work_start
+        while minute + step <= work_end:
+            while i < len(merged) and merged[i][1] <= minute:
+                i += 1
+            if i == len(merged) or merged[i][0] >= minute + step:
+                yield minute
+            minute += step
+
+
 def build_grid(
     pdays: list[PractitionerDay], *, by: str, now: datetime, offer_slots: bool, book_url: str = "",
     booking_url: str = "{}",
@@ -218,75 +178,69 @@ def build_grid(
     offer_slots: every free 15-minute cell in working hours becomes a link to
     book_url for that practitioner and time. booking_url is the booking
     page's path with "{}" for the id. The hrefs are built here, not with
-    {% url %} per block: a busy day has hundreds of cells and blocks.
+    {% url %} per block: a busy day has hundreds of cells and blocks. Each
+    booking's minutes are worked out once (a busy day has hundreds).
     """
     step = settings.BOOKING_SLOT_MINUTES
     first, last = DEFAULT_FIRST_HOUR * 60, DEFAULT_LAST_HOUR * 60
+    # Per practitioner-day: (start, end) minutes of its working spans, time off and bookings.
+    minutes = []
     for pday in pdays:
-        spans = [(s, e) for s, e in pday.working] + [(b.start, b.end) for b in pday.bookings]
-        for s, e in spans:
-            first = min(first, _minute(s, pday.day) // 60 * 60)
-            last = max(last, -(-_minute(e, pday.day) // 60) * 60)
+        day = pday.day
+        working = [(_minute(s, day), _minute(e, day)) for s, e in pday.working]
+        off = [(_minute(o.start, day), _minute(o.end, day)) for o in pday.time_off]
+        booked = [(_minute(b.start, day), _minute(b.end, day)) for b in pday.bookings]
+        minutes.append((working, off, booked))
+        for start, end in working + booked:
+            first = min(first, start // 60 * 60)
+            last = max(last, -(-end // 60) * 60)
     first, last = max(first, 0), min(last, 24 * 60)
 
     def row(minute: int) -> int:
         return (min(max(minute, first), last) - first) // step
 
-    def span(s: datetime, e: datetime, day: date) -> tuple[int, int]:
-        start_row = row(_minute(s, day))
-        end_row = max(row(-(-_minute(e, day) // step) * step), start_row + 1)
+    def span(start: int, end: int) -> tuple[int, int]:
+        start_row = row(start)
+        end_row = max(row(-(-end // step) * step), start_row + 1)
         return start_row, end_row - start_row
 
     now_local = now.astimezone(LONDON)
     columns = []
-    for pday in pdays:
+    for pday, (working, off_minutes, booked) in zip(pdays, minutes):
         if by == "practitioner":
             heading, subheading = pday.name, pday.title
         else:
             heading, subheading = f"{pday.day:%a} {pday.day.day}", f"{pday.day:%b}"
         column = Column(pday=pday, heading=heading, subheading=subheading, is_today=pday.day == now_local.date(),
                         can_book=offer_slots, index=len(columns) + 1)
-        for s, e in pday.working:
-            start_row, rows = span(s, e, pday.day)
-            column.working.append(Block(start_row, rows))
-        for off in pday.time_off:
-            start_row, rows = span(off.start, off.end, pday.day)
-            column.time_off.append(OffBlock(start_row, rows, off=off, cell_id=f"g{column.index}-o{len(column.time_off)}"))
-        for booking in pday.bookings:
-            start_row, rows = span(booking.start, booking.end, pday.day)
-            live = booking.status in ("held", "confirmed")
-            outside = live and not any(ws <= booking.start and booking.end <= we for ws, we in pday.working)
-            in_time_off = next((o for o in pday.time_off if o.start < booking.end and booking.start < o.end), None) if live else None
+        prefix = f"g{column.index}-"
+        column.working = [Block(*span(start, end)) for start, end in working]
+        column.time_off = [OffBlock(*span(start, end), off=off, cell_id=f"{prefix}o{n}")
+                           for n, (off, (start, end)) in enumerate(zip(pday.time_off, off_minutes))]
+        for booking, (start, end) in zip(pday.bookings, booked):
+            start_row, rows = span(start, end)
+            outside, in_time_off = False, None
+            if booking.status in ("held", "confirmed"):
+                outside = not any(ws <= booking.start and booking.end <= we for ws, we in pday.working)
+                in_time_off = next((o for o in pday.time_off if o.start < booking.end and booking.start < o.end), None)
             column.bookings.append(BookingBlock(
                 start_row, rows, booking=booking, compact=rows < 2, outside_hours=outside,
                 time_off_id=in_time_off.id if in_time_off else None,
-                href=booking_url.format(booking.id), time_label=f"{booking.start:%H:%M}",
-                cell_id=f"g{column.index}-b{booking.id}",
+                href=booking_url.format(booking.id), time_label=f"{booking.start.hour:02d}:{booking.start.minute:02d}",
+                cell_id=f"{prefix}b{booking.id}",
             ))
         for block in column.time_off:
             block.clashes = sum(1 for b in column.bookings if b.time_off_id == block.off.id)
         _assign_lanes(column.bookings)
         if offer_slots:
-            busy = sorted([(_minute(b.start, pday.day), _minute(b.end, pday.day)) for b in pday.bookings]
-                          + [(_minute(o.start, pday.day), _minute(o.end, pday.day)) for o in pday.time_off])
             base = f"{book_url}?practitioner={pday.practitioner_id}&start="
-            for s, e in pday.working:
-                minute, end = _minute(s, pday.day), _minute(e, pday.day)
-                # One sweep over the sorted busy spans, not every span for every cell.
-                blocking, i = [], 0
-                while minute + step <= end:
-                    while i < len(busy) and busy[i][0] < minute + step:
-                        blocking.append(busy[i][1])
-                        i += 1
-                    blocking = [be for be in blocking if be > minute]
-                    clock = time(minute // 60, minute % 60)
-                    start = datetime.combine(pday.day, clock, tzinfo=LONDON)
-                    if not blocking and start > now_local:
-                        # urlencode's quoting of an ISO instant, without urlencode per cell.
-                        query = start.isoformat().replace(":", "%3A").replace("+", "%2B")
-                        column.free.append(FreeSlot(row(minute), start, f"{clock:%H:%M}", base + query,
-                                                    f"g{column.index}-f{minute}"))
-                    minute += step
+            for minute in _free_minutes(working, booked + off_minutes, step):
+                clock = time(minute // 60, minute % 60)
+                start = datetime.combine(pday.day, clock, tzinfo=LONDON)
+                if start > now_local:
+                    # urlencode's quoting of an ISO instant, without urlencode per cell.
+                    query = start.isoformat().replace(":", "%3A").replace("+", "%2B")
+                    column.free.append(FreeSlot(row(minute), start, f"{clock:%H:%M}", base + query, f"{prefix}f{minute}"))
         columns.append(column)
 
     marks = [(row(m), f"{m // 60:02d}:00") for m in range(first, last, 60)]
