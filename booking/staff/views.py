@@ -395,9 +395,11 @@ def booking_move(request, pk: int):
     initial = {"practitioner": booking.practitioner_id, "date": local.date(), "time": clock_value(local)}
     # Dragged (or moved by keyboard) onto a free cell of the calendar: this page is the confirm step.
     proposed = _parse_start(request.GET.get("start"))
+    target_label = ""  # the confirm line's time: "01:30 GMT" on the fall-back night, not the picker's value
     if proposed is not None:
         target = timezone.localtime(proposed, LONDON)
         initial.update(date=target.date(), time=clock_value(target))
+        target_label = london_clock(target)
         if request.GET.get("practitioner", "").isdigit():
             initial["practitioner"] = int(request.GET["practitioner"])
     elif _parse_day(request.GET.get("date")) is not None:
@@ -428,7 +430,8 @@ def booking_move(request, pk: int):
             return redirect(_day_url(when.date()))
     return render(request, "staff/move.html", {"booking": booking, "form": form, "day": local.date(),
                                                "alternatives": alternatives,
-                                               "proposed": proposed is not None and request.method == "GET"})
+                                               "proposed": proposed is not None and request.method == "GET",
+                                               "proposed_at": target_label})
 
 
 @reception_required

@@ -120,6 +120,10 @@ def test_reception_sees_and_moves_the_second_reading(client, night):
     booking.refresh_from_db()
     assert booking.start == night["bst"]
     assert f"Moved to {night['day']:%a %-d %b} 01:30 BST" in moved.content.decode()
+    # Dragged back onto the second reading's free cell: the confirm line names it, not the picker's "01:30+00:00".
+    confirm = client.get(f"/staff/bookings/{booking.pk}/move/", {
+        "practitioner": night["physio"].pk, "start": night["gmt"].isoformat()}).content.decode()
+    assert f"Confirm the move to {night['day']:%A %-d %B} at 01:30 GMT with" in confirm
 
 
 def _desk_post(night, clock, first_name):
