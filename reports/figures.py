@@ -1,92 +1,47 @@
-"""The owner's figures for a period, computed in the database. Reads only.
+"""The owner's figures for a period, from totals computed in the database. Reads only.
 
-Each figure costs a fixed number of queries (aggregates grouped by a handful
-of keys), whatever the number of bookings: the bookings are counted and summed
-by the database, never loaded. The period is a range of London days,
-[date_from 00:00, date_to + 1 day 00:00) London time; bookings count by their
-start, payments by when they were taken, refunds by when they were made,
-offer codes by when they were issued.
-
-"Bookings made" everywhere means every booking except holds that were never
-paid (held, expired): confirmed, attended, no-show and cancelled ones.
+The totals come from the per-day summary (reports/summary.py: a year is a few thousand small
+rows, kept true as bookings and payments change) or, given source=direct, straight from the
+bookings, payments and codes (reports/direct.py, the reference the summary is tested against).
+Either way each report costs a fixed number of queries whatever the number of bookings. The
+definitions (bookings made, late cancellations, which payments count) are in
+reports/definitions.py; the period is a range of London days (totals.Period).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from types import ModuleType
 
-from django.conf import settings
-from django.db.models import Count, DurationField, Exists, F, OuterRef, Q, Sum
+from django.db.models import Q
 from django.utils import timezone
 
 from booking.availability import local_day_bounds, working_intervals
-from booking.models import Booking, BookingEvent, Practitioner, TimeOff
-from offers.models import OfferCode
+from booking.models import Practitioner, TimeOff
 from payments.models import Payment
 
-from . import ledger
+from . import direct, summary
+from .totals import BookingTotals, FunnelTotals, MoneyTotals, Period, minutes
 
-MADE = (Booking.Status.CONFIRMED, Booking.Status.ATTENDED, Booking.Status.NO_SHOW, Booking.Status.CANCELLED)
-# Time a practitioner spent booked: the patient came, or the slot was kept for them.
-OCCUPIED = (Booking.Status.CONFIRMED, Booking.Status.ATTENDED, Booking.Status.NO_SHOW)
-WAITLIST_SOURCE = "waitlist"  # a later issue's source; counted when it exists, 0 until then
-
-
-@dataclass(frozen=True)
-class Period:
-    date_from: date
-    date_to: date
-    # Figures several reports share, read once per Period object (one request's page): see booking_tallies.
-    _memo: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
-
-    @property
-    def start(self) -> datetime:
-        return local_day_bounds(self.date_from)[0]
-
-    @property
-    def end(self) -> datetime:
-        return local_day_bounds(self.date_to)[1]
-
-    def days(self):
-        day = self.date_from
-        while day <= self.date_to:
-            yield day
-            day += timedelta(days=1)
+__all__ = ["Period", "direct", "summary"]
 
 
 def _ratio(part: float, whole: float) -> float | None:
     return part / whole if whole else None
 
 
-@dataclass(frozen=True)
-class BookingTally:
-    practitioner_id: int
-    source: str
-    status: str
-    count: int
-    minutes: int
+def _memo(period: Period, source: ModuleType, name: str):
+    """source.<name>(period), read once per Period object and source: the page's reports share it."""
+    key = (source.__name__, name)
+    if key not in period._memo:
+        period._memo[key] = getattr(source, name)(period)
+    return period._memo[key]
 
 
-def booking_tallies(period: Period) -> list[BookingTally]:
-    """Bookings starting in the period, counted and their minutes summed per (practitioner, source, status).
-
-    One scan of the period's bookings feeds utilisation, sources and attendance
-    (at most practitioners x sources x statuses rows, whatever the number of
-    bookings); the page's reports share it through the Period object.
-    """
-    if "tallies" not in period._memo:
-        rows = (
-            Booking.objects.filter(start__gte=period.start, start__lt=period.end)
-            .values("practitioner_id", "source", "status")
-            .annotate(n=Count("id"), total=Sum(F("end") - F("start"), output_field=DurationField()))
-            .order_by()
-        )
-        period._memo["tallies"] = [
-            BookingTally(r["practitioner_id"], r["source"], r["status"], r["n"], _minutes(r["total"])) for r in rows
-        ]
-    return period._memo["tallies"]
+def booking_totals(period: Period, source: ModuleType = summary) -> dict[int, BookingTotals]:
+    return _memo(period, source, "booking_totals")
 
 
 # --- Utilisation -------------------------------------------------------------------------
@@ -103,10 +58,6 @@ class Utilisation:
         return _ratio(self.booked_minutes, self.working_minutes)
 
 
-def _minutes(delta: timedelta | None) -> int:
-    return int(delta.total_seconds() // 60) if delta else 0
-
-
 def _merged_minutes(intervals: list[tuple[datetime, datetime]]) -> int:
     total, current_start, current_end = timedelta(0), None, None
     for start, end in sorted(intervals):
@@ -118,7 +69,7 @@ def _merged_minutes(intervals: list[tuple[datetime, datetime]]) -> int:
             current_end = max(current_end, end)
     if current_end is not None:
         total += current_end - current_start
-    return _minutes(total)
+    return minutes(total)
 
 
 def _subtract(intervals, blocks):
@@ -141,12 +92,12 @@ def _subtract(intervals, blocks):
     return result
 
 
-def utilisation(period: Period) -> list[Utilisation]:
-    """Booked minutes / working minutes (weekly hours less time off), per practitioner.
-    Four queries (practitioners, their hours, time off, and booking_tallies unless already read)."""
-    tallies = booking_tallies(period)
+def utilisation(period: Period, source: ModuleType = summary) -> list[Utilisation]:
+    """Booked minutes / working minutes (weekly hours less time off), per practitioner: active ones,
+    and any other with a booking in the period. Three queries, and the booking totals unless already read."""
+    totals = booking_totals(period, source)
     practitioners = list(
-        Practitioner.objects.filter(Q(active=True) | Q(pk__in={t.practitioner_id for t in tallies}))
+        Practitioner.objects.filter(Q(active=True) | Q(pk__in=list(totals)))
         .select_related("user")
         .prefetch_related("working_hours")
         .order_by("position", "id")
@@ -154,10 +105,6 @@ def utilisation(period: Period) -> list[Utilisation]:
     time_off = defaultdict(list)
     for row in TimeOff.objects.filter(start__lt=period.end, end__gt=period.start).values("practitioner_id", "start", "end"):
         time_off[row["practitioner_id"]].append((row["start"], row["end"]))
-    booked = defaultdict(int)
-    for t in tallies:
-        if t.status in OCCUPIED:
-            booked[t.practitioner_id] += t.minutes
     calendar = [(day, day.weekday()) for day in period.days()]  # once, not once per practitioner
     special = _clock_change_days(period)
     rows = []
@@ -189,7 +136,8 @@ def utilisation(period: Period) -> list[Utilisation]:
                         [(datetime.combine(day, r.start_time), datetime.combine(day, r.end_time)) for r in applying]
                     )
                 working += plain[key]
-        rows.append(Utilisation(practitioner.name, booked[practitioner.pk], working))
+        booked = totals.get(practitioner.pk, BookingTotals()).occupied_minutes
+        rows.append(Utilisation(practitioner.name, booked, working))
     return rows
 
 
@@ -222,20 +170,15 @@ class Tally:
 
 
 SOURCE_LABELS = [
-    (Booking.Source.ONLINE, "Online"),
-    (Booking.Source.RECEPTION, "Phone or desk (reception)"),
-    (WAITLIST_SOURCE, "Waitlist"),
+    ("made_online", "Online"),
+    ("made_reception", "Phone or desk (reception)"),
+    ("made_waitlist", "Waitlist"),
 ]
 
 
-def bookings_by_source(period: Period) -> list[Tally]:
-    counts = defaultdict(int)
-    for t in booking_tallies(period):
-        if t.status in MADE:
-            counts[t.source] += t.count
-    rows = [Tally(label, counts.pop(value, 0)) for value, label in SOURCE_LABELS]
-    rows += [Tally(value, n) for value, n in sorted(counts.items())]  # a source added later, shown as is
-    return rows
+def bookings_by_source(period: Period, source: ModuleType = summary) -> list[Tally]:
+    totals = booking_totals(period, source).values()
+    return [Tally(label, sum(getattr(t, name) for t in totals)) for name, label in SOURCE_LABELS]
 
 
 @dataclass(frozen=True)
@@ -255,34 +198,17 @@ class Attendance:
         return _ratio(self.late_cancellations, self.bookings)
 
 
-def attendance(period: Period) -> Attendance:
-    """One query (and booking_tallies unless already read). A late cancellation is one made inside
-    the free-cancellation window (BOOKING_FREE_CANCEL_HOURS before the start), whoever made it."""
-    by_status = defaultdict(int)
-    for t in booking_tallies(period):
-        by_status[t.status] += t.count
-    figures = {
-        "bookings": sum(by_status[s] for s in MADE),
-        "attended": by_status[Booking.Status.ATTENDED],
-        "no_shows": by_status[Booking.Status.NO_SHOW],
-        "cancellations": by_status[Booking.Status.CANCELLED],
-    }
-    # From the cancellation events' side: a join over the few cancelled bookings,
-    # not a subquery per booking in the period.
-    window = timedelta(hours=settings.BOOKING_FREE_CANCEL_HOURS)
-    figures["late_cancellations"] = (
-        BookingEvent.objects.filter(
-            action=BookingEvent.Action.CANCELLED,
-            booking__status=Booking.Status.CANCELLED,
-            booking__start__gte=period.start,
-            booking__start__lt=period.end,
-            at__gt=F("booking__start") - window,
-        )
-        .values("booking")
-        .distinct()
-        .count()
+def attendance(period: Period, source: ModuleType = summary) -> Attendance:
+    """From the booking totals. A late cancellation is one made inside the free-cancellation
+    window (BOOKING_FREE_CANCEL_HOURS before the start), whoever made it."""
+    totals = booking_totals(period, source).values()
+    return Attendance(
+        bookings=sum(t.made for t in totals),
+        attended=sum(t.attended for t in totals),
+        no_shows=sum(t.no_shows for t in totals),
+        late_cancellations=sum(t.late_cancellations for t in totals),
+        cancellations=sum(t.cancelled for t in totals),
     )
-    return Attendance(**figures)
 
 
 # --- Revenue ------------------------------------------------------------------------------
@@ -299,10 +225,10 @@ class Revenue:
         return self.taken_pence - self.refunded_pence
 
 
-def revenue(period: Period) -> list[Revenue]:
-    """By payment method, net of refunds, from the ledger. Two queries."""
-    taken = ledger.taken_by_method(start=period.start, end=period.end)
-    refunded = ledger.refunded_by_method(start=period.start, end=period.end)
+def revenue(period: Period, source: ModuleType = summary) -> list[Revenue]:
+    """By payment method, net of refunds (the payments ledger)."""
+    money: MoneyTotals = _memo(period, source, "money_totals")
+    taken, refunded = money.taken, money.refunded
     return [
         Revenue(label, taken.get(value, 0), refunded.get(value, 0))
         for value, label in Payment.Method.choices
@@ -317,32 +243,12 @@ def revenue_total(rows: list[Revenue]) -> Revenue:
 # --- The first-session offer funnel ---------------------------------------------------------
 
 
-def offer_funnel(period: Period) -> list[Tally]:
-    """Codes issued in the period, and how far each got. One query.
-
-    claimed -> used in a hold (any booking ever carried the code) -> paid (a
-    paid booking redeemed it) -> came back (that patient has a later
-    confirmed or attended booking: a follow-up).
-    """
-    held = Booking.objects.filter(offer_code=OuterRef("pk"))
-    came_back = Booking.objects.filter(
-        patient=OuterRef("redeemed_by__patient"),
-        start__gt=OuterRef("redeemed_by__start"),
-        status__in=(Booking.Status.CONFIRMED, Booking.Status.ATTENDED),
-    )
-    figures = (
-        OfferCode.objects.filter(issued_at__gte=period.start, issued_at__lt=period.end)
-        .annotate(was_held=Exists(held), came_back=Exists(came_back))
-        .aggregate(
-            claimed=Count("id"),
-            held=Count("id", filter=Q(was_held=True)),
-            paid=Count("id", filter=Q(redeemed_by__isnull=False)),
-            returned=Count("id", filter=Q(redeemed_by__isnull=False, came_back=True)),
-        )
-    )
+def offer_funnel(period: Period, source: ModuleType = summary) -> list[Tally]:
+    """Codes issued in the period, and how far each got (definitions.funnel_codes)."""
+    f: FunnelTotals = _memo(period, source, "funnel_totals")
     return [
-        Tally("Codes claimed", figures["claimed"]),
-        Tally("Used in a booking hold", figures["held"]),
-        Tally("Paid", figures["paid"]),
-        Tally("Came back for a follow-up", figures["returned"]),
+        Tally("Codes claimed", f.claimed),
+        Tally("Used in a booking hold", f.held),
+        Tally("Paid", f.paid),
+        Tally("Came back for a follow-up", f.came_back),
     ]
