@@ -12,14 +12,15 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from types import ModuleType
 
 from django.db.models import Q
 from django.utils import timezone
 
-from booking.availability import local_day_bounds, working_intervals
-from booking.models import Practitioner, TimeOff
+from booking.availability import working_intervals
+from common.clock import LONDON
+from booking.models import Practitioner, TimeOff, WorkingHours
 from payments.models import Payment
 
 from . import direct, summary
@@ -97,56 +98,117 @@ def utilisation(period: Period, source: ModuleType = summary) -> list[Utilisatio
     and any other with a booking in the period. Three queries, and the booking totals unless already read."""
     totals = booking_totals(period, source)
     practitioners = list(
-        Practitioner.objects.filter(Q(active=True) | Q(pk__in=list(totals)))
-        .select_related("user")
-        .prefetch_related("working_hours")
-        .order_by("position", "id")
+        Practitioner.objects.filter(Q(active=True) | Q(pk__in=list(totals))).select_related("user").order_by("position", "id")
     )
+    hours = defaultdict(list)  # plain rows, not models: a clinic has about a hundred
+    for row in WorkingHours.objects.filter(practitioner__in=[p.pk for p in practitioners]).values_list(*_Hours.FIELDS):
+        hours[row[0]].append(_Hours(*row[1:]))
     time_off = defaultdict(list)
     for row in TimeOff.objects.filter(start__lt=period.end, end__gt=period.start).values("practitioner_id", "start", "end"):
         time_off[row["practitioner_id"]].append((row["start"], row["end"]))
-    calendar = [(day, day.weekday()) for day in period.days()]  # once, not once per practitioner
     special = _clock_change_days(period)
-    rows = []
+    weekdays = _weekday_counts(period)
+    result = []
     for practitioner in practitioners:
-        hours = list(practitioner.working_hours.all())
-        by_weekday = defaultdict(list)
-        for row in hours:
-            by_weekday[row.weekday].append(row)
-        # Rows without validity dates apply on every day of their weekday: no per-day check.
-        dated = any(r.valid_from is not None or r.valid_until is not None for r in hours)
         blocks = time_off[practitioner.pk]
-        blocked_days = special | _days_touched(blocks)
-        plain = {}  # wall-clock minutes by the set of rows that apply: most days repeat a few sets
-        working = 0
-        for day, weekday in calendar:
-            applying = by_weekday.get(weekday)
-            if applying and dated:
-                applying = [r for r in applying if r.applies_on(day)]
-            if not applying:
-                continue
-            if day in blocked_days:
-                # Time off that day, or the clocks change: real instants.
-                intervals = working_intervals(applying, day)
-                working += _merged_minutes(_subtract(intervals, blocks) if blocks else intervals)
-            else:
-                key = tuple(r.pk for r in applying) if dated else weekday
-                if key not in plain:
-                    plain[key] = _merged_minutes(
-                        [(datetime.combine(day, r.start_time), datetime.combine(day, r.end_time)) for r in applying]
-                    )
-                working += plain[key]
+        blocked = {day for day in special | _days_touched(blocks) if period.date_from <= day <= period.date_to}
+        rows_of = hours[practitioner.pk]
+        if any(r.valid_from is not None or r.valid_until is not None for r in rows_of):
+            working = _dated_working_minutes(period, rows_of, blocks, blocked)
+        else:
+            working = _weekly_working_minutes(rows_of, blocks, blocked, weekdays)
         booked = totals.get(practitioner.pk, BookingTotals()).occupied_minutes
-        rows.append(Utilisation(practitioner.name, booked, working))
-    return rows
+        result.append(Utilisation(practitioner.name, booked, working))
+    return result
+
+
+@dataclass(frozen=True)
+class _Hours:
+    """A WorkingHours row as plain data."""
+
+    FIELDS = ("practitioner_id", "pk", "weekday", "start_time", "end_time", "valid_from", "valid_until")
+    pk: int
+    weekday: int
+    start_time: time
+    end_time: time
+    valid_from: date | None
+    valid_until: date | None
+
+    applies_on = WorkingHours.applies_on  # the model's rule (working_intervals asks it too)
+
+
+def _wall_clock_minutes(rows) -> int:
+    """The rows' merged length in wall-clock time (a day without time off or a clock change)."""
+    day = date(2000, 1, 3)  # any: only the times of day count
+    return _merged_minutes([(datetime.combine(day, r.start_time), datetime.combine(day, r.end_time)) for r in rows])
+
+
+def _real_minutes(rows, day: date, blocks) -> int:
+    """The rows' length on `day` in real instants, less time off (a day with time off, or the clocks changing)."""
+    intervals = working_intervals(rows, day)
+    return _merged_minutes(_subtract(intervals, blocks) if blocks else intervals)
+
+
+def _weekly_working_minutes(hours, blocks, blocked: set[date], weekdays: list[int]) -> int:
+    """Hours without validity dates apply on every day of their weekday: each weekday's wall-clock
+    minutes times how often it falls in the period, then the blocked days put right one by one."""
+    by_weekday = defaultdict(list)
+    for row in hours:
+        by_weekday[row.weekday].append(row)
+    plain = {weekday: _wall_clock_minutes(rows) for weekday, rows in by_weekday.items()}
+    working = sum(weekdays[weekday] * minutes for weekday, minutes in plain.items())
+    for day in blocked:
+        if day.weekday() in plain:
+            working += _real_minutes(by_weekday[day.weekday()], day, blocks) - plain[day.weekday()]
+    return working
+
+
+def _dated_working_minutes(period: Period, hours, blocks, blocked: set[date]) -> int:
+    """Hours that change during the period: day by day, wall-clock minutes cached by the set of rows that apply."""
+    plain: dict[tuple, int] = {}
+    working = 0
+    for day in period.days():
+        applying = [r for r in hours if r.applies_on(day)]
+        if not applying:
+            continue
+        if day in blocked:
+            working += _real_minutes(applying, day, blocks)
+        else:
+            key = tuple(r.pk for r in applying)
+            if key not in plain:
+                plain[key] = _wall_clock_minutes(applying)
+            working += plain[key]
+    return working
+
+
+def _weekday_counts(period: Period) -> list[int]:
+    """How many Mondays, ..., Sundays the period has."""
+    length, first = (period.date_to - period.date_from).days + 1, period.date_from.weekday()
+    counts = [0] * 7
+    for offset in range(7):
+        counts[(first + offset) % 7] = max(0, (length - offset + 6) // 7)
+    return counts
+
+
+def _midnight_offset(day: date) -> timedelta | None:
+    return datetime.combine(day, time.min, tzinfo=LONDON).utcoffset()
 
 
 def _clock_change_days(period: Period) -> set[date]:
+    """Days that are not 24 hours long. London changes its clocks at most once a month: a month
+    whose first and next month's first midnights have the same offset has none (13 checks a year)."""
     days = set()
-    for day in period.days():
-        start, end = (moment.astimezone(UTC) for moment in local_day_bounds(day))
-        if end - start != timedelta(days=1):
-            days.add(day)
+    first = period.date_from
+    while first <= period.date_to:
+        next_month = (first.replace(day=1) + timedelta(days=32)).replace(day=1)
+        last = min(next_month - timedelta(days=1), period.date_to)
+        if _midnight_offset(first) != _midnight_offset(last + timedelta(days=1)):
+            day = first
+            while day <= last:
+                if _midnight_offset(day) != _midnight_offset(day + timedelta(days=1)):
+                    days.add(day)
+                day += timedelta(days=1)
+        first = last + timedelta(days=1)
     return days
 
 
