@@ -119,3 +119,13 @@ def test_a_built_report_is_reused_from_the_cache_within_its_lifetime(client, see
     warm = _queries(client, URL)
     assert warm <= cold - 8  # none of the figures' eight queries again
     assert "up to 5 minutes old" in client.get(URL).content.decode()
+
+
+def test_names_are_escaped_in_the_charts_and_tables(client, seeded, manager):
+    seeded.alex.user.first_name, seeded.alex.user.last_name = "<b>Alex", "& Co</b> with a long name"
+    seeded.alex.user.save()
+    client.force_login(manager)
+    html = client.get(URL).content.decode()
+    assert "<b>Alex" not in html
+    assert "&lt;b&gt;Alex &amp; Co&lt;/b&gt; with a long name</th>" in html  # the table: whole
+    assert '>&lt;b&gt;Alex &amp; Co&lt;/b&gt; wi…</text>' in html  # the chart's label: cut to 20 characters
