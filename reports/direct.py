@@ -15,10 +15,10 @@ from collections import defaultdict
 
 from django.db.models import Count, DurationField, F, Sum
 
-from booking.models import Booking
+from booking.models import Booking, Practitioner, TimeOff, WorkingHours
 
 from . import definitions, ledger
-from .totals import BookingTotals, FunnelTotals, MoneyTotals, Period, minutes
+from .totals import BookingTotals, FunnelTotals, HoursRow, MoneyTotals, Period, StaffMember, StaffTime, minutes
 
 
 def booking_totals(period: Period) -> dict[int, BookingTotals]:
@@ -61,3 +61,16 @@ def funnel_totals(period: Period) -> FunnelTotals:
     """Codes issued in the period, and how far each got. One query."""
     figures = definitions.funnel_codes([(period.start, period.end)]).aggregate(**definitions.FUNNEL_COUNTS)
     return FunnelTotals(**figures)
+
+
+def staff_time(period: Period) -> StaffTime:
+    """Three queries: practitioners (with their names), hours, time off overlapping the period."""
+    practitioners = [StaffMember(p.pk, p.name, p.position, p.active) for p in Practitioner.objects.select_related("user")]
+    hours: dict[int, list[HoursRow]] = defaultdict(list)
+    for practitioner_id, *row in WorkingHours.objects.values_list("practitioner_id", "pk", "weekday", "start_time",
+                                                                 "end_time", "valid_from", "valid_until"):
+        hours[practitioner_id].append(HoursRow(*row))
+    time_off: dict[int, list] = defaultdict(list)
+    for row in TimeOff.objects.filter(start__lt=period.end, end__gt=period.start).values("practitioner_id", "start", "end"):
+        time_off[row["practitioner_id"]].append((row["start"], row["end"]))
+    return StaffTime(practitioners, dict(hours), dict(time_off))

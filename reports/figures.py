@@ -15,16 +15,14 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from types import ModuleType
 
-from django.db.models import Q
 from django.utils import timezone
 
 from booking.availability import working_intervals
 from common.clock import LONDON
-from booking.models import Practitioner, TimeOff, WorkingHours
 from payments.models import Payment
 
 from . import direct, summary
-from .totals import BookingTotals, FunnelTotals, MoneyTotals, Period, minutes
+from .totals import BookingTotals, FunnelTotals, MoneyTotals, Period, StaffTime, minutes
 
 __all__ = ["Period", "direct", "summary"]
 
@@ -95,24 +93,18 @@ def _subtract(intervals, blocks):
 
 def utilisation(period: Period, source: ModuleType = summary) -> list[Utilisation]:
     """Booked minutes / working minutes (weekly hours less time off), per practitioner: active ones,
-    and any other with a booking in the period. Three queries, and the booking totals unless already read."""
+    and any other with a booking in the period, in their order on the site."""
     totals = booking_totals(period, source)
-    practitioners = list(
-        Practitioner.objects.filter(Q(active=True) | Q(pk__in=list(totals))).select_related("user").order_by("position", "id")
-    )
-    hours = defaultdict(list)  # plain rows, not models: a clinic has about a hundred
-    for row in WorkingHours.objects.filter(practitioner__in=[p.pk for p in practitioners]).values_list(*_Hours.FIELDS):
-        hours[row[0]].append(_Hours(*row[1:]))
-    time_off = defaultdict(list)
-    for row in TimeOff.objects.filter(start__lt=period.end, end__gt=period.start).values("practitioner_id", "start", "end"):
-        time_off[row["practitioner_id"]].append((row["start"], row["end"]))
+    staff: StaffTime = _memo(period, source, "staff_time")
+    practitioners = sorted((p for p in staff.practitioners if p.active or p.pk in totals), key=lambda p: (p.position, p.pk))
+    hours, time_off = staff.hours, staff.time_off
     special = _clock_change_days(period)
     weekdays = _weekday_counts(period)
     result = []
     for practitioner in practitioners:
-        blocks = time_off[practitioner.pk]
+        blocks = time_off.get(practitioner.pk, [])
         blocked = {day for day in special | _days_touched(blocks) if period.date_from <= day <= period.date_to}
-        rows_of = hours[practitioner.pk]
+        rows_of = hours.get(practitioner.pk, [])
         if any(r.valid_from is not None or r.valid_until is not None for r in rows_of):
             working = _dated_working_minutes(period, rows_of, blocks, blocked)
         else:
@@ -120,21 +112,6 @@ def utilisation(period: Period, source: ModuleType = summary) -> list[Utilisatio
         booked = totals.get(practitioner.pk, BookingTotals()).occupied_minutes
         result.append(Utilisation(practitioner.name, booked, working))
     return result
-
-
-@dataclass(frozen=True)
-class _Hours:
-    """A WorkingHours row as plain data."""
-
-    FIELDS = ("practitioner_id", "pk", "weekday", "start_time", "end_time", "valid_from", "valid_until")
-    pk: int
-    weekday: int
-    start_time: time
-    end_time: time
-    valid_from: date | None
-    valid_until: date | None
-
-    applies_on = WorkingHours.applies_on  # the model's rule (working_intervals asks it too)
 
 
 def _wall_clock_minutes(rows) -> int:

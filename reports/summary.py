@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from collections.abc import Iterable
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -26,12 +26,12 @@ from django.db.models import Count, DurationField, F, Q, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from booking.models import Booking
+from booking.models import Booking, Practitioner, TimeOff, WorkingHours
 from common.clock import LONDON, local_day_bounds
 
 from . import definitions, ledger
 from .models import BookingDay, ComputedDay, FunnelDay, MethodDay, StaleDay
-from .totals import BookingTotals, FunnelTotals, MoneyTotals, Period
+from .totals import BookingTotals, FunnelTotals, HoursRow, MoneyTotals, Period, StaffMember, StaffTime
 
 LOCK_KEY = 18_000_018  # pg_advisory_xact_lock: one recompute at a time
 BOOKING_FIELDS = ["bookings", "made_online", "made_reception", "made_waitlist", "confirmed", "attended", "no_shows",
@@ -170,31 +170,65 @@ def _funnel_days(ranges) -> list[FunnelDay]:
 
 # --- Readers: the same totals as reports/direct.py --------------------------------------------
 
-VALUES = 10  # value columns of the statement below
+TEXTS, VALUES = 4, 10  # text and integer columns of the statement below, after the kind and the key
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-def _sums(names: list[str]) -> str:
-    return ", ".join([f"CAST(SUM({name}) AS BIGINT)" for name in names] + ["CAST(NULL AS BIGINT)"] * (VALUES - len(names)))
+def _nulls(texts: int, values: int) -> list[str]:
+    return ["CAST(NULL AS TEXT)"] * texts + ["CAST(NULL AS BIGINT)"] * values
+
+
+def _row(kind: str, key: str, texts: list[str], values: list[str]) -> str:
+    return ", ".join([f"'{kind}'", key, *texts, *_nulls(TEXTS - len(texts), 0), *values,
+                      *_nulls(0, VALUES - len(values))])
+
+
+def _sums(names: list[str]) -> list[str]:
+    return [f"CAST(SUM({name}) AS BIGINT)" for name in names]
+
+
+def _microseconds(column: str) -> str:
+    """An aware datetime column as microseconds since 1970 (UTC), exactly, on either database."""
+    if connection.vendor == "postgresql":
+        return f"CAST(EXTRACT(EPOCH FROM {column}) * 1000000 AS BIGINT)"
+    # SQLite keeps UTC text, 'YYYY-MM-DD HH:MM:SS[.ffffff]'; '%%' is a literal % in a statement with parameters.
+    return f"CAST(strftime('%%s', {column}) AS INTEGER) * 1000000 + CAST(substr({column}, 21, 6) AS INTEGER)"
 
 
 def _statement() -> str:
-    """Everything a report page needs from the summary, in one statement (one round trip, no ORM
-    to compile: the page's figures cost less than a millisecond of database time for a year).
-    Rows: ('stale', day, marker id), ('computed', -, days computed), ('booking', practitioner,
-    sums), ('money', method, sums), ('funnel', -, sums). Plain SQL that PostgreSQL and SQLite share."""
-    table = {model: model._meta.db_table for model in (StaleDay, ComputedDay, BookingDay, MethodDay, FunnelDay)}
+    """Everything a report page reads, in one statement (one round trip, no ORM to compile):
+    the summary's markers, days computed and sums for the period, and the staff's names, weekly
+    hours and time off for utilisation. Rows: (kind, key, 4 texts, 10 integers):
+    ('stale', day, -, marker id), ('computed', -, -, days computed), ('booking', practitioner, -,
+    sums), ('money', method, -, sums), ('funnel', -, -, sums), ('practitioner', id, names, position,
+    active), ('hours', practitioner, times and dates, id, weekday), ('timeoff', practitioner, -,
+    start, end). Plain SQL that PostgreSQL and SQLite share, but for _microseconds."""
+    q = connection.ops.quote_name
+    table = {model: q(model._meta.db_table) for model in (StaleDay, ComputedDay, BookingDay, MethodDay, FunnelDay)}
+    staff, user = q(Practitioner._meta.db_table), q(Practitioner._meta.get_field("user").related_model._meta.db_table)
+    hours, time_off = q(WorkingHours._meta.db_table), q(TimeOff._meta.db_table)
     period = "day >= %s AND day <= %s"
-    nulls = ", ".join(["CAST(NULL AS BIGINT)"] * (VALUES - 1))
+    position = f"CAST(p.{q('position')} AS BIGINT)"
+
+    def text(column: str) -> str:
+        return f"CAST({column} AS TEXT)"
+
     return " UNION ALL ".join([
-        f"SELECT 'stale', CAST(day AS TEXT), id, {nulls} FROM {table[StaleDay]} WHERE {period}",
-        f"SELECT 'computed', CAST(NULL AS TEXT), COUNT(*), {nulls} FROM {table[ComputedDay]} WHERE {period}"
-        " AND cancel_window_hours = %s",
-        f"SELECT 'booking', CAST(practitioner_id AS TEXT), {_sums([*BOOKING_FIELDS, 'occupied_seconds'])}"
+        f"SELECT {_row('stale', text('day'), [], ['id'])} FROM {table[StaleDay]} WHERE {period}",
+        f"SELECT {_row('computed', 'CAST(NULL AS TEXT)', [], ['COUNT(*)'])} FROM {table[ComputedDay]}"
+        f" WHERE {period} AND cancel_window_hours = %s",
+        f"SELECT {_row('booking', text('practitioner_id'), [], _sums([*BOOKING_FIELDS, 'occupied_seconds']))}"
         f" FROM {table[BookingDay]} WHERE {period} GROUP BY practitioner_id",
-        f"SELECT 'money', method, {_sums(['payments', 'taken_pence', 'refunds', 'refunded_pence'])}"
+        f"SELECT {_row('money', 'method', [], _sums(['payments', 'taken_pence', 'refunds', 'refunded_pence']))}"
         f" FROM {table[MethodDay]} WHERE {period} GROUP BY method",
-        f"SELECT 'funnel', CAST(NULL AS TEXT), {_sums(['claimed', 'held', 'paid', 'came_back'])} FROM {table[FunnelDay]}"
-        f" WHERE {period}",
+        f"SELECT {_row('funnel', 'CAST(NULL AS TEXT)', [], _sums(['claimed', 'held', 'paid', 'came_back']))}"
+        f" FROM {table[FunnelDay]} WHERE {period}",
+        f"SELECT {_row('practitioner', text('p.id'), ['u.first_name', 'u.last_name', 'u.email'], [position, 'CASE WHEN p.active THEN 1 ELSE 0 END'])}"
+        f" FROM {staff} p INNER JOIN {user} u ON u.id = p.user_id",
+        f"SELECT {_row('hours', text('practitioner_id'), [text('start_time'), text('end_time'), text('valid_from'), text('valid_until')], ['id', 'CAST(weekday AS BIGINT)'])}"
+        f" FROM {hours}",
+        f"SELECT {_row('timeoff', text('practitioner_id'), [], [_microseconds(q('start')), _microseconds(q('end'))])}"
+        f" FROM {time_off} WHERE {q('start')} < %s AND {q('end')} > %s",
     ])
 
 
@@ -205,17 +239,28 @@ class _Read:
     bookings: dict[int, BookingTotals] = field(default_factory=dict)
     money: MoneyTotals = field(default_factory=lambda: MoneyTotals({}, {}))
     funnel: FunnelTotals = field(default_factory=FunnelTotals)
+    staff: StaffTime = field(default_factory=lambda: StaffTime([], {}, {}))
+
+
+def _optional(text: str | None, parse):
+    return None if text is None else parse(text)
 
 
 def _read(period: Period) -> _Read:
     """One query; one more when days are missing (to know which)."""
-    dates = [connection.ops.adapt_datefield_value(d) for d in (period.date_from, period.date_to)]
-    params = dates * 2 + [settings.BOOKING_FREE_CANCEL_HOURS] + dates * 3
+    ops = connection.ops
+    dates = [ops.adapt_datefield_value(d) for d in (period.date_from, period.date_to)]
+    params = [*dates * 2, settings.BOOKING_FREE_CANCEL_HOURS, *dates * 3,
+              ops.adapt_datetimefield_value(period.end), ops.adapt_datetimefield_value(period.start)]
     with connection.cursor() as cursor:
         cursor.execute(_statement(), params)
         rows = cursor.fetchall()
     read, taken, refunded, computed = _Read(), {}, {}, 0
-    for kind, key, *v in rows:
+    User = Practitioner._meta.get_field("user").related_model
+    hours: dict[int, list[HoursRow]] = defaultdict(list)
+    time_off: dict[int, list[tuple[datetime, datetime]]] = defaultdict(list)
+    for kind, key, *rest in rows:
+        t, v = rest[:TEXTS], rest[TEXTS:]
         if kind == "stale":
             read.stale.add(date.fromisoformat(key))
             read.marker_ids.append(v[0])
@@ -232,7 +277,17 @@ def _read(period: Period) -> _Read:
                 refunded[key] = refunded_pence
         elif kind == "funnel":
             read.funnel = FunnelTotals(*(n or 0 for n in v[:4]))
+        elif kind == "practitioner":
+            # The name by the model's own rule (Practitioner.name), on unsaved instances.
+            name = Practitioner(user=User(first_name=t[0], last_name=t[1], email=t[2])).name
+            read.staff.practitioners.append(StaffMember(int(key), name, v[0], bool(v[1])))
+        elif kind == "hours":
+            hours[int(key)].append(HoursRow(v[0], v[1], time.fromisoformat(t[0]), time.fromisoformat(t[1]),
+                                            _optional(t[2], date.fromisoformat), _optional(t[3], date.fromisoformat)))
+        elif kind == "timeoff":
+            time_off[int(key)].append((EPOCH + timedelta(microseconds=v[0]), EPOCH + timedelta(microseconds=v[1])))
     read.money = MoneyTotals(taken=taken, refunded=refunded)
+    read.staff = StaffTime(read.staff.practitioners, dict(hours), dict(time_off))
     if computed < (period.date_to - period.date_from).days + 1:
         done = ComputedDay.objects.filter(day__gte=period.date_from, day__lte=period.date_to,
                                           cancel_window_hours=settings.BOOKING_FREE_CANCEL_HOURS)
@@ -266,3 +321,7 @@ def money_totals(period: Period) -> MoneyTotals:
 
 def funnel_totals(period: Period) -> FunnelTotals:
     return summary_totals(period).funnel
+
+
+def staff_time(period: Period) -> StaffTime:
+    return summary_totals(period).staff

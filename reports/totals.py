@@ -5,7 +5,9 @@ summary), and reports/figures.py turns into the reports."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
+
+from booking.models import WorkingHours
 
 from common.clock import local_day_bounds
 
@@ -74,3 +76,34 @@ class FunnelTotals:
     held: int = 0
     paid: int = 0
     came_back: int = 0
+
+
+@dataclass(frozen=True)
+class StaffMember:
+    pk: int
+    name: str
+    position: int
+    active: bool
+
+
+@dataclass(frozen=True)
+class HoursRow:
+    """A WorkingHours row as plain data."""
+
+    pk: int
+    weekday: int
+    start_time: time
+    end_time: time
+    valid_from: date | None
+    valid_until: date | None
+
+    applies_on = WorkingHours.applies_on  # the model's rule (availability.working_intervals asks it too)
+
+
+@dataclass(frozen=True)
+class StaffTime:
+    """Every practitioner, their weekly hours, and their time off overlapping the period (aware instants)."""
+
+    practitioners: list[StaffMember]
+    hours: dict[int, list[HoursRow]]
+    time_off: dict[int, list[tuple[datetime, datetime]]]

@@ -108,7 +108,7 @@ def test_report_queries_do_not_grow_with_the_number_of_bookings(client, db, mana
     assert _queries(client, URL) <= cold
     many = _queries(client, URL)
     assert many == few
-    with django_assert_max_num_queries(7):  # four for the figures: the summary's one, utilisation's three
+    with django_assert_max_num_queries(4):  # the session, the user, the Manager check, and one for every figure
         client.get(URL)
 
 

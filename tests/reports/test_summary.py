@@ -206,6 +206,24 @@ def test_working_hours_and_time_off_are_read_directly(seeded):
     assert billie.working_minutes == {r.practitioner: r for r in before["utilisation"]}[seeded.billie.name].working_minutes - 480
 
 
+def test_time_off_and_hours_read_in_the_one_statement_are_exact(seeded):
+    # Sub-second time off, an inactive practitioner with a booking, one without: as the ORM reads them.
+    from booking.models import WorkingHours
+
+    TimeOffFactory(practitioner=seeded.alex, start=at(5, 9) + timedelta(microseconds=250_000),
+                   end=at(5, 9, 30) + timedelta(microseconds=5))
+    WorkingHours.objects.create(practitioner=seeded.billie, weekday=2, start_time=time(9, 15, 30),
+                                end_time=time(12), valid_from=date(2026, 3, 4), valid_until=date(2026, 3, 4))
+    idle = PractitionerFactory(hours=[(0, time(9), time(17))])
+    idle.active = False
+    idle.save()
+    seeded.billie.active = False
+    seeded.billie.save()
+    got = reports()
+    assert [r.practitioner for r in got["utilisation"]] == [seeded.alex.name, seeded.billie.name]
+    assert got["utilisation"][1].working_minutes == 960 + 164  # 09:15:30-12:00 is 164.5 minutes
+
+
 def test_a_new_cancellation_window_recomputes_every_day(seeded, settings):
     assert reports()["attendance"].late_cancellations == 1
     settings.BOOKING_FREE_CANCEL_HOURS = 72  # b6, cancelled three days (72 h) before: still free
