@@ -178,12 +178,18 @@ def main() -> None:
         print(f"Built 8 practitioners, {BOOKINGS:,} bookings from {first_day} to {today - timedelta(days=1)}, "
               f"payments, refunds, {CODES:,} offer codes in {clock.perf_counter() - started:.0f} s")
         first, last = today - timedelta(days=365), today
-        for model in (StaleDay, ComputedDay, BookingDay, MethodDay, FunnelDay):
-            model.objects.all().delete()
+        summary_tables = [m._meta.db_table for m in (StaleDay, ComputedDay, BookingDay, MethodDay, FunnelDay)]
+        with connection.cursor() as cursor:  # empty, as on the first deploy (no dead rows from an earlier run)
+            for table in summary_tables:
+                cursor.execute(f"TRUNCATE {table}" if connection.vendor == "postgresql" else f"DELETE FROM {table}")
         started = clock.perf_counter()
         summary.summary_totals(Period(first, last))
+        cold_ms = (clock.perf_counter() - started) * 1000
+        with connection.cursor() as cursor:  # as the source tables were, and as autovacuum would soon
+            for table in summary_tables:
+                cursor.execute(f"ANALYZE {table}" if connection.vendor == "postgresql" else "ANALYZE")
         print(f"  summary build, a cold year ({(last - first).days + 1} days): "
-              f"{(clock.perf_counter() - started) * 1000:8.1f} ms (once, the first report after deploy)")
+              f"{cold_ms:8.1f} ms (once, the first report after deploy)")
 
         def page():  # what the view does: the five reports of one Period, written out
             period = Period(first, last)
