@@ -14,11 +14,11 @@ CACHE_VERSION = 1
 
 
 def section_for(slug: str, period) -> Section:
-    """A report for a period, from the shared cache when it was built in the last REPORTS_CACHE_SECONDS.
+    """A report for a period; from the shared cache when REPORTS_CACHE_SECONDS > 0 and it was built
+    in the last that many seconds (the page then says how old the figures may be).
 
-    A year of a busy clinic takes tens of milliseconds of aggregates per report;
-    an owner clicking between the page and its CSVs gets the same figures,
-    at most that many seconds old (the page says so).
+    Off by default: the per-day summary (summary.py) makes the page's figures one query and a few
+    milliseconds for a year, always current.
     """
     build = SECTIONS[slug]
     seconds = settings.REPORTS_CACHE_SECONDS
@@ -39,8 +39,7 @@ def index(request):
     def build():
         return sections_html([section_for(slug, period) for slug in SECTIONS], period)
 
-    # The rendered figures are cached too: rendering five charts and tables costs
-    # more than reading them back (one cache round trip for the whole page).
+    # With the cache on, the written-out sections are cached too (one round trip for the page).
     key = f"reports:v{CACHE_VERSION}:page:{period.date_from}:{period.date_to}"
     html = cache.get_or_set(key, build, seconds) if seconds > 0 else build()
     return render(request, "reports/index.html", {"form": form, "period": period, "sections_html": html,
