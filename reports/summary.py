@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import cache, partial
+from types import SimpleNamespace
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -187,15 +189,16 @@ def _sums(names: list[str]) -> list[str]:
     return [f"CAST(SUM({name}) AS BIGINT)" for name in names]
 
 
-def _microseconds(column: str) -> str:
+def _microseconds(column: str, vendor: str) -> str:
     """An aware datetime column as microseconds since 1970 (UTC), exactly, on either database."""
-    if connection.vendor == "postgresql":
+    if vendor == "postgresql":
         return f"CAST(EXTRACT(EPOCH FROM {column}) * 1000000 AS BIGINT)"
     # SQLite keeps UTC text, 'YYYY-MM-DD HH:MM:SS[.ffffff]'; '%%' is a literal % in a statement with parameters.
     return f"CAST(strftime('%%s', {column}) AS INTEGER) * 1000000 + CAST(substr({column}, 21, 6) AS INTEGER)"
 
 
-def _statement() -> str:
+@cache
+def _statement(vendor: str) -> str:
     """Everything a report page reads, in one statement (one round trip, no ORM to compile):
     the summary's markers, days computed and sums for the period, and the staff's names, weekly
     hours and time off for utilisation. Rows: (kind, key, 4 texts, 10 integers):
@@ -227,7 +230,7 @@ def _statement() -> str:
         f" FROM {staff} p INNER JOIN {user} u ON u.id = p.user_id",
         f"SELECT {_row('hours', text('practitioner_id'), [text('start_time'), text('end_time'), text('valid_from'), text('valid_until')], ['id', 'CAST(weekday AS BIGINT)'])}"
         f" FROM {hours}",
-        f"SELECT {_row('timeoff', text('practitioner_id'), [], [_microseconds(q('start')), _microseconds(q('end'))])}"
+        f"SELECT {_row('timeoff', text('practitioner_id'), [], [_microseconds(q('start'), vendor), _microseconds(q('end'), vendor)])}"
         f" FROM {time_off} WHERE {q('start')} < %s AND {q('end')} > %s",
     ])
 
@@ -242,6 +245,14 @@ class _Read:
     staff: StaffTime = field(default_factory=lambda: StaffTime([], {}, {}))
 
 
+def _practitioner_name(user_model, first_name: str, last_name: str, email: str) -> str:
+    """By the models' own rules (Practitioner.name, User.get_full_name), on plain values: model
+    instances would cost more than the rest of the read."""
+    user = SimpleNamespace(first_name=first_name, last_name=last_name, email=email)
+    user.get_full_name = partial(user_model.get_full_name, user)
+    return Practitioner.name.fget(SimpleNamespace(user=user))
+
+
 def _optional(text: str | None, parse):
     return None if text is None else parse(text)
 
@@ -253,7 +264,7 @@ def _read(period: Period) -> _Read:
     params = [*dates * 2, settings.BOOKING_FREE_CANCEL_HOURS, *dates * 3,
               ops.adapt_datetimefield_value(period.end), ops.adapt_datetimefield_value(period.start)]
     with connection.cursor() as cursor:
-        cursor.execute(_statement(), params)
+        cursor.execute(_statement(connection.vendor), params)
         rows = cursor.fetchall()
     read, taken, refunded, computed = _Read(), {}, {}, 0
     User = Practitioner._meta.get_field("user").related_model
@@ -278,8 +289,7 @@ def _read(period: Period) -> _Read:
         elif kind == "funnel":
             read.funnel = FunnelTotals(*(n or 0 for n in v[:4]))
         elif kind == "practitioner":
-            # The name by the model's own rule (Practitioner.name), on unsaved instances.
-            name = Practitioner(user=User(first_name=t[0], last_name=t[1], email=t[2])).name
+            name = _practitioner_name(User, *t[:3])
             read.staff.practitioners.append(StaffMember(int(key), name, v[0], bool(v[1])))
         elif kind == "hours":
             hours[int(key)].append(HoursRow(v[0], v[1], time.fromisoformat(t[0]), time.fromisoformat(t[1]),
