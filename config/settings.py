@@ -345,8 +345,9 @@ TWILIO_FROM_NUMBER = env("TWILIO_FROM_NUMBER")
 # Only for tests against a local fake of Twilio's REST API; leave unset.
 TWILIO_API_BASE = env("TWILIO_API_BASE")
 BOOKING_FREE_CANCEL_HOURS = env_int("BOOKING_FREE_CANCEL_HOURS", 24)
-# Reports (issue 18): how long a built report is reused from the shared cache (0 = never).
-REPORTS_CACHE_SECONDS = env_int("REPORTS_CACHE_SECONDS", 300)
+# Reports (issue 18): how long a built report is reused from the shared cache. 0 (the default) = never:
+# the per-day summary (reports/summary.py) makes the uncached page about as cheap, and always current.
+REPORTS_CACHE_SECONDS = env_int("REPORTS_CACHE_SECONDS", 0)
 # Unpaid online holds one patient may keep at once (each blocks a real slot).
 BOOKING_MAX_LIVE_HOLDS = env_int("BOOKING_MAX_LIVE_HOLDS", 2)
 

@@ -1,92 +1,46 @@
-"""The owner's figures for a period, computed in the database. Reads only.
+"""The owner's figures for a period, from totals computed in the database. Reads only.
 
-Each figure costs a fixed number of queries (aggregates grouped by a handful
-of keys), whatever the number of bookings: the bookings are counted and summed
-by the database, never loaded. The period is a range of London days,
-[date_from 00:00, date_to + 1 day 00:00) London time; bookings count by their
-start, payments by when they were taken, refunds by when they were made,
-offer codes by when they were issued.
-
-"Bookings made" everywhere means every booking except holds that were never
-paid (held, expired): confirmed, attended, no-show and cancelled ones.
+The totals come from the per-day summary (reports/summary.py: a year is a few thousand small
+rows, kept true as bookings and payments change) or, given source=direct, straight from the
+bookings, payments and codes (reports/direct.py, the reference the summary is tested against).
+Either way each report costs a fixed number of queries whatever the number of bookings. The
+definitions (bookings made, late cancellations, which payments count) are in
+reports/definitions.py; the period is a range of London days (totals.Period).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from types import ModuleType
 
-from django.conf import settings
-from django.db.models import Count, DurationField, Exists, F, OuterRef, Q, Sum
 from django.utils import timezone
 
-from booking.availability import local_day_bounds, working_intervals
-from booking.models import Booking, BookingEvent, Practitioner, TimeOff
-from offers.models import OfferCode
+from booking.availability import working_intervals
+from common.clock import LONDON
 from payments.models import Payment
 
-from . import ledger
+from . import direct, summary
+from .totals import BookingTotals, FunnelTotals, MoneyTotals, Period, StaffTime, minutes
 
-MADE = (Booking.Status.CONFIRMED, Booking.Status.ATTENDED, Booking.Status.NO_SHOW, Booking.Status.CANCELLED)
-# Time a practitioner spent booked: the patient came, or the slot was kept for them.
-OCCUPIED = (Booking.Status.CONFIRMED, Booking.Status.ATTENDED, Booking.Status.NO_SHOW)
-WAITLIST_SOURCE = "waitlist"  # a later issue's source; counted when it exists, 0 until then
-
-
-@dataclass(frozen=True)
-class Period:
-    date_from: date
-    date_to: date
-    # Figures several reports share, read once per Period object (one request's page): see booking_tallies.
-    _memo: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
-
-    @property
-    def start(self) -> datetime:
-        return local_day_bounds(self.date_from)[0]
-
-    @property
-    def end(self) -> datetime:
-        return local_day_bounds(self.date_to)[1]
-
-    def days(self):
-        day = self.date_from
-        while day <= self.date_to:
-            yield day
-            day += timedelta(days=1)
+__all__ = ["Period", "direct", "summary"]
 
 
 def _ratio(part: float, whole: float) -> float | None:
     return part / whole if whole else None
 
 
-@dataclass(frozen=True)
-class BookingTally:
-    practitioner_id: int
-    source: str
-    status: str
-    count: int
-    minutes: int
+def _memo(period: Period, source: ModuleType, name: str):
+    """source.<name>(period), read once per Period object and source: the page's reports share it."""
+    key = (source.__name__, name)
+    if key not in period._memo:
+        period._memo[key] = getattr(source, name)(period)
+    return period._memo[key]
 
 
-def booking_tallies(period: Period) -> list[BookingTally]:
-    """Bookings starting in the period, counted and their minutes summed per (practitioner, source, status).
-
-    One scan of the period's bookings feeds utilisation, sources and attendance
-    (at most practitioners x sources x statuses rows, whatever the number of
-    bookings); the page's reports share it through the Period object.
-    """
-    if "tallies" not in period._memo:
-        rows = (
-            Booking.objects.filter(start__gte=period.start, start__lt=period.end)
-            .values("practitioner_id", "source", "status")
-            .annotate(n=Count("id"), total=Sum(F("end") - F("start"), output_field=DurationField()))
-            .order_by()
-        )
-        period._memo["tallies"] = [
-            BookingTally(r["practitioner_id"], r["source"], r["status"], r["n"], _minutes(r["total"])) for r in rows
-        ]
-    return period._memo["tallies"]
+def booking_totals(period: Period, source: ModuleType = summary) -> dict[int, BookingTotals]:
+    return _memo(period, source, "booking_totals")
 
 
 # --- Utilisation -------------------------------------------------------------------------
@@ -103,10 +57,6 @@ class Utilisation:
         return _ratio(self.booked_minutes, self.working_minutes)
 
 
-def _minutes(delta: timedelta | None) -> int:
-    return int(delta.total_seconds() // 60) if delta else 0
-
-
 def _merged_minutes(intervals: list[tuple[datetime, datetime]]) -> int:
     total, current_start, current_end = timedelta(0), None, None
     for start, end in sorted(intervals):
@@ -118,7 +68,7 @@ def _merged_minutes(intervals: list[tuple[datetime, datetime]]) -> int:
             current_end = max(current_end, end)
     if current_end is not None:
         total += current_end - current_start
-    return _minutes(total)
+    return minutes(total)
 
 
 def _subtract(intervals, blocks):
@@ -141,64 +91,101 @@ def _subtract(intervals, blocks):
     return result
 
 
-def utilisation(period: Period) -> list[Utilisation]:
-    """Booked minutes / working minutes (weekly hours less time off), per practitioner.
-    Four queries (practitioners, their hours, time off, and booking_tallies unless already read)."""
-    tallies = booking_tallies(period)
-    practitioners = list(
-        Practitioner.objects.filter(Q(active=True) | Q(pk__in={t.practitioner_id for t in tallies}))
-        .select_related("user")
-        .prefetch_related("working_hours")
-        .order_by("position", "id")
-    )
-    time_off = defaultdict(list)
-    for row in TimeOff.objects.filter(start__lt=period.end, end__gt=period.start).values("practitioner_id", "start", "end"):
-        time_off[row["practitioner_id"]].append((row["start"], row["end"]))
-    booked = defaultdict(int)
-    for t in tallies:
-        if t.status in OCCUPIED:
-            booked[t.practitioner_id] += t.minutes
-    calendar = [(day, day.weekday()) for day in period.days()]  # once, not once per practitioner
+def utilisation(period: Period, source: ModuleType = summary) -> list[Utilisation]:
+    """Booked minutes / working minutes (weekly hours less time off), per practitioner: active ones,
+    and any other with a booking in the period, in their order on the site."""
+    totals = booking_totals(period, source)
+    staff: StaffTime = _memo(period, source, "staff_time")
+    practitioners = sorted((p for p in staff.practitioners if p.active or p.pk in totals), key=lambda p: (p.position, p.pk))
+    hours, time_off = staff.hours, staff.time_off
     special = _clock_change_days(period)
-    rows = []
+    weekdays = _weekday_counts(period)
+    result = []
     for practitioner in practitioners:
-        hours = list(practitioner.working_hours.all())
-        by_weekday = defaultdict(list)
-        for row in hours:
-            by_weekday[row.weekday].append(row)
-        # Rows without validity dates apply on every day of their weekday: no per-day check.
-        dated = any(r.valid_from is not None or r.valid_until is not None for r in hours)
-        blocks = time_off[practitioner.pk]
-        blocked_days = special | _days_touched(blocks)
-        plain = {}  # wall-clock minutes by the set of rows that apply: most days repeat a few sets
-        working = 0
-        for day, weekday in calendar:
-            applying = by_weekday.get(weekday)
-            if applying and dated:
-                applying = [r for r in applying if r.applies_on(day)]
-            if not applying:
-                continue
-            if day in blocked_days:
-                # Time off that day, or the clocks change: real instants.
-                intervals = working_intervals(applying, day)
-                working += _merged_minutes(_subtract(intervals, blocks) if blocks else intervals)
-            else:
-                key = tuple(r.pk for r in applying) if dated else weekday
-                if key not in plain:
-                    plain[key] = _merged_minutes(
-                        [(datetime.combine(day, r.start_time), datetime.combine(day, r.end_time)) for r in applying]
-                    )
-                working += plain[key]
-        rows.append(Utilisation(practitioner.name, booked[practitioner.pk], working))
-    return rows
+        blocks = time_off.get(practitioner.pk, [])
+        blocked = {day for day in special | _days_touched(blocks) if period.date_from <= day <= period.date_to}
+        rows_of = hours.get(practitioner.pk, [])
+        if any(r.valid_from is not None or r.valid_until is not None for r in rows_of):
+            working = _dated_working_minutes(period, rows_of, blocks, blocked)
+        else:
+            working = _weekly_working_minutes(rows_of, blocks, blocked, weekdays)
+        booked = totals.get(practitioner.pk, BookingTotals()).occupied_minutes
+        result.append(Utilisation(practitioner.name, booked, working))
+    return result
+
+
+def _wall_clock_minutes(rows) -> int:
+    """The rows' merged length in wall-clock time (a day without time off or a clock change)."""
+    day = date(2000, 1, 3)  # any: only the times of day count
+    return _merged_minutes([(datetime.combine(day, r.start_time), datetime.combine(day, r.end_time)) for r in rows])
+
+
+def _real_minutes(rows, day: date, blocks) -> int:
+    """The rows' length on `day` in real instants, less time off (a day with time off, or the clocks changing)."""
+    intervals = working_intervals(rows, day)
+    return _merged_minutes(_subtract(intervals, blocks) if blocks else intervals)
+
+
+def _weekly_working_minutes(hours, blocks, blocked: set[date], weekdays: list[int]) -> int:
+    """Hours without validity dates apply on every day of their weekday: each weekday's wall-clock
+    minutes times how often it falls in the period, then the blocked days put right one by one."""
+    by_weekday = defaultdict(list)
+    for row in hours:
+        by_weekday[row.weekday].append(row)
+    plain = {weekday: _wall_clock_minutes(rows) for weekday, rows in by_weekday.items()}
+    working = sum(weekdays[weekday] * minutes for weekday, minutes in plain.items())
+    for day in blocked:
+        if day.weekday() in plain:
+            working += _real_minutes(by_weekday[day.weekday()], day, blocks) - plain[day.weekday()]
+    return working
+
+
+def _dated_working_minutes(period: Period, hours, blocks, blocked: set[date]) -> int:
+    """Hours that change during the period: day by day, wall-clock minutes cached by the set of rows that apply."""
+    plain: dict[tuple, int] = {}
+    working = 0
+    for day in period.days():
+        applying = [r for r in hours if r.applies_on(day)]
+        if not applying:
+            continue
+        if day in blocked:
+            working += _real_minutes(applying, day, blocks)
+        else:
+            key = tuple(r.pk for r in applying)
+            if key not in plain:
+                plain[key] = _wall_clock_minutes(applying)
+            working += plain[key]
+    return working
+
+
+def _weekday_counts(period: Period) -> list[int]:
+    """How many Mondays, ..., Sundays the period has."""
+    length, first = (period.date_to - period.date_from).days + 1, period.date_from.weekday()
+    counts = [0] * 7
+    for offset in range(7):
+        counts[(first + offset) % 7] = max(0, (length - offset + 6) // 7)
+    return counts
+
+
+def _midnight_offset(day: date) -> timedelta | None:
+    return datetime.combine(day, time.min, tzinfo=LONDON).utcoffset()
 
 
 def _clock_change_days(period: Period) -> set[date]:
+    """Days that are not 24 hours long. London changes its clocks at most once a month: a month
+    whose first and next month's first midnights have the same offset has none (13 checks a year)."""
     days = set()
-    for day in period.days():
-        start, end = (moment.astimezone(UTC) for moment in local_day_bounds(day))
-        if end - start != timedelta(days=1):
-            days.add(day)
+    first = period.date_from
+    while first <= period.date_to:
+        next_month = (first.replace(day=1) + timedelta(days=32)).replace(day=1)
+        last = min(next_month - timedelta(days=1), period.date_to)
+        if _midnight_offset(first) != _midnight_offset(last + timedelta(days=1)):
+            day = first
+            while day <= last:
+                if _midnight_offset(day) != _midnight_offset(day + timedelta(days=1)):
+                    days.add(day)
+                day += timedelta(days=1)
+        first = last + timedelta(days=1)
     return days
 
 
@@ -222,20 +209,15 @@ class Tally:
 
 
 SOURCE_LABELS = [
-    (Booking.Source.ONLINE, "Online"),
-    (Booking.Source.RECEPTION, "Phone or desk (reception)"),
-    (WAITLIST_SOURCE, "Waitlist"),
+    ("made_online", "Online"),
+    ("made_reception", "Phone or desk (reception)"),
+    ("made_waitlist", "Waitlist"),
 ]
 
 
-def bookings_by_source(period: Period) -> list[Tally]:
-    counts = defaultdict(int)
-    for t in booking_tallies(period):
-        if t.status in MADE:
-            counts[t.source] += t.count
-    rows = [Tally(label, counts.pop(value, 0)) for value, label in SOURCE_LABELS]
-    rows += [Tally(value, n) for value, n in sorted(counts.items())]  # a source added later, shown as is
-    return rows
+def bookings_by_source(period: Period, source: ModuleType = summary) -> list[Tally]:
+    totals = booking_totals(period, source).values()
+    return [Tally(label, sum(getattr(t, name) for t in totals)) for name, label in SOURCE_LABELS]
 
 
 @dataclass(frozen=True)
@@ -255,34 +237,17 @@ class Attendance:
         return _ratio(self.late_cancellations, self.bookings)
 
 
-def attendance(period: Period) -> Attendance:
-    """One query (and booking_tallies unless already read). A late cancellation is one made inside
-    the free-cancellation window (BOOKING_FREE_CANCEL_HOURS before the start), whoever made it."""
-    by_status = defaultdict(int)
-    for t in booking_tallies(period):
-        by_status[t.status] += t.count
-    figures = {
-        "bookings": sum(by_status[s] for s in MADE),
-        "attended": by_status[Booking.Status.ATTENDED],
-        "no_shows": by_status[Booking.Status.NO_SHOW],
-        "cancellations": by_status[Booking.Status.CANCELLED],
-    }
-    # From the cancellation events' side: a join over the few cancelled bookings,
-    # not a subquery per booking in the period.
-    window = timedelta(hours=settings.BOOKING_FREE_CANCEL_HOURS)
-    figures["late_cancellations"] = (
-        BookingEvent.objects.filter(
-            action=BookingEvent.Action.CANCELLED,
-            booking__status=Booking.Status.CANCELLED,
-            booking__start__gte=period.start,
-            booking__start__lt=period.end,
-            at__gt=F("booking__start") - window,
-        )
-        .values("booking")
-        .distinct()
-        .count()
+def attendance(period: Period, source: ModuleType = summary) -> Attendance:
+    """From the booking totals. A late cancellation is one made inside the free-cancellation
+    window (BOOKING_FREE_CANCEL_HOURS before the start), whoever made it."""
+    totals = booking_totals(period, source).values()
+    return Attendance(
+        bookings=sum(t.made for t in totals),
+        attended=sum(t.attended for t in totals),
+        no_shows=sum(t.no_shows for t in totals),
+        late_cancellations=sum(t.late_cancellations for t in totals),
+        cancellations=sum(t.cancelled for t in totals),
     )
-    return Attendance(**figures)
 
 
 # --- Revenue ------------------------------------------------------------------------------
@@ -299,10 +264,10 @@ class Revenue:
         return self.taken_pence - self.refunded_pence
 
 
-def revenue(period: Period) -> list[Revenue]:
-    """By payment method, net of refunds, from the ledger. Two queries."""
-    taken = ledger.taken_by_method(start=period.start, end=period.end)
-    refunded = ledger.refunded_by_method(start=period.start, end=period.end)
+def revenue(period: Period, source: ModuleType = summary) -> list[Revenue]:
+    """By payment method, net of refunds (the payments ledger)."""
+    money: MoneyTotals = _memo(period, source, "money_totals")
+    taken, refunded = money.taken, money.refunded
     return [
         Revenue(label, taken.get(value, 0), refunded.get(value, 0))
         for value, label in Payment.Method.choices
@@ -317,32 +282,12 @@ def revenue_total(rows: list[Revenue]) -> Revenue:
 # --- The first-session offer funnel ---------------------------------------------------------
 
 
-def offer_funnel(period: Period) -> list[Tally]:
-    """Codes issued in the period, and how far each got. One query.
-
-    claimed -> used in a hold (any booking ever carried the code) -> paid (a
-    paid booking redeemed it) -> came back (that patient has a later
-    confirmed or attended booking: a follow-up).
-    """
-    held = Booking.objects.filter(offer_code=OuterRef("pk"))
-    came_back = Booking.objects.filter(
-        patient=OuterRef("redeemed_by__patient"),
-        start__gt=OuterRef("redeemed_by__start"),
-        status__in=(Booking.Status.CONFIRMED, Booking.Status.ATTENDED),
-    )
-    figures = (
-        OfferCode.objects.filter(issued_at__gte=period.start, issued_at__lt=period.end)
-        .annotate(was_held=Exists(held), came_back=Exists(came_back))
-        .aggregate(
-            claimed=Count("id"),
-            held=Count("id", filter=Q(was_held=True)),
-            paid=Count("id", filter=Q(redeemed_by__isnull=False)),
-            returned=Count("id", filter=Q(redeemed_by__isnull=False, came_back=True)),
-        )
-    )
+def offer_funnel(period: Period, source: ModuleType = summary) -> list[Tally]:
+    """Codes issued in the period, and how far each got (definitions.funnel_codes)."""
+    f: FunnelTotals = _memo(period, source, "funnel_totals")
     return [
-        Tally("Codes claimed", figures["claimed"]),
-        Tally("Used in a booking hold", figures["held"]),
-        Tally("Paid", figures["paid"]),
-        Tally("Came back for a follow-up", figures["returned"]),
+        Tally("Codes claimed", f.claimed),
+        Tally("Used in a booking hold", f.held),
+        Tally("Paid", f.paid),
+        Tally("Came back for a follow-up", f.came_back),
     ]

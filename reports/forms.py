@@ -5,7 +5,7 @@ from django import forms
 from common.clock import london_date
 from common.forms import DescribedErrorsMixin
 
-from .figures import Period
+from .totals import Period
 
 MAX_DAYS = 731  # two years: enough to compare one year with the last
 

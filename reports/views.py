@@ -4,9 +4,9 @@ from django.conf import settings
 from django.core.cache import cache
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
-from django.template.loader import render_to_string
 
 from .forms import PeriodForm
+from .html import sections_html
 from .permissions import manager_required
 from .sections import SECTIONS, Section
 
@@ -14,11 +14,11 @@ CACHE_VERSION = 1
 
 
 def section_for(slug: str, period) -> Section:
-    """A report for a period, from the shared cache when it was built in the last REPORTS_CACHE_SECONDS.
+    """A report for a period; from the shared cache when REPORTS_CACHE_SECONDS > 0 and it was built
+    in the last that many seconds (the page then says how old the figures may be).
 
-    A year of a busy clinic takes tens of milliseconds of aggregates per report;
-    an owner clicking between the page and its CSVs gets the same figures,
-    at most that many seconds old (the page says so).
+    Off by default: the per-day summary (summary.py) makes the page's figures one query and a few
+    milliseconds for a year, always current.
     """
     build = SECTIONS[slug]
     seconds = settings.REPORTS_CACHE_SECONDS
@@ -36,14 +36,12 @@ def index(request):
     period = form.period
     seconds = settings.REPORTS_CACHE_SECONDS
 
-    def sections_html():
-        sections = [section_for(slug, period) for slug in SECTIONS]
-        return render_to_string("reports/_sections.html", {"sections": sections, "period": period})
+    def build():
+        return sections_html([section_for(slug, period) for slug in SECTIONS], period)
 
-    # The rendered figures are cached too: rendering five charts and tables costs
-    # more than reading them back (one cache round trip for the whole page).
+    # With the cache on, the written-out sections are cached too (one round trip for the page).
     key = f"reports:v{CACHE_VERSION}:page:{period.date_from}:{period.date_to}"
-    html = cache.get_or_set(key, sections_html, seconds) if seconds > 0 else sections_html()
+    html = cache.get_or_set(key, build, seconds) if seconds > 0 else build()
     return render(request, "reports/index.html", {"form": form, "period": period, "sections_html": html,
                                                   "cache_minutes": seconds // 60})
 

@@ -8,7 +8,10 @@ server DATABASE_URL names, else a temporary SQLite file), 8 practitioners and
 and reception), a payment for each paid one, refunds, and 2,000 offer codes;
 then prints, as medians:
 
-  - the five reports for the whole year in process (time and queries)
+  - the per-day summary's build on this cold year (the first report after deploy: every day
+    stale), in process
+  - the five reports for the whole year in process (time and queries), and the same after one
+    day was marked stale (a booking changed: that day is recomputed first)
   - GET /reports/?date_from=...&date_to=... (a year) over HTTP against gunicorn
     on a free 127.0.0.1 port, logged in as a manager, interleaved with GET
     /healthz on the same server, and their ratio (target: <= 5x /healthz):
@@ -17,6 +20,9 @@ then prints, as medians:
     the default cache: the first request builds it, the rest read it back)
 
     --profile prints a pyinstrument profile of one uncached build and render.
+
+The year's rows are written with bulk_create, which sends no signals: the summary starts empty
+(every day never computed), as on the first deploy.
 """
 
 from __future__ import annotations
@@ -123,15 +129,17 @@ def build_year(today, tz, rng):
 
 def profile(period) -> None:
     """One uncached build of the five reports and the page's render, under pyinstrument."""
-    from django.template.loader import render_to_string
     from pyinstrument import Profiler
 
+    from reports.figures import Period
+    from reports.html import sections_html
     from reports.sections import SECTIONS
 
-    profiler = Profiler(interval=0.0005)
+    sections_html([build(period) for build in SECTIONS.values()], period)  # imports and URLs loaded
+    period = Period(period.date_from, period.date_to)  # nothing memoised
+    profiler = Profiler(interval=0.0001)
     with profiler:
-        sections = [build(period) for build in SECTIONS.values()]
-        render_to_string("reports/_sections.html", {"sections": sections, "period": period})
+        sections_html([build(period) for build in SECTIONS.values()], period)
     print(profiler.output_text(unicode=True, color=False, show_all=False))
 
 
@@ -154,7 +162,10 @@ def main() -> None:
     from django.utils import timezone
 
     from booking.availability import LONDON
+    from reports import summary
     from reports.figures import Period
+    from reports.html import sections_html
+    from reports.models import BookingDay, ComputedDay, FunnelDay, MethodDay, StaleDay
     from reports.sections import SECTIONS
 
     server = None
@@ -166,13 +177,38 @@ def main() -> None:
         manager, first_day = build_year(today, LONDON, random.Random(18))
         print(f"Built 8 practitioners, {BOOKINGS:,} bookings from {first_day} to {today - timedelta(days=1)}, "
               f"payments, refunds, {CODES:,} offer codes in {clock.perf_counter() - started:.0f} s")
-        period = Period(today - timedelta(days=365), today)
+        first, last = today - timedelta(days=365), today
+        summary_tables = [m._meta.db_table for m in (StaleDay, ComputedDay, BookingDay, MethodDay, FunnelDay)]
+        with connection.cursor() as cursor:  # empty, as on the first deploy (no dead rows from an earlier run)
+            for table in summary_tables:
+                cursor.execute(f"TRUNCATE {table}" if connection.vendor == "postgresql" else f"DELETE FROM {table}")
+        started = clock.perf_counter()
+        summary.summary_totals(Period(first, last))
+        cold_ms = (clock.perf_counter() - started) * 1000
+        with connection.cursor() as cursor:  # as the source tables were, and as autovacuum would soon
+            for table in summary_tables:
+                cursor.execute(f"ANALYZE {table}" if connection.vendor == "postgresql" else "ANALYZE")
+        print(f"  summary build, a cold year ({(last - first).days + 1} days): "
+              f"{cold_ms:8.1f} ms (once, the first report after deploy)")
+
+        def page():  # what the view does: the five reports of one Period, written out
+            period = Period(first, last)
+            return sections_html([build(period) for build in SECTIONS.values()], period)
+
         with CaptureQueriesContext(connection) as ctx:
-            for build in SECTIONS.values():
-                build(period)
-        in_process = timed(lambda: [build(period) for build in SECTIONS.values()], args.repeat)
+            page()
+        in_process = timed(page, args.repeat)
         print(f"  five reports, a year, in process: {median_ms(in_process):8.1f} ms, "
               f"{len(ctx.captured_queries)} queries")
+        yesterday = today - timedelta(days=1)
+
+        def page_after_a_write():
+            summary.mark_stale([yesterday])
+            page()
+
+        after_write = timed(page_after_a_write, args.repeat)
+        print(f"  the same after a write (one day stale, recomputed first): {median_ms(after_write):8.1f} ms")
+        period = Period(first, last)
         if args.profile:
             profile(period)
         cookie = session_cookie(manager)

@@ -38,6 +38,12 @@ from tests.factories import (
 PERIOD = Period(date(2026, 3, 2), date(2026, 3, 8))
 
 
+@pytest.fixture(autouse=True)
+def _fresh_period():
+    """PERIOD memoises its totals (one page's worth): each test reads its own database afresh."""
+    PERIOD._memo.clear()
+
+
 def at(day: int, hour: int, minute: int = 0, month: int = 3) -> datetime:
     return datetime(2026, month, day, hour, minute, tzinfo=LONDON)
 

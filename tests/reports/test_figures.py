@@ -77,3 +77,20 @@ def test_an_empty_period_has_no_rates_rather_than_a_division_by_zero(seeded):
     a = figures.attendance(empty)
     assert (a.bookings, a.no_show_rate, a.late_cancel_rate) == (0, None, None)
     assert all(r.count == 0 for r in figures.offer_funnel(empty))
+
+
+def test_utilisation_over_a_year_counts_each_weekday_and_the_time_off(seeded):
+    # 2026 has 261 weekdays (52 weeks and a Thursday), 52 Mondays and 52 Tuesdays; both clock changes fall on Sundays.
+    rows = {r.practitioner: r for r in figures.utilisation(Period(date(2026, 1, 1), date(2026, 12, 31)))}
+    assert rows[seeded.alex.name].working_minutes == 261 * 480 - 180
+    assert rows[seeded.billie.name].working_minutes == 104 * 480
+
+
+def test_utilisation_on_a_sunday_worker_across_both_clock_changes(db):
+    # Sundays 09:00-17:00 all 2026 (52 Sundays), time off 10:00-12:00 on the autumn change day (25 October).
+    from tests.factories import TimeOffFactory
+
+    physio = PractitionerFactory(hours=[(6, time(9), time(17))])
+    TimeOffFactory(practitioner=physio, start=at(25, 10, month=10), end=at(25, 12, month=10))
+    [row] = [r for r in figures.utilisation(Period(date(2026, 1, 1), date(2026, 12, 31))) if r.practitioner == physio.name]
+    assert row.working_minutes == 52 * 480 - 120
