@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from clinic.mail import email_html
 
-from .roles import is_staff_member
+from .roles import is_manager, is_staff_member
 
 
 @dataclass(frozen=True)
@@ -85,7 +85,10 @@ class AccountAdapter(DefaultAccountAdapter):
 
 
 def home_url(user) -> str:
-    """Where a signed-in person starts: reception and physiotherapists at the desk, patients at their bookings."""
+    """Where a signed-in person starts: reception and physiotherapists at the desk, the owner (a manager
+    who works no desk) at the reports, patients at their bookings."""
     if is_staff_member(user):
         return reverse("staff:today")
+    if is_manager(user):
+        return reverse("reports:index")
     return reverse("booking:my_bookings")

@@ -141,3 +141,21 @@ def test_names_are_escaped_in_the_charts_and_tables(client, seeded, manager):
     assert "<b>Alex" not in html
     assert "&lt;b&gt;Alex &amp; Co&lt;/b&gt; with a long name</th>" in html  # the table: whole
     assert '>&lt;b&gt;Alex &amp; Co&lt;/b&gt; wi…</text>' in html  # the chart's label: cut to 20 characters
+
+
+def test_the_owner_lands_on_the_reports_and_a_staff_owner_has_them_in_the_header(client, seeded, manager):
+    from django.urls import reverse
+
+    manager.set_password("owner-horse-battery")
+    manager.save()
+    response = client.post(reverse("account_login"), {"login": manager.email, "password": "owner-horse-battery"})
+    assert response.status_code == 302 and response["Location"] == "/reports/"
+    # The owner given admin access (is_staff, as the README's set-up does) finds the reports from any page.
+    manager.is_staff = True
+    manager.save()
+    for page in ("/accounts/profile/", "/book/", URL):
+        assert '<a href="/reports/">Reports</a>' in client.get(page).content.decode(), page
+    # Reception working the desk is no manager: no link; a manager at the desk keeps the desk as home.
+    desk = ReceptionistFactory()
+    client.force_login(desk)
+    assert '<a href="/reports/">Reports</a>' not in client.get("/staff/").content.decode()
