@@ -18,15 +18,16 @@ MANAGER_GROUP = "Manager"
 
 
 def _in_group(user, group: str) -> bool:
-    """A superuser, or a member of the group; cached on the user object per group."""
+    """A superuser, or a member of the group. The user's group names are read once (one query answers
+    every role check of the request) and kept on the user object."""
     if not getattr(user, "is_authenticated", False):
         return False
-    cache = getattr(user, "_roles", None)
-    if cache is None:
-        cache = user._roles = {}
-    if group not in cache:
-        cache[group] = user.is_superuser or user.groups.filter(name=group).exists()
-    return cache[group]
+    if user.is_superuser:
+        return True
+    names = getattr(user, "_group_names", None)
+    if names is None:
+        names = user._group_names = frozenset(user.groups.values_list("name", flat=True))
+    return group in names
 
 
 def is_reception(user) -> bool:
