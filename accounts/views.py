@@ -27,7 +27,7 @@ def login_link(request, token):
     if link is None:
         return render(request, "accounts/login_link.html", {"invalid": True}, status=410)
     if request.method == "POST":
-        login(request, link.user, backend="django.contrib.auth.backends.ModelBackend")
+        login(request, link.user, backend="accounts.backends.ModelBackend")
         if not link.user.has_usable_password():
             messages.success(request, "You are signed in. You can set a password from your profile if you like.")
         mine = link.user.bookings.filter(pk=link.booking_id).exists()

@@ -172,6 +172,7 @@ def main() -> None:
     try:
         print(f"Benchmark database: {connection.vendor} {connection.settings_dict['NAME']}")
         call_command("migrate", verbosity=0)
+        call_command("createcachetable", verbosity=0)  # the cache when REDIS_URL is unset
         started = clock.perf_counter()
         today = timezone.localtime(timezone.now(), LONDON).date()
         manager, first_day = build_year(today, LONDON, random.Random(18))

@@ -193,7 +193,7 @@ class Fuzzer:
 
     def login(self):
         if self.user is not None:
-            self.client.force_login(self.user, backend="django.contrib.auth.backends.ModelBackend")
+            self.client.force_login(self.user, backend="accounts.backends.ModelBackend")
 
     def send(self, method: str, url: str, data=None, *, check_unchanged: bool = True):
         """One request in a rolled-back transaction; a 500 or a write on refusal is recorded."""

@@ -64,9 +64,9 @@ def test_my_day_lists_patients_in_order_with_intake(client, physios, services, p
 
 
 def test_day_view_queries_are_few_and_flat(reception_client, django_assert_max_num_queries, settings):
-    """8 practitioners, 60 bookings: at most 7 queries; 240 bookings: the same number.
+    """8 practitioners, 60 bookings: at most 6 queries; 240 bookings: the same number.
 
-    Session, user, groups; practitioners with their hours, time off, bookings; the
+    Session, the user with their roles (accounts/backends.py); practitioners with their hours, time off, bookings; the
     needs-attention and urgent-advice counts (one query). Rendered, not from the day cache.
     """
     settings.SLOT_CACHE = False
@@ -79,7 +79,7 @@ def test_day_view_queries_are_few_and_flat(reception_client, django_assert_max_n
         Booking.objects.all().delete()
         fill_day(DAY, practitioners, follow_up, patients, count)
         reception_client.get(url)  # warm per-process caches (content types, templates)
-        with django_assert_max_num_queries(7) as ctx:
+        with django_assert_max_num_queries(6) as ctx:
             response = reception_client.get(url)
         assert response.status_code == 200
         html = response.content.decode()
@@ -87,7 +87,7 @@ def test_day_view_queries_are_few_and_flat(reception_client, django_assert_max_n
         live = Booking.objects.exclude(status__in=[Booking.Status.CANCELLED, Booking.Status.HELD]).count()
         assert html.count('class="bk ') >= live
         counts[count] = len(ctx.captured_queries)
-    assert counts[60] == counts[240] == 7, counts
+    assert counts[60] == counts[240] == 6, counts
 
 
 def test_booking_left_outside_working_hours_is_marked_on_the_calendar(reception_client, physios, services, patient):
