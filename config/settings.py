@@ -180,6 +180,8 @@ AUTHENTICATION_BACKENDS = [
     "accounts.backends.ModelBackend",
     "accounts.backends.AuthenticationBackend",
 ]
+# Django's database sessions, read by one prepared-once statement (accounts/sessions.py).
+SESSION_ENGINE = "accounts.sessions"
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "Europe/London"

@@ -49,3 +49,20 @@ def test_a_patient_page_reads_session_and_user_only(client, django_assert_max_nu
     with django_assert_max_num_queries(2) as ctx:
         client.get(reverse("privacy:notice"))
     assert any("accounts_user" in q["sql"] for q in ctx.captured_queries)
+
+
+def test_every_field_reads_as_the_orm_reads_it(physios):
+    """The hand-written statement against the ORM: same values, same types (SQLite returns datetimes as text)."""
+    physio = physios[0]
+    user = physio.user
+    user.last_login = user.date_joined
+    user.save(update_fields=["last_login"])
+    loaded = user_with_roles(user.pk)
+    expected = type(user).objects.get(pk=user.pk)
+    for field in type(user)._meta.concrete_fields:
+        value = getattr(loaded, field.attname)
+        assert value == getattr(expected, field.attname) and type(value) is type(getattr(expected, field.attname)), field
+    practitioner = type(physio).objects.get(pk=physio.pk)
+    for field in type(physio)._meta.concrete_fields:
+        assert getattr(loaded.practitioner, field.attname) == getattr(practitioner, field.attname), field
+    assert loaded.practitioner.user is loaded and not loaded._state.adding and loaded._state.db == "default"
