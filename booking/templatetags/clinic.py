@@ -22,6 +22,26 @@ def pounds(pence) -> str:
 
 
 @register.filter
+def field_layout(field) -> str:
+    """How includes/field.html lays a bound field out: "check" (a lone checkbox), "radio" or "choices"
+    (a fieldset of radio buttons or of several checkboxes), else "plain" (a <select multiple> included:
+    it is one element with its label, not choices to list).
+
+    Asked here with getattr because most widgets have no allow_multiple_selected and many no
+    input_type: a lookup the template cannot resolve costs a dir() of the widget (~0.3 ms a field).
+    """
+    widget = field.field.widget
+    input_type = getattr(widget, "input_type", None)
+    if input_type == "checkbox" and not getattr(field.field, "choices", None):
+        return "check"
+    if input_type == "radio":
+        return "radio"
+    if input_type == "checkbox" and getattr(widget, "allow_multiple_selected", False):
+        return "choices"
+    return "plain"
+
+
+@register.filter
 def clinic_phone_link(text) -> str:
     """Escape a message and turn the clinic's number in it into a tel: link ("please call us on ...")."""
     escaped = escape(str(text))
