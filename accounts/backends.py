@@ -42,6 +42,8 @@ class _Load:
         self.alias, self.user_model, self.practitioner_model = alias, User, Practitioner
         self.user_fields = list(User._meta.concrete_fields)
         self.practitioner_fields = list(Practitioner._meta.concrete_fields)
+        self.user_names = [f.attname for f in self.user_fields]
+        self.practitioner_names = [f.attname for f in self.practitioner_fields]
         self.practitioner_rel = practitioner_rel
         columns = [f"u.{qn(f.column)}" for f in self.user_fields] + [f"p.{qn(f.column)}" for f in self.practitioner_fields]
         group_name = "g." + qn(Group._meta.get_field("name").column)
@@ -68,11 +70,10 @@ class _Load:
             for convert in connection.ops.get_db_converters(column) + column.get_db_converters(connection):
                 values[index] = convert(values[index], column, connection)
         split = len(self.user_fields)
-        user = self.user_model.from_db(self.alias, [f.attname for f in self.user_fields], values[:split])
+        user = self.user_model.from_db(self.alias, self.user_names, values[:split])
         practitioner = None
         if values[split] is not None:  # the practitioner's primary key: NULL when no row joined
-            practitioner = self.practitioner_model.from_db(
-                self.alias, [f.attname for f in self.practitioner_fields], values[split:])
+            practitioner = self.practitioner_model.from_db(self.alias, self.practitioner_names, values[split:])
             self.practitioner_rel.field.set_cached_value(practitioner, user)
         self.practitioner_rel.set_cached_value(user, practitioner)  # None: user.practitioner raises DoesNotExist
         joined = row[-1]

@@ -180,7 +180,7 @@ AUTHENTICATION_BACKENDS = [
     "accounts.backends.ModelBackend",
     "accounts.backends.AuthenticationBackend",
 ]
-# Django's database sessions, read by one prepared-once statement (accounts/sessions.py).
+# Django's database sessions, each read by one statement written once at start-up (accounts/sessions.py).
 SESSION_ENGINE = "accounts.sessions"
 
 LANGUAGE_CODE = "en-gb"
