@@ -3,14 +3,19 @@
 Each test closes a hole found by mutation testing (`make mutation`, issue 19):
 conflict_at, services_fitting and practitioners_for were only reached through
 the staff pages, and no busy interval started between two seconds of a grid line.
+A later run (the sampled booking.availability mutants, SQLite) found four more:
+services_fitting's and nearest_free's London day under another active time zone,
+_load reading bookings after the range, and free_slots working out the same day's
+grid again for each practitioner with the same hours.
 """
 
-from datetime import time, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 from django.utils import timezone
 
 from booking import availability
+from booking.availability import local_day_bounds
 from tests.factories import BookingFactory, FollowUpFactory, PractitionerFactory, ServiceFactory, TimeOffFactory
 
 from .test_availability import MONDAY, TUESDAY, at, clocks, frozen, local_clocks, slots_on
@@ -99,6 +104,60 @@ def test_is_free_reads_the_start_on_the_london_day_whatever_time_zone_is_active(
     physio = PractitionerFactory(services=[follow_up], hours=[(MONDAY.weekday(), time(9), time(12))])
     with timezone.override("Pacific/Kiritimati"):  # UTC+14: 11:00 in London is already the next day there
         assert availability.is_free(service=follow_up, practitioner=physio, start=at(MONDAY, "11:00"), enforce_notice=False)
+
+
+@frozen
+def test_services_fitting_reads_the_start_on_the_london_day_whatever_time_zone_is_active(follow_up):
+    physio = PractitionerFactory(services=[follow_up], hours=[(MONDAY.weekday(), time(9), time(12))])
+    with timezone.override("Pacific/Kiritimati"):  # UTC+14: 11:00 on Monday in London is Tuesday there
+        fits = availability.services_fitting(practitioner=physio, start=at(MONDAY, "11:00"))
+    assert {fit.service: fit.fits for fit in fits} == {follow_up: True}
+
+
+@frozen
+def test_nearest_free_looks_a_week_either_side_of_the_london_day_whatever_time_zone_is_active(follow_up):
+    """The Tuesday a week after TUESDAY is off. Asked for its 10:00, the nearest start is TUESDAY's last
+    (11:30, 6 days 22.5 hours before), not the next Tuesday's first (09:00, 6 days 23 hours after).
+    10:00 in London is already Wednesday on Kiritimati (UTC+14): read on that day, the week either
+    side would start a day late and miss TUESDAY."""
+    physio = PractitionerFactory(services=[follow_up], hours=[(TUESDAY.weekday(), time(9), time(12))])
+    asked = TUESDAY + timedelta(days=7)
+    TimeOffFactory(practitioner=physio, start=at(asked, "09:00"), end=at(asked, "12:00"))
+    with timezone.override("Pacific/Kiritimati"):
+        nearest = availability.nearest_free(service=follow_up, start=at(asked, "10:00"), count=1)
+    assert [slot.start for slot in nearest] == [at(TUESDAY, "11:30")]
+
+
+# --- what the engine reads ------------------------------------------------------------------
+
+
+@frozen
+def test_the_engine_reads_only_the_busy_time_that_overlaps_the_days_asked_about(follow_up):
+    physio = PractitionerFactory(services=[follow_up], hours=[(TUESDAY.weekday(), time(9), time(12))])
+    before = BookingFactory(practitioner=physio, service=follow_up, start=at(MONDAY, "09:00"))
+    during = BookingFactory(practitioner=physio, service=follow_up, start=at(TUESDAY, "10:00"))
+    after = BookingFactory(practitioner=physio, service=follow_up, start=at(TUESDAY + timedelta(days=1), "09:00"))
+    start, end = local_day_bounds(TUESDAY)
+    calendar = availability._load(service=follow_up, practitioner_ids=None, range_start=start, range_end=end,
+                                  now=timezone.now())
+    read = [(datetime.fromtimestamp(s, UTC), datetime.fromtimestamp(e, UTC)) for s, e in calendar.busy[physio.pk]]
+    assert read == [(during.start, during.blocks_until)]
+    assert before.start < start and after.start >= end
+
+
+@frozen
+def test_practitioners_with_the_same_hours_share_one_working_out_of_the_days_grid(follow_up, monkeypatch):
+    """free_slots lays each distinct day of hours on the grid once, not once per practitioner."""
+    hours = [(TUESDAY.weekday(), time(9), time(12))]
+    for _ in range(3):
+        PractitionerFactory(services=[follow_up], hours=hours)
+    PractitionerFactory(services=[follow_up], hours=[(TUESDAY.weekday(), time(13), time(17))])
+    calls = []
+    grids = availability._grids
+    monkeypatch.setattr(availability, "_grids", lambda *args: calls.append(args) or grids(*args))
+    slots = slots_on(follow_up, TUESDAY)
+    assert len(calls) == 2  # 09:00-12:00 once for three practitioners, 13:00-17:00 once
+    assert len(slots) == 3 * len(clocks("09:00", "11:30")) + len(clocks("13:00", "16:30"))
 
 
 # --- practitioners_for -----------------------------------------------------------------------
