@@ -2,18 +2,20 @@
 
 Each test closes a mutant of booking/services.py that survived the suite
 (`make mutation`): the `now` a service is given must be the one it judges by,
-even when the wall clock says otherwise, and what it writes to the event log
-is read back.
+even when the wall clock says otherwise (lapsed holds, the times offered instead
+of a taken slot, "any practitioner"), what it writes to the event log is read
+back, and the practitioner's lock loads their user with it.
 """
 
 from datetime import datetime, timedelta
 
 import pytest
 import time_machine
+from django.db import transaction
 
 from booking import services
 from booking.availability import LONDON
-from booking.exceptions import NotCancellable, NotReschedulable
+from booking.exceptions import NotCancellable, NotReschedulable, SlotTaken
 from booking.models import Booking, BookingEvent
 from tests.factories import (
     BookingFactory,
@@ -54,6 +56,35 @@ def test_a_hold_is_judged_lapsed_at_the_now_given_not_the_wall_clock(hold):
         services.check_cancellable(booking=hold, now=later)
     with pytest.raises(NotReschedulable, match="expired"):
         services.check_movable(booking=hold, now=later)
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_hold_for_any_practitioner_takes_a_slot_whose_hold_lapsed_by_the_now_given(hold, service):
+    later = NOW + timedelta(minutes=31)  # `hold` (the only practitioner, START) lapsed at 08:30; the clock says 08:00
+    taken = services.booking_hold(patient=UserFactory(), service=service, start=START, practitioner=None,
+                                  intake=INTAKE, now=later)
+    assert (taken.practitioner_id, taken.start) == (hold.practitioner_id, START)
+    hold.refresh_from_db()
+    assert hold.status == Booking.Status.EXPIRED
+
+
+@time_machine.travel(NOW, tick=False)
+def test_the_times_offered_instead_of_a_taken_slot_keep_the_notice_from_the_now_given(service, physio, settings):
+    BookingFactory(practitioner=physio, service=service, start=START)  # 10:00-11:00 taken
+    later = START - timedelta(hours=2, minutes=30)  # Tuesday 07:30: the notice runs to 09:30
+    with pytest.raises(SlotTaken) as refused:
+        services.booking_hold(patient=UserFactory(), service=service, start=START, practitioner=physio,
+                              intake=INTAKE, now=later)
+    offered = [slot.start for slot in refused.value.alternatives]
+    # 09:00 is free and an hour away, but inside the notice at 07:30 (by the clock, Monday 08:00, it is not).
+    assert offered and min(offered) >= later + timedelta(minutes=settings.BOOKING_MIN_NOTICE_MINUTES)
+    assert START.replace(hour=9) not in offered
+
+
+def test_the_practitioner_is_locked_and_read_with_their_user_in_one_query(service, physio, django_assert_num_queries):
+    with transaction.atomic(), django_assert_num_queries(1):
+        chosen = services._lock_practitioner_for(physio.pk, service)
+        assert chosen.name == physio.name  # Practitioner.name reads the user: already loaded
 
 
 @time_machine.travel(NOW, tick=False)

@@ -4,7 +4,10 @@ Each test closes a mutant of booking/services.py (`make mutation`, issue 19)
 that no test next to the module caught: the reminder run's claim of one
 booking at a time, its skip of a booking another run took, its un-claim after
 a failed send, the actor written to the event log by the intake link and by
-reception's notes, and the refusal wording for a lapsed hold.
+reception's notes, and the refusal wording for a lapsed hold. A later run
+(2 Dec 2026) added: the reminder window's lower edge, the attempt limit being
+per account, the hold cap's refusal naming the cap, and reception's
+cancellation without a reason.
 """
 
 from datetime import datetime, timedelta
@@ -14,7 +17,7 @@ import time_machine
 
 from booking import notifications, services
 from booking.availability import LONDON
-from booking.exceptions import InvalidSlot, NotCancellable, NotReschedulable, UrgentCareNeeded
+from booking.exceptions import InvalidSlot, NotCancellable, NotReschedulable, TooManyHolds, UrgentCareNeeded
 from booking.models import Booking, BookingEvent
 from tests.factories import BookingFactory, PractitionerFactory, ReceptionistFactory, ServiceFactory, UserFactory
 
@@ -74,6 +77,19 @@ def test_a_failed_reminder_is_unclaimed_and_sent_by_the_next_run(service, physio
     assert services.bookings_remind(now=later) == [due.pk]
     due.refresh_from_db()
     assert due.reminder_sent_at == later
+
+
+def test_a_booking_starting_sooner_than_24_hours_away_is_not_reminded(service, physio, monkeypatch):
+    """The window is 24-26 hours before the start: a booking made for tomorrow morning late today, or for
+    this afternoon, gets its confirmation and no reminder."""
+    soon = BookingFactory(service=service, practitioner=physio, start=NOW + timedelta(hours=23, minutes=45))
+    today = BookingFactory(service=service, practitioner=PractitionerFactory(services=[service]),
+                           start=NOW + timedelta(hours=3))
+    due = BookingFactory(service=service, practitioner=PractitionerFactory(services=[service]),
+                         start=NOW + timedelta(hours=24))
+    monkeypatch.setattr(notifications, "send_booking_reminder", lambda booking: None)
+    assert services.bookings_remind(now=NOW) == [due.pk]
+    assert set(Booking.objects.filter(reminder_sent_at__isnull=True).values_list("pk", flat=True)) == {soon.pk, today.pk}
 
 
 # --- the intake link and reception's notes write who did it --------------------------------
@@ -155,6 +171,33 @@ def test_online_holds_count_against_the_accounts_attempt_limit_and_desk_holds_do
     with pytest.raises(RateLimited):
         services.booking_hold(patient=online, service=service, start=START.replace(hour=14), practitioner=physio,
                               intake=INTAKE)
+    # The limit is the account's own: another patient online is not held back by it.
+    services.booking_hold(patient=UserFactory(), service=service, start=START.replace(hour=15), practitioner=physio,
+                          intake=INTAKE)
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_hold_beyond_the_cap_of_unpaid_holds_is_refused_saying_what_the_cap_is(service, physio, settings):
+    settings.BOOKING_MAX_LIVE_HOLDS = 2
+    patient = UserFactory()
+    for hour in (10, 11):
+        services.booking_hold(patient=patient, service=service, start=START.replace(hour=hour), practitioner=physio,
+                              intake=INTAKE)
+    with pytest.raises(TooManyHolds, match="^You already have 2 bookings waiting for payment. ") as refused:
+        services.booking_hold(patient=patient, service=service, start=START.replace(hour=13), practitioner=physio,
+                              intake=INTAKE)
+    assert refused.value.extra == {"limit": 2}
+
+
+def test_reception_cancelling_without_a_reason_is_told_to_give_one(service, physio):
+    booking = BookingFactory(service=service, practitioner=physio, start=START)
+    with time_machine.travel(NOW, tick=False):
+        with pytest.raises(NotCancellable, match="^Give a reason for cancelling.$") as refused:
+            services.booking_cancel_record(booking=booking, paid_pence=0, actor=ReceptionistFactory(), reason="  ",
+                                           by_staff=True)
+    assert refused.value.extra == {"errors": {"reason": "A reason is required."}}
+    booking.refresh_from_db()
+    assert booking.status == Booking.Status.CONFIRMED
 
 
 # --- a start at this very instant has passed, even for the desk ------------------------------

@@ -206,6 +206,20 @@ def test_closing_an_abandoned_checkout_at_the_provider_expires_it_and_releases_t
     assert booking.status == Booking.Status.EXPIRED
 
 
+def test_a_patient_cancelling_a_held_booking_closes_its_open_checkout_at_the_provider(hold, on_commit):
+    """A checkout left open would take the money for a cancelled booking: it is closed, and the hold's
+    payment ends expired, with nothing taken and nothing to refund."""
+    booking = hold()
+    payment = services.payment_start(booking=booking)
+    with on_commit():
+        services.booking_cancel(booking=booking, actor=booking.patient, reason="Changed my mind")
+    payment.refresh_from_db()
+    assert LocalCheckoutSession.objects.get(session_id=payment.checkout_session_id).status == "expired"
+    assert payment.status == Payment.Status.EXPIRED
+    assert Refund.objects.count() == 0
+    assert Booking.objects.get(pk=booking.pk).status == Booking.Status.CANCELLED
+
+
 def test_a_checkout_that_cannot_be_closed_at_the_provider_is_logged_and_left_pending(hold, settings, caplog):
     booking = hold()
     payment = services.payment_start(booking=booking)

@@ -153,6 +153,10 @@ def test_late_payment_while_the_slot_is_still_free_confirms(client, stripe_mode,
     assert booking.status == Booking.Status.CONFIRMED
     assert payment.status == Payment.Status.SUCCEEDED and not payment.auto_refunded
     assert Refund.objects.count() == 0
+    # The hold went straight to confirmed: it was never marked expired on the way (which would
+    # also have told the waitlist its time had come free).
+    assert list(booking.events.order_by("pk").values_list("action", flat=True)) == [
+        BookingEvent.Action.HELD, BookingEvent.Action.PAYMENT, BookingEvent.Action.CONFIRMED]
 
 
 def test_second_paid_checkout_of_one_booking_is_refunded(client, stripe_mode, hold, on_commit):
